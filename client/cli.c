@@ -1,0 +1,258 @@
+/*
+ * Parsing the `xasync` command line.
+ *
+ * Options may stand anywhere on the line.  Only words beginning with "--"
+ * (and -h) are options, so a value such as "-5" or "- item" is taken as it
+ * is; "--" ends the options.  Each command lists the options it accepts; any
+ * other is an error (exit 2), before the database is touched.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "xasync/error.h"
+
+int xa_cli_fail(int code, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    /* One line, whatever the message holds. */
+    for (char *p = msg; *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+    fflush(stdout);
+    fprintf(stderr, "xasync: %s\n", msg);
+    return code;
+}
+
+int xa_cli_fail_xa(int xa_code)
+{
+    int code = xa_code == XA_ECONFLICT ? XA_EXIT_CONFLICT : XA_EXIT_ERR;
+
+    return xa_cli_fail(code, "%s", xa_error_last());
+}
+
+const char *xa_cli_author(const xa_cli *cli)
+{
+    const char *a = cli->author;
+    struct passwd *pw;
+
+    if (a == NULL || *a == '\0')
+        a = getenv("XASYNC_AUTHOR");
+    if (a == NULL || *a == '\0') {
+        pw = getpwuid(geteuid());
+        a = pw && pw->pw_name ? pw->pw_name : NULL;
+    }
+    if (a == NULL || *a == '\0')
+        a = getenv("USER");
+    return a && *a ? a : "unknown";
+}
+
+int xa_cli_open(xa_cli *cli, xa_store **out)
+{
+    int rc = xa_store_open(out, cli->db);
+
+    if (rc == XA_ENOTFOUND)
+        return xa_cli_fail(XA_EXIT_ERR,
+                           "no xasync database at %s; create one with"
+                           " `xasync init --scope SCOPE` (or give --db PATH)",
+                           cli->db);
+    if (rc < 0)
+        return xa_cli_fail_xa(rc);
+    return 0;
+}
+
+static void usage_overview(FILE *f)
+{
+    fprintf(f, "usage: xasync [--db PATH] COMMAND [ARGS...]\n\n"
+               "Records every edit to the commune's report in a local journal, offline.\n\n"
+               "Commands:\n");
+    for (const xa_command *c = xa_commands; c->name; c++)
+        fprintf(f, "  %-11s %s\n", c->name, c->summary);
+    fprintf(f, "\nThe database is --db PATH, else $XASYNC_DB, else"
+               " ~/.local/share/xasync/xasync.db.\n"
+               "`xasync COMMAND --help` tells more.  Exit codes: 0 done, 1 error,"
+               " 2 wrong usage, 3 conflict.\n");
+}
+
+static void usage_command(FILE *f, const xa_command *c)
+{
+    fprintf(f, "usage: xasync [--db PATH] %s%s%s\n\n%s\n", c->name, *c->args ? " " : "", c->args,
+            c->summary);
+    if (*c->help)
+        fprintf(f, "\n%s", c->help);
+    if (c->opts & OPT_JSON)
+        fprintf(f, "\n  --json        print JSON instead of text\n");
+}
+
+static const xa_command *find_command(const char *name)
+{
+    for (const xa_command *c = xa_commands; c->name; c++)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+static int default_db(xa_cli *cli)
+{
+    const char *env = getenv("XASYNC_DB"), *home = getenv("HOME");
+    int n;
+
+    if (cli->db)
+        return 0;
+    if (env && *env) {
+        cli->db = env;
+        return 0;
+    }
+    if (home == NULL || *home == '\0') {
+        struct passwd *pw = getpwuid(geteuid());
+        home = pw ? pw->pw_dir : NULL;
+    }
+    if (home == NULL)
+        return xa_cli_fail(XA_EXIT_ERR, "cannot find the home folder; give --db PATH");
+    n = snprintf(cli->dbbuf, sizeof(cli->dbbuf), "%s/.local/share/xasync/xasync.db", home);
+    if (n < 0 || (size_t)n >= sizeof(cli->dbbuf))
+        return xa_cli_fail(XA_EXIT_ERR, "the home folder's path is too long; give --db PATH");
+    cli->db = cli->dbbuf;
+    return 0;
+}
+
+/* Match "--name" or "--name=value"; *val gets the inline value or NULL. */
+static int is_opt(const char *arg, const char *name, const char **val)
+{
+    size_t n = strlen(name);
+
+    if (strncmp(arg, name, n) != 0)
+        return 0;
+    if (arg[n] == '\0') {
+        *val = NULL;
+        return 1;
+    }
+    if (arg[n] == '=') {
+        *val = arg + n + 1;
+        return 1;
+    }
+    return 0;
+}
+
+struct optdef {
+    const char *name;
+    unsigned bit; /* 0: global */
+    int takes_value;
+};
+
+static const struct optdef optdefs[] = {
+    {"--db", 0, 1},          {"--json", OPT_JSON, 0}, {"--author", OPT_AUTHOR, 1},
+    {"--scope", OPT_SCOPE, 1}, {"--have", OPT_HAVE, 1}, {"--all", OPT_ALL, 0},
+    {NULL, 0, 0},
+};
+
+int xa_cli_main(int argc, char **argv)
+{
+    xa_cli cli;
+    const xa_command *cmd = NULL;
+    const char *bad_opt = NULL;
+    unsigned seen = 0;
+    int help = 0, end_opts = 0, nextra = 0;
+
+    memset(&cli, 0, sizeof(cli));
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *val = NULL;
+        const struct optdef *d = NULL;
+
+        if (!end_opts && strcmp(a, "--") == 0) {
+            end_opts = 1;
+            continue;
+        }
+        if (!end_opts && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
+            help = 1;
+            continue;
+        }
+        if (!end_opts && strncmp(a, "--", 2) == 0) {
+            for (d = optdefs; d->name; d++)
+                if (is_opt(a, d->name, &val))
+                    break;
+            if (d->name == NULL) {
+                if (bad_opt == NULL)
+                    bad_opt = a;
+                continue;
+            }
+            if (d->takes_value && val == NULL) {
+                if (i + 1 >= argc)
+                    return xa_cli_fail(XA_EXIT_USAGE, "option %s needs a value", d->name);
+                val = argv[++i];
+            } else if (!d->takes_value && val != NULL) {
+                return xa_cli_fail(XA_EXIT_USAGE, "option %s takes no value", d->name);
+            }
+            seen |= d->bit;
+            if (strcmp(d->name, "--db") == 0)
+                cli.db = val;
+            else if (d->bit == OPT_JSON)
+                cli.json = 1;
+            else if (d->bit == OPT_AUTHOR)
+                cli.author = val;
+            else if (d->bit == OPT_SCOPE)
+                cli.scope = val;
+            else if (d->bit == OPT_HAVE)
+                cli.have = val;
+            else if (d->bit == OPT_ALL)
+                cli.all = 1;
+            continue;
+        }
+        if (cli.cmd == NULL) {
+            cli.cmd = a;
+            continue;
+        }
+        if (cli.npos < XA_CLI_MAXPOS)
+            cli.pos[cli.npos++] = a;
+        else
+            nextra++;
+    }
+
+    if (cli.cmd && strcmp(cli.cmd, "help") == 0) {
+        cmd = cli.npos ? find_command(cli.pos[0]) : NULL;
+        if (cmd)
+            usage_command(stdout, cmd);
+        else
+            usage_overview(stdout);
+        return XA_EXIT_OK;
+    }
+    if (cli.cmd == NULL) {
+        if (help && bad_opt == NULL) {
+            usage_overview(stdout);
+            return XA_EXIT_OK;
+        }
+        if (bad_opt)
+            return xa_cli_fail(XA_EXIT_USAGE, "unknown option '%s'; see `xasync --help`", bad_opt);
+        usage_overview(stderr);
+        return XA_EXIT_USAGE;
+    }
+    cmd = find_command(cli.cmd);
+    if (cmd == NULL)
+        return xa_cli_fail(XA_EXIT_USAGE, "unknown command '%s'; see `xasync --help`", cli.cmd);
+    if (bad_opt)
+        return xa_cli_fail(XA_EXIT_USAGE, "unknown option '%s' for %s; see `xasync %s --help`",
+                           bad_opt, cmd->name, cmd->name);
+    if (help) {
+        usage_command(stdout, cmd);
+        return XA_EXIT_OK;
+    }
+    for (const struct optdef *d = optdefs; d->name; d++)
+        if ((seen & d->bit) && !(cmd->opts & d->bit))
+            return xa_cli_fail(XA_EXIT_USAGE, "unknown option '%s' for %s; see `xasync %s --help`",
+                               d->name, cmd->name, cmd->name);
+    if (nextra || cli.npos < cmd->minpos || cli.npos > cmd->maxpos)
+        return xa_cli_fail(XA_EXIT_USAGE, "usage: xasync %s %s", cmd->name, cmd->args);
+    if (default_db(&cli) != 0)
+        return XA_EXIT_ERR;
+    return cmd->run(&cli);
+}

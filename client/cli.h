@@ -1,0 +1,66 @@
+/*
+ * The `xasync` command line: options, the command table, and the output
+ * helpers the commands share.
+ *
+ * Exit codes: 0 done; 1 error (bad input, missing database, failed I/O);
+ * 2 usage (unknown command or option, wrong arguments); 3 conflict.
+ */
+#ifndef XA_CLI_H
+#define XA_CLI_H
+
+#include <stdio.h>
+
+#include "xasync/store.h"
+
+enum { XA_EXIT_OK = 0, XA_EXIT_ERR = 1, XA_EXIT_USAGE = 2, XA_EXIT_CONFLICT = 3 };
+
+/* Options a command may accept (bit mask). */
+enum {
+    OPT_JSON = 1 << 0,
+    OPT_AUTHOR = 1 << 1,
+    OPT_SCOPE = 1 << 2,
+    OPT_HAVE = 1 << 3,
+    OPT_ALL = 1 << 4,
+};
+
+#define XA_CLI_MAXPOS 8
+
+typedef struct xa_cli {
+    const char *cmd;
+    const char *db; /* --db, else $XASYNC_DB, else the default path */
+    char dbbuf[4096];
+    int json;
+    const char *author;
+    const char *scope;
+    const char *have;
+    int all;
+    int npos;
+    const char *pos[XA_CLI_MAXPOS];
+} xa_cli;
+
+typedef struct xa_command {
+    const char *name;
+    const char *args;    /* usage after the name */
+    const char *summary; /* one line */
+    const char *help;    /* more lines, may be "" */
+    unsigned opts;
+    int minpos, maxpos;
+    int (*run)(xa_cli *cli);
+} xa_command;
+
+extern const xa_command xa_commands[];
+
+/* Print "xasync: <message>" on one line to stderr; return `code`. */
+int xa_cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same with xa_error_last(); the exit code follows from the XA_E* code. */
+int xa_cli_fail_xa(int xa_code);
+
+/* Open the database named by the command line (errors reported). */
+int xa_cli_open(xa_cli *cli, xa_store **out);
+
+/* The author of a write: --author, $XASYNC_AUTHOR, or the login name. */
+const char *xa_cli_author(const xa_cli *cli);
+
+int xa_cli_main(int argc, char **argv);
+
+#endif

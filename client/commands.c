@@ -1,0 +1,580 @@
+/*
+ * The commands of `xasync`.  Each opens the database, does one thing through
+ * the store's API, prints text for a person or JSON for a program, and
+ * returns an exit code (cli.h).  Errors print one line and change nothing.
+ *
+ * Values are JSON in the store; what a clerk types is a string, encoded
+ * here with cJSON so every value text is cJSON's canonical form.
+ */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cli.h"
+#include "xasync/codec.h"
+#include "xasync/error.h"
+
+/* ---- output helpers -------------------------------------------------- */
+
+static void time_local(int64_t ms, char *buf, size_t cap)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+
+    if (localtime_r(&t, &tm) == NULL || strftime(buf, cap, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+        snprintf(buf, cap, "%lld", (long long)ms);
+}
+
+static void time_iso(int64_t ms, char *buf, size_t cap)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    char base[32];
+
+    if (gmtime_r(&t, &tm) == NULL || strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+        base[0] = '\0';
+    snprintf(buf, cap, "%s.%03dZ", base, (int)(ms % 1000));
+}
+
+/* A value as a clerk reads it: a JSON string's text, else the JSON. */
+static char *value_text(const char *json)
+{
+    cJSON *v = cJSON_Parse(json);
+    char *out = NULL;
+
+    if (v && cJSON_IsString(v)) {
+        size_t n = strlen(v->valuestring) + 1;
+        out = malloc(n);
+        if (out)
+            memcpy(out, v->valuestring, n);
+    } else {
+        size_t n = strlen(json) + 1;
+        out = malloc(n);
+        if (out)
+            memcpy(out, json, n);
+    }
+    cJSON_Delete(v);
+    return out;
+}
+
+/* Print a value on one line: newlines and tabs shown as \n and \t. */
+static void put_oneline(const char *json)
+{
+    char *t = value_text(json);
+
+    for (const char *p = t ? t : ""; *p; p++) {
+        if (*p == '\n')
+            fputs("\\n", stdout);
+        else if (*p == '\t')
+            fputs("\\t", stdout);
+        else if (*p == '\r')
+            fputs("\\r", stdout);
+        else
+            putchar(*p);
+    }
+    free(t);
+}
+
+static cJSON *value_json(const xa_value *v)
+{
+    cJSON *o = cJSON_CreateObject();
+    char node[XA_NODE_HEX + 1], t[48];
+
+    if (o == NULL)
+        return NULL;
+    xa_node_format(v->dot.node, node);
+    time_iso(v->hlc, t, sizeof(t));
+    cJSON *val = cJSON_Parse(v->value);
+    cJSON_AddItemToObject(o, "value", val ? val : cJSON_CreateNull());
+    cJSON_AddStringToObject(o, "author", v->author);
+    cJSON_AddStringToObject(o, "time", t);
+    cJSON_AddNumberToObject(o, "hlc", (double)v->hlc);
+    cJSON_AddStringToObject(o, "node", node);
+    cJSON_AddNumberToObject(o, "seq", (double)v->dot.seq);
+    return o;
+}
+
+static cJSON *field_json(const xa_field *f)
+{
+    cJSON *o = cJSON_CreateObject(), *vals;
+
+    if (o == NULL)
+        return NULL;
+    cJSON_AddStringToObject(o, "entity", f->entity);
+    cJSON_AddStringToObject(o, "field", f->field);
+    cJSON_AddBoolToObject(o, "conflict", f->n > 1);
+    vals = cJSON_AddArrayToObject(o, "values");
+    for (size_t i = 0; vals && i < f->n; i++)
+        cJSON_AddItemToArray(vals, value_json(&f->v[i]));
+    return o;
+}
+
+/* Print and free a JSON document; 0 or an exit code. */
+static int put_json(cJSON *doc)
+{
+    char *s = doc ? cJSON_Print(doc) : NULL;
+
+    cJSON_Delete(doc);
+    if (s == NULL)
+        return xa_cli_fail(XA_EXIT_ERR, "out of memory");
+    puts(s);
+    free(s);
+    return XA_EXIT_OK;
+}
+
+static void put_value_line(const xa_value *v)
+{
+    char node[XA_NODE_HEX + 1], t[48];
+
+    xa_node_format(v->dot.node, node);
+    time_local(v->hlc, t, sizeof(t));
+    put_oneline(v->value);
+    printf("\t%s\t%s\t%s\n", v->author, t, node);
+}
+
+/* Finish: flush stdout and report a write error (a full disk, a closed
+ * pipe) rather than exit 0 with output lost. */
+static int finish(xa_store *st, int code)
+{
+    xa_store_close(st);
+    if (fflush(stdout) != 0 || ferror(stdout))
+        return xa_cli_fail(XA_EXIT_ERR, "cannot write the output: %s", strerror(errno));
+    return code;
+}
+
+/* Encode a typed value as a JSON string.  NULL with the error set. */
+static char *string_json(const char *text)
+{
+    cJSON *s;
+    char *out;
+    size_t n = strlen(text);
+
+    if (n > XA_VALUE_MAX) {
+        xa_error_set(XA_ETOOBIG, "value too large: %zu bytes, limit %d bytes", n, XA_VALUE_MAX);
+        return NULL;
+    }
+    if (!xa_utf8_valid(text, n)) {
+        xa_error_set(XA_EINVAL, "the value is not valid UTF-8 (save the text as UTF-8)");
+        return NULL;
+    }
+    s = cJSON_CreateString(text);
+    out = s ? cJSON_PrintUnformatted(s) : NULL;
+    cJSON_Delete(s);
+    if (out == NULL)
+        xa_error_set(XA_ENOMEM, "out of memory");
+    return out;
+}
+
+/* Read a whole file ("-" is standard input), at most `max` bytes. */
+static char *slurp(const char *path, size_t max, size_t *len)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+
+    if (f == NULL) {
+        xa_error_set(XA_EINVAL, "cannot read %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    for (;;) {
+        if (cap - n < 65536) {
+            cap = cap ? cap * 2 : 65536;
+            char *b = realloc(buf, cap + 1);
+            if (b == NULL) {
+                xa_error_set(XA_ENOMEM, "out of memory reading %s", path);
+                goto fail;
+            }
+            buf = b;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (n > max) {
+            xa_error_set(XA_ETOOBIG, "%s is too large (limit %zu bytes)", path, max);
+            goto fail;
+        }
+        if (got == 0)
+            break;
+    }
+    if (ferror(f)) {
+        xa_error_set(XA_EIO, "cannot read %s", path);
+        goto fail;
+    }
+    if (f != stdin)
+        fclose(f);
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+fail:
+    if (f != stdin)
+        fclose(f);
+    free(buf);
+    return NULL;
+}
+
+/* mkdir -p of the folder that will hold `path`. */
+static int make_parent(const char *path)
+{
+    char dir[4096];
+    size_t n = strlen(path);
+    char *slash;
+
+    if (n >= sizeof(dir))
+        return xa_error_set(XA_EINVAL, "the path %s is too long", path);
+    memcpy(dir, path, n + 1);
+    slash = strrchr(dir, '/');
+    if (slash == NULL || slash == dir)
+        return 0;
+    *slash = '\0';
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+            return xa_error_set(XA_EIO, "cannot create the folder %s: %s", dir, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return xa_error_set(XA_EIO, "cannot create the folder %s: %s", dir, strerror(errno));
+    return 0;
+}
+
+/* ---- commands -------------------------------------------------------- */
+
+static int cmd_init(xa_cli *cli)
+{
+    xa_store *st = NULL;
+    char node[XA_NODE_HEX + 1];
+    struct stat sb;
+    int rc;
+
+    if (cli->scope == NULL)
+        return xa_cli_fail(XA_EXIT_USAGE, "usage: xasync init --scope SCOPE");
+    if ((rc = xa_check_scope(cli->scope)) < 0)
+        return xa_cli_fail_xa(rc);
+    if (stat(cli->db, &sb) == 0)
+        return xa_cli_fail(XA_EXIT_ERR, "a database already exists at %s; not overwriting it",
+                           cli->db);
+    if ((rc = make_parent(cli->db)) < 0 || (rc = xa_store_create(&st, cli->db, cli->scope)) < 0)
+        return xa_cli_fail_xa(rc);
+    xa_node_format(xa_store_node(st), node);
+    printf("created %s for scope %s (node %s)\n", cli->db, cli->scope, node);
+    return finish(st, XA_EXIT_OK);
+}
+
+static int write_value(xa_cli *cli, int resolve)
+{
+    xa_store *st = NULL;
+    char *json;
+    int rc;
+
+    json = string_json(cli->pos[2]);
+    if (json == NULL)
+        return xa_cli_fail(XA_EXIT_ERR, "%s", xa_error_last());
+    if (xa_cli_open(cli, &st) != 0) {
+        free(json);
+        return XA_EXIT_ERR;
+    }
+    rc = xa_store_set(st, xa_store_scope(st), cli->pos[0], cli->pos[1], json, xa_cli_author(cli),
+                      resolve, NULL);
+    free(json);
+    if (rc < 0) {
+        xa_store_close(st);
+        return xa_cli_fail_xa(rc);
+    }
+    return finish(st, XA_EXIT_OK);
+}
+
+static int cmd_set(xa_cli *cli)
+{
+    return write_value(cli, 0);
+}
+
+static int cmd_resolve(xa_cli *cli)
+{
+    return write_value(cli, 1);
+}
+
+static int cmd_get(xa_cli *cli)
+{
+    xa_store *st = NULL;
+    xa_field f;
+    int rc, code = XA_EXIT_OK;
+
+    memset(&f, 0, sizeof(f));
+    if (xa_cli_open(cli, &st) != 0)
+        return XA_EXIT_ERR;
+    rc = xa_store_get(st, xa_store_scope(st), cli->pos[0], cli->pos[1], &f);
+    if (rc < 0) {
+        xa_store_close(st);
+        return xa_cli_fail_xa(rc);
+    }
+    if (f.n > 1)
+        code = XA_EXIT_CONFLICT;
+    if (cli->json) {
+        put_json(field_json(&f));
+    } else if (f.n == 1) {
+        char *t = value_text(f.v[0].value);
+        puts(t ? t : "");
+        free(t);
+    } else {
+        for (size_t i = 0; i < f.n; i++)
+            put_value_line(&f.v[i]);
+    }
+    code = finish(st, code);
+    if (code == XA_EXIT_CONFLICT)
+        xa_cli_fail(code, "%s %s is in conflict: %zu values; keep one with `xasync resolve`",
+                    f.entity, f.field, f.n);
+    xa_field_clear(&f);
+    return code;
+}
+
+static int list_fields(xa_cli *cli, const char *entity, int conflicts)
+{
+    xa_store *st = NULL;
+    xa_field *fs = NULL;
+    size_t n = 0;
+    int rc;
+
+    if (xa_cli_open(cli, &st) != 0)
+        return XA_EXIT_ERR;
+    rc = xa_store_fields(st, xa_store_scope(st), entity, conflicts, &fs, &n);
+    if (rc < 0) {
+        xa_store_close(st);
+        return xa_cli_fail_xa(rc);
+    }
+    if (cli->json) {
+        cJSON *a = cJSON_CreateArray();
+        for (size_t i = 0; a && i < n; i++)
+            cJSON_AddItemToArray(a, field_json(&fs[i]));
+        put_json(a);
+    } else if (conflicts) {
+        if (n == 0)
+            puts("no conflicts");
+        for (size_t i = 0; i < n; i++) {
+            printf("%s\t%s\t%zu values:\n", fs[i].entity, fs[i].field, fs[i].n);
+            for (size_t k = 0; k < fs[i].n; k++) {
+                fputs("  ", stdout);
+                put_value_line(&fs[i].v[k]);
+            }
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            printf("%s\t%s\t", fs[i].entity, fs[i].field);
+            put_oneline(fs[i].v[0].value);
+            if (fs[i].n > 1)
+                printf("\t[conflict: %zu values]", fs[i].n);
+            putchar('\n');
+        }
+    }
+    xa_fields_free(fs, n);
+    return finish(st, XA_EXIT_OK);
+}
+
+static int cmd_show(xa_cli *cli)
+{
+    return list_fields(cli, cli->npos ? cli->pos[0] : NULL, 0);
+}
+
+static int cmd_conflicts(xa_cli *cli)
+{
+    return list_fields(cli, NULL, 1);
+}
+
+static int cmd_log(xa_cli *cli)
+{
+    xa_store *st = NULL;
+    xa_logent *e = NULL;
+    size_t n = 0;
+    cJSON *arr = NULL;
+    int rc;
+
+    if (xa_cli_open(cli, &st) != 0)
+        return XA_EXIT_ERR;
+    rc = xa_store_log(st, xa_store_scope(st), cli->npos > 0 ? cli->pos[0] : NULL,
+                      cli->npos > 1 ? cli->pos[1] : NULL, &e, &n);
+    if (rc < 0) {
+        xa_store_close(st);
+        return xa_cli_fail_xa(rc);
+    }
+    if (cli->json)
+        arr = cJSON_CreateArray();
+    for (size_t i = 0; i < n; i++) {
+        const xa_op *op = &e[i].op;
+        char node[XA_NODE_HEX + 1], t[48];
+
+        xa_node_format(op->node, node);
+        if (arr) {
+            cJSON *o = cJSON_CreateObject(), *before;
+            time_iso(op->hlc, t, sizeof(t));
+            cJSON_AddStringToObject(o, "time", t);
+            cJSON_AddNumberToObject(o, "hlc", (double)op->hlc);
+            cJSON_AddStringToObject(o, "author", op->author);
+            cJSON_AddStringToObject(o, "node", node);
+            cJSON_AddNumberToObject(o, "seq", (double)op->seq);
+            cJSON_AddStringToObject(o, "entity", op->entity);
+            cJSON_AddStringToObject(o, "field", op->field);
+            before = cJSON_AddArrayToObject(o, "before");
+            for (size_t k = 0; before && k < e[i].nbefore; k++) {
+                cJSON *v = cJSON_Parse(e[i].before[k].value);
+                cJSON_AddItemToArray(before, v ? v : cJSON_CreateNull());
+            }
+            cJSON *v = cJSON_Parse(op->value);
+            cJSON_AddItemToObject(o, "value", v ? v : cJSON_CreateNull());
+            cJSON_AddItemToArray(arr, o);
+            continue;
+        }
+        time_local(op->hlc, t, sizeof(t));
+        printf("%s\t%s\t%s\t%s\t%s\t", t, op->author, node, op->entity, op->field);
+        if (e[i].nbefore == 0)
+            fputs("(none)", stdout);
+        for (size_t k = 0; k < e[i].nbefore; k++) {
+            if (k)
+                fputs(" | ", stdout);
+            put_oneline(e[i].before[k].value);
+        }
+        fputs(" -> ", stdout);
+        put_oneline(op->value);
+        putchar('\n');
+    }
+    if (arr)
+        put_json(arr);
+    xa_log_free(e, n);
+    return finish(st, XA_EXIT_OK);
+}
+
+static int cmd_have(xa_cli *cli)
+{
+    xa_store *st = NULL;
+    xa_vv vv = XA_VV_INIT;
+    char *s = NULL;
+    int rc;
+
+    if (xa_cli_open(cli, &st) != 0)
+        return XA_EXIT_ERR;
+    rc = xa_store_have(st, xa_store_scope(st), &vv);
+    if (rc == 0)
+        rc = xa_codec_vv_encode(&s, &vv);
+    xa_vv_free(&vv);
+    if (rc < 0) {
+        xa_store_close(st);
+        return xa_cli_fail_xa(rc);
+    }
+    puts(s);
+    free(s);
+    return finish(st, XA_EXIT_OK);
+}
+
+static int cmd_export(xa_cli *cli)
+{
+    xa_store *st = NULL;
+    xa_vv have = XA_VV_INIT;
+    xa_op_list ops = XA_OP_LIST_INIT;
+    char *text = NULL;
+    int rc = 0;
+
+    if ((cli->have == NULL) == (cli->all == 0))
+        return xa_cli_fail(XA_EXIT_USAGE,
+                           "usage: xasync export-ops --have FILE_OR_JSON | --all  (one of them)");
+    if (cli->have) {
+        const char *h = cli->have;
+        size_t len = 0;
+        char *buf = NULL;
+
+        while (*h == ' ' || *h == '\t' || *h == '\n')
+            h++;
+        if (*h != '{') {
+            buf = slurp(cli->have, 1 << 20, &len);
+            if (buf == NULL)
+                return xa_cli_fail(XA_EXIT_ERR, "%s", xa_error_last());
+            h = buf;
+        } else {
+            len = strlen(h);
+        }
+        rc = xa_codec_vv_decode(&have, h, h == buf ? len : strlen(h));
+        free(buf);
+        if (rc < 0)
+            return xa_cli_fail(XA_EXIT_ERR, "--have: %s", xa_error_last());
+    }
+    if (xa_cli_open(cli, &st) != 0) {
+        xa_vv_free(&have);
+        return XA_EXIT_ERR;
+    }
+    rc = xa_store_missing(st, xa_store_scope(st), &have, 0, &ops, NULL);
+    if (rc == 0)
+        rc = xa_codec_encode(&text, xa_store_scope(st), ops.ops, ops.n);
+    xa_vv_free(&have);
+    xa_op_list_free(&ops);
+    if (rc < 0) {
+        xa_store_close(st);
+        return xa_cli_fail_xa(rc);
+    }
+    puts(text);
+    free(text);
+    return finish(st, XA_EXIT_OK);
+}
+
+static int cmd_apply(xa_cli *cli)
+{
+    xa_store *st = NULL;
+    xa_op_list ops = XA_OP_LIST_INIT;
+    xa_apply_result res = {0, 0, 0};
+    char *text;
+    size_t len = 0;
+    int rc;
+
+    if (xa_cli_open(cli, &st) != 0)
+        return XA_EXIT_ERR;
+    text = slurp(cli->pos[0], XA_CODEC_MAX_TEXT, &len);
+    if (text == NULL) {
+        xa_store_close(st);
+        return xa_cli_fail(XA_EXIT_ERR, "%s", xa_error_last());
+    }
+    rc = xa_codec_decode(&ops, text, len, xa_store_scope(st));
+    free(text);
+    if (rc == 0)
+        rc = xa_store_apply(st, xa_store_scope(st), ops.ops, ops.n, &res);
+    xa_op_list_free(&ops);
+    if (rc < 0) {
+        xa_store_close(st);
+        return xa_cli_fail(XA_EXIT_ERR, "%s: %s", cli->pos[0], xa_error_last());
+    }
+    printf("applied %zu ops (%zu already held)\n", res.applied, res.duplicates);
+    return finish(st, XA_EXIT_OK);
+}
+
+const xa_command xa_commands[] = {
+    {"init", "--scope SCOPE", "create the database for a commune (scope)",
+     "  --scope SCOPE  the commune's data set: lowercase letters, digits, '-' (hoang-kim)\n"
+     "Refuses to overwrite an existing database.\n",
+     OPT_SCOPE, 0, 0, cmd_init},
+    {"set", "ENTITY FIELD VALUE [--author NAME]", "record an edit (returns once it is on disk)",
+     "  --author NAME  who made the edit (else $XASYNC_AUTHOR, else the login name)\n"
+     "A field in conflict is refused: settle it with `xasync resolve`.\n"
+     "Values are UTF-8 text of at most 65536 bytes (as JSON).\n",
+     OPT_AUTHOR, 3, 3, cmd_set},
+    {"get", "ENTITY FIELD [--json]", "print a field's value",
+     "In a conflict, prints every value (value, author, time, node) and exits 3.\n", OPT_JSON, 2, 2,
+     cmd_get},
+    {"show", "[ENTITY] [--json]", "print every field (of one entity)", "", OPT_JSON, 0, 1,
+     cmd_show},
+    {"log", "[ENTITY [FIELD]] [--json]", "print the history: time, author, node, before -> after",
+     "", OPT_JSON, 0, 2, cmd_log},
+    {"conflicts", "[--json]", "list the fields holding concurrent values", "", OPT_JSON, 0, 0,
+     cmd_conflicts},
+    {"resolve", "ENTITY FIELD VALUE [--author NAME]",
+     "settle a conflict with a value that replaces every one of them",
+     "  --author NAME  who settled it\n", OPT_AUTHOR, 3, 3, cmd_resolve},
+    {"have", "[--json]", "print this replica's version vector (JSON)", "", OPT_JSON, 0, 0,
+     cmd_have},
+    {"export-ops", "--have FILE_OR_JSON | --all", "write the ops another replica lacks (JSON)",
+     "  --have X  that replica's `xasync have` output, as a file or as JSON text\n"
+     "  --all     every op\n"
+     "For a commune with no link: export to a USB stick, `xasync apply` at the other end.\n",
+     OPT_HAVE | OPT_ALL, 0, 0, cmd_export},
+    {"apply", "FILE", "merge an ops file (from export-ops; - for standard input)",
+     "All of the file is applied, or none of it.\n", 0, 1, 1, cmd_apply},
+    {NULL, NULL, NULL, NULL, 0, 0, 0, NULL},
+};

@@ -1,0 +1,41 @@
+/*
+ * The op codec: ops as JSON text, the form of an ops file (the USB-stick
+ * transport) and of a changeset's body before compression.
+ *
+ * Format, version 1:
+ *   {"format": "xasync-ops", "version": 1, "scope": "hoang-kim",
+ *    "nodes": {"<node hex>": [[seq, entity, field, value, ctx, hlc, author],
+ *                             ...], ...}}
+ * The ops of one node are grouped under it, so the node id and the names of
+ * an op's parts are written once.  `value` is any JSON value; `ctx` is a
+ * version vector {"<node hex>": seq, ...}; seq and hlc are integers.
+ *
+ * Decoding trusts nothing: every member is checked for type and range, names
+ * and values go through the store's checks, and the scope must be the one
+ * expected.
+ */
+#ifndef XASYNC_CODEC_H
+#define XASYNC_CODEC_H
+
+#include <stddef.h>
+
+#include "xasync/store.h"
+#include "xasync/vv.h"
+
+/* Largest ops document decode accepts, in bytes of JSON text. */
+#define XA_CODEC_MAX_TEXT ((size_t)256 * 1024 * 1024)
+
+/* Encode `n` ops of `scope` (all must be of that scope).  *out is a malloc'd
+ * NUL-terminated string the caller frees. */
+int xa_codec_encode(char **out, const char *scope, const xa_op *ops, size_t n);
+
+/* Decode an ops document of `expect_scope`; ops are appended to `out` (on
+ * error `out` is left as it was).  XA_EINVAL for anything malformed,
+ * XA_ESCOPE for another scope, XA_ETOOBIG past XA_CODEC_MAX_TEXT. */
+int xa_codec_decode(xa_op_list *out, const char *text, size_t len, const char *expect_scope);
+
+/* A version vector as a JSON object {"<node hex>": seq}.  *out is malloc'd. */
+int xa_codec_vv_encode(char **out, const xa_vv *vv);
+int xa_codec_vv_decode(xa_vv *out, const char *text, size_t len);
+
+#endif

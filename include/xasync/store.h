@@ -1,0 +1,191 @@
+/*
+ * The store: one SQLite file holding the journal of ops, the fields derived
+ * from it, and this replica's identity (DESIGN.md, "The journal").
+ *
+ * A client database holds one scope (a commune), named at creation; the
+ * district server's database holds many, through the same functions.
+ *
+ * Guarantees:
+ *   1. A write or an apply that returned 0 is on disk (WAL, synchronous=FULL).
+ *   2. xa_store_apply() applies all of a batch or none of it.
+ *   3. have[node] is contiguous: ops of a node are applied in seq order; an
+ *      op that would leave a gap is refused (XA_EGAP).
+ *   4. A dot is never given two meanings: an op whose dot is held with other
+ *      content is refused (XA_EFORGED).
+ *   5. Local writes go through the same apply as received ops.
+ */
+#ifndef XASYNC_STORE_H
+#define XASYNC_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xasync/vv.h"
+
+/* Stated limits, checked on every write and every received op. */
+#define XA_SCOPE_MAX 64     /* bytes; [a-z0-9-], starts with a letter or digit */
+#define XA_ENTITY_MAX 128   /* bytes; [A-Za-z0-9._:/-] */
+#define XA_FIELD_MAX 64     /* bytes; [A-Za-z0-9._-] */
+#define XA_AUTHOR_MAX 128   /* bytes of UTF-8, no control characters */
+#define XA_VALUE_MAX 65536  /* bytes of the value's JSON text, UTF-8 */
+
+typedef struct xa_store xa_store;
+
+/* One write.  Every pointer member is the holder's (malloc'd); xa_op_clear()
+ * frees them.  `value` is JSON text (usually a JSON string). */
+typedef struct xa_op {
+    char *scope;
+    xa_node node;
+    uint64_t seq;
+    char *entity;
+    char *field;
+    char *value;
+    xa_vv ctx;
+    int64_t hlc; /* hybrid logical clock: wall-clock ms, never backwards */
+    char *author;
+} xa_op;
+
+void xa_op_clear(xa_op *op);
+
+typedef struct xa_op_list {
+    size_t n;
+    size_t cap;
+    xa_op *ops;
+} xa_op_list;
+
+#define XA_OP_LIST_INIT {0, 0, NULL}
+
+/* Append a zeroed op and return it (NULL on ENOMEM). */
+xa_op *xa_op_list_push(xa_op_list *l);
+void xa_op_list_free(xa_op_list *l);
+
+/* One of a field's current values (a sibling). */
+typedef struct xa_value {
+    xa_dot dot;
+    char *value; /* JSON text */
+    int64_t hlc;
+    char *author;
+} xa_value;
+
+/* A field's state: its siblings, the front one first (largest (hlc, node)),
+ * and its causal context.  More than one value: a conflict. */
+typedef struct xa_field {
+    char *entity;
+    char *field;
+    size_t n;
+    xa_value *v;
+    xa_vv fctx;
+} xa_field;
+
+void xa_field_clear(xa_field *f);
+void xa_fields_free(xa_field *f, size_t n);
+
+/* One history entry: an op, and the values it replaced as its writer saw
+ * them (empty for a first write or when that history is not held here). */
+typedef struct xa_logent {
+    xa_op op;
+    size_t nbefore;
+    xa_value *before;
+} xa_logent;
+
+void xa_log_free(xa_logent *e, size_t n);
+
+typedef struct xa_apply_result {
+    size_t applied;    /* new ops added to the journal */
+    size_t duplicates; /* ops already held, identical */
+    size_t superseded; /* new ops that rule 1 kept out of the siblings */
+} xa_apply_result;
+
+/* Name checks (0 or XA_EINVAL with a message naming the problem). */
+int xa_check_scope(const char *scope);
+int xa_check_entity(const char *entity);
+int xa_check_field(const char *field);
+int xa_check_author(const char *author);
+/* A value: valid UTF-8, at most XA_VALUE_MAX bytes.  (That it is JSON is
+ * checked by the store, with SQLite's json_valid().) */
+int xa_check_value(const char *json, size_t len);
+/* 1 if s[0..len) is well-formed UTF-8 (no overlongs, surrogates, > U+10FFFF). */
+int xa_utf8_valid(const char *s, size_t len);
+
+/* Create a new database at `path` (its folder must exist).  Refuses an
+ * existing file (XA_EEXISTS).  `scope` names the client's commune, or is NULL
+ * for the district server.  A new random node id is drawn from the OS. */
+int xa_store_create(xa_store **out, const char *path, const char *scope);
+
+/* Open an existing database; never creates one (XA_ENOTFOUND) and never
+ * writes to a file that is not an xasync database (XA_ENOTXA).  Runs pending
+ * migrations. */
+int xa_store_open(xa_store **out, const char *path);
+
+void xa_store_close(xa_store *st); /* NULL is a no-op */
+
+/* Borrowed until xa_store_close(): the client's scope ("" on the server). */
+const char *xa_store_scope(const xa_store *st);
+xa_node xa_store_node(const xa_store *st);
+const char *xa_store_path(const xa_store *st);
+
+/* Record a local write of `value` (JSON text) to (scope, entity, field).  The
+ * op's ctx is the field's causal context, so it supersedes every value this
+ * replica holds.  If the field is in conflict this is refused (XA_ECONFLICT)
+ * unless `resolve` is set; with `resolve` set a field that is not in conflict
+ * is refused (XA_EINVAL).  Returns only once the op is on disk.  `out`, if
+ * not NULL, receives a copy of the op (caller clears it). */
+int xa_store_set(xa_store *st,
+                 const char *scope,
+                 const char *entity,
+                 const char *field,
+                 const char *value,
+                 const char *author,
+                 int resolve,
+                 xa_op *out);
+
+/* Apply received ops of `scope`, in one transaction: all or none.  Ops may
+ * come in any order and repeat; each node's ops must continue contiguously
+ * from what is held.  Every op is validated (names, value, scope).  `res` may
+ * be NULL. */
+int xa_store_apply(xa_store *st,
+                   const char *scope,
+                   const xa_op *ops,
+                   size_t n,
+                   xa_apply_result *res);
+
+/* This replica's version vector for a scope. */
+int xa_store_have(xa_store *st, const char *scope, xa_vv *out);
+
+/* The ops a replica with version vector `have` lacks, by node then seq, at
+ * most `max` (0: no bound).  Appended to `out`; *more (if not NULL) is set
+ * to 1 when the bound cut the list. */
+int xa_store_missing(xa_store *st,
+                     const char *scope,
+                     const xa_vv *have,
+                     size_t max,
+                     xa_op_list *out,
+                     int *more);
+
+/* A field's current state.  XA_ENOTFOUND if it was never written. */
+int xa_store_get(xa_store *st,
+                 const char *scope,
+                 const char *entity,
+                 const char *field,
+                 xa_field *out);
+
+/* Every field of a scope (or of one entity when `entity` is not NULL), or
+ * only those in conflict, sorted by entity and field.  *out is the caller's:
+ * free with xa_fields_free(*out, *n). */
+int xa_store_fields(xa_store *st,
+                    const char *scope,
+                    const char *entity,
+                    int conflicts_only,
+                    xa_field **out,
+                    size_t *n);
+
+/* The history of a scope, an entity or a field (NULLs widen), oldest first
+ * by (hlc, node, seq).  Free with xa_log_free(*out, *n). */
+int xa_store_log(xa_store *st,
+                 const char *scope,
+                 const char *entity,
+                 const char *field,
+                 xa_logent **out,
+                 size_t *n);
+
+#endif

@@ -1,0 +1,89 @@
+/*
+ * The schema and its migrations.
+ *
+ * PRAGMA user_version holds the number of migrations applied; migration i
+ * (1-based) takes the schema from version i-1 to i and runs in the same
+ * transaction as the user_version update, so a crash leaves the old or the
+ * new schema, never half of one.  A database newer than this program is
+ * refused rather than guessed at.
+ *
+ * Tables (scope-keyed everywhere: a client holds one scope, the server many):
+ *   meta     key/value: 'node' (16 hex), 'scope' (client), 'hlc' (last clock)
+ *   journal  every op held, keyed by its dot; never rewritten
+ *   have     per scope and node, the highest contiguous seq held
+ *   field    per field, its causal context (text vv) and sibling count
+ *   sibling  per field, the dots of its current values
+ */
+#include <stdio.h>
+
+#include "store_int.h"
+#include "xasync/error.h"
+
+static const char *const migrations[] = {
+    /* 1: the journal and the fields derived from it */
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE journal("
+    "  scope TEXT NOT NULL, node INTEGER NOT NULL, seq INTEGER NOT NULL,"
+    "  entity TEXT NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL,"
+    "  ctx TEXT NOT NULL, hlc INTEGER NOT NULL, author TEXT NOT NULL,"
+    "  PRIMARY KEY (scope, node, seq)) WITHOUT ROWID;"
+    "CREATE INDEX journal_by_field ON journal(scope, entity, field);"
+    "CREATE TABLE have(scope TEXT NOT NULL, node INTEGER NOT NULL, seq INTEGER NOT NULL,"
+    "  PRIMARY KEY (scope, node)) WITHOUT ROWID;"
+    "CREATE TABLE field(scope TEXT NOT NULL, entity TEXT NOT NULL, field TEXT NOT NULL,"
+    "  fctx TEXT NOT NULL, nsib INTEGER NOT NULL,"
+    "  PRIMARY KEY (scope, entity, field)) WITHOUT ROWID;"
+    "CREATE INDEX field_conflicts ON field(scope, nsib) WHERE nsib > 1;"
+    "CREATE TABLE sibling(scope TEXT NOT NULL, entity TEXT NOT NULL, field TEXT NOT NULL,"
+    "  node INTEGER NOT NULL, seq INTEGER NOT NULL,"
+    "  PRIMARY KEY (scope, entity, field, node, seq)) WITHOUT ROWID;",
+};
+
+#define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+static int user_version(xa_store *st, int *out)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL);
+
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *out = sqlite3_column_int(s, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_OK ? 0 : xa_db_error(st, rc, "reading the schema version");
+}
+
+int xa_schema_migrate(xa_store *st)
+{
+    int v, rc;
+    char sql[64];
+
+    rc = user_version(st, &v);
+    if (rc < 0)
+        return rc;
+    if (v > NMIGRATIONS)
+        return xa_error_set(XA_ENOTXA,
+                            "%s was made by a newer xasync (schema %d; this one knows up to %d)",
+                            st->path, v, NMIGRATIONS);
+    if (v == NMIGRATIONS)
+        return 0;
+    rc = xa_db_exec(st, "BEGIN IMMEDIATE");
+    if (rc < 0)
+        return rc;
+    /* Read again inside the transaction: another process may have won. */
+    rc = user_version(st, &v);
+    for (; rc == 0 && v < NMIGRATIONS; v++) {
+        rc = xa_db_exec(st, migrations[v]);
+        if (rc == 0) {
+            snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+            rc = xa_db_exec(st, sql);
+        }
+    }
+    if (rc == 0)
+        return xa_db_exec(st, "COMMIT");
+    xa_db_rollback(st);
+    return rc;
+}

@@ -1,0 +1,67 @@
+/*
+ * Storage internals shared by schema.c, store.c and query.c: the store
+ * handle, its cached statements, and the SQLite error table.
+ */
+#ifndef XA_STORE_INT_H
+#define XA_STORE_INT_H
+
+#include <sqlite3.h>
+
+#include "xasync/store.h"
+
+/* Stored in the database header: 'xasy'.  A file without it is not ours. */
+#define XA_APPLICATION_ID 0x78617379
+
+/* Statements kept prepared for the life of the handle. */
+enum {
+    Q_HAVE_GET,
+    Q_HAVE_PUT,
+    Q_HAVE_ALL,
+    Q_JOURNAL_GET,
+    Q_JOURNAL_PUT,
+    Q_JOURNAL_RUN,
+    Q_FIELD_GET,
+    Q_FIELD_PUT,
+    Q_SIB_GET,
+    Q_SIB_PUT,
+    Q_SIB_DEL,
+    Q_SIB_VALUES,
+    Q_META_GET,
+    Q_META_PUT,
+    Q_JSON_VALID,
+    Q__COUNT
+};
+
+struct xa_store {
+    sqlite3 *db;
+    char *path;
+    char scope[XA_SCOPE_MAX + 1];
+    xa_node node;
+    sqlite3_stmt *q[Q__COUNT];
+};
+
+/* Translate an SQLite result into an XA_E* code and set the message;
+ * `what` says what was being done. */
+int xa_db_error(xa_store *st, int rc, const char *what);
+
+/* The cached statement `id`, reset and with bindings cleared; NULL with the
+ * error set on failure. */
+sqlite3_stmt *xa_db_stmt(xa_store *st, int id);
+
+/* Run SQL with no result rows. */
+int xa_db_exec(xa_store *st, const char *sql);
+
+/* Roll back the open transaction, if any, keeping the current message. */
+void xa_db_rollback(xa_store *st);
+
+/* Bring the schema to the newest version (in one transaction). */
+int xa_schema_migrate(xa_store *st);
+
+/* Helpers to read text columns into malloc'd strings (NULL on ENOMEM). */
+char *xa_db_text(sqlite3_stmt *s, int col);
+
+/* Node ids are stored as the 64-bit pattern in an INTEGER. */
+#define XA_NODE_TO_DB(n) ((sqlite3_int64)(n))
+#define XA_NODE_FROM_DB(v) ((xa_node)(sqlite3_uint64)(v))
+
+#endif

@@ -1,0 +1,318 @@
+/*
+ * The op codec (format in include/xasync/codec.h), with cJSON.
+ *
+ * Values are JSON text in the store; here they are parsed into the document
+ * on encode and printed back, unformatted, on decode.  cJSON's printing of a
+ * parsed value is its canonical form, so an op that crosses the wire twice
+ * keeps the same text, and the store's byte comparison of held and received
+ * ops (forgery detection) is sound.
+ *
+ * Invariants:
+ *   1. decode leaves `out` exactly as it was unless it returns 0;
+ *   2. every number read is an integer in its stated range before it is
+ *      converted (no float-to-int overflow).
+ */
+#include "xasync/codec.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xasync/error.h"
+
+#define FORMAT_NAME "xasync-ops"
+#define FORMAT_VERSION 1
+
+/* ---- version vectors -------------------------------------------------- */
+
+static cJSON *vv_to_json(const xa_vv *vv)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    for (size_t i = 0; o && i < vv->n; i++) {
+        char node[XA_NODE_HEX + 1];
+        xa_node_format(vv->e[i].node, node);
+        if (cJSON_AddNumberToObject(o, node, (double)vv->e[i].seq) == NULL) {
+            cJSON_Delete(o);
+            return NULL;
+        }
+    }
+    return o;
+}
+
+/* An integer in [lo, hi] held in a JSON number. */
+static int get_int(const cJSON *j, double lo, double hi, int64_t *out)
+{
+    double d;
+
+    if (!cJSON_IsNumber(j))
+        return -1;
+    d = j->valuedouble;
+    if (!isfinite(d) || d != floor(d) || d < lo || d > hi)
+        return -1;
+    *out = (int64_t)d;
+    return 0;
+}
+
+static int vv_from_json(const cJSON *o, xa_vv *out, const char *what)
+{
+    const cJSON *e;
+
+    if (!cJSON_IsObject(o))
+        return xa_error_set(XA_EINVAL, "%s: a version vector must be a JSON object", what);
+    cJSON_ArrayForEach(e, o)
+    {
+        xa_node node;
+        int64_t seq;
+        int rc;
+
+        if (xa_node_parse(e->string, &node) < 0)
+            return xa_error_set(XA_EINVAL, "%s: '%.40s' is not a node id", what,
+                                e->string ? e->string : "");
+        if (get_int(e, 1, (double)(XA_SEQ_MAX - 1), &seq) < 0)
+            return xa_error_set(XA_EINVAL, "%s: seq of node %s is not an integer in 1..2^53-1",
+                                what, e->string);
+        if (xa_vv_get(out, node) != 0)
+            return xa_error_set(XA_EINVAL, "%s: node %s appears twice", what, e->string);
+        rc = xa_vv_set(out, node, (uint64_t)seq);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+int xa_codec_vv_encode(char **out, const xa_vv *vv)
+{
+    cJSON *o = vv_to_json(vv);
+    char *s = o ? cJSON_PrintUnformatted(o) : NULL;
+
+    cJSON_Delete(o);
+    if (s == NULL)
+        return xa_error_set(XA_ENOMEM, "out of memory");
+    *out = s;
+    return 0;
+}
+
+int xa_codec_vv_decode(xa_vv *out, const char *text, size_t len)
+{
+    xa_vv vv = XA_VV_INIT;
+    cJSON *o;
+    int rc;
+
+    if (len > XA_CODEC_MAX_TEXT)
+        return xa_error_set(XA_ETOOBIG, "version vector too large");
+    o = cJSON_ParseWithLength(text, len);
+    if (o == NULL)
+        return xa_error_set(XA_EINVAL, "the version vector is not valid JSON");
+    rc = vv_from_json(o, &vv, "version vector");
+    cJSON_Delete(o);
+    if (rc < 0) {
+        xa_vv_free(&vv);
+        return rc;
+    }
+    xa_vv_free(out);
+    *out = vv;
+    return 0;
+}
+
+/* ---- encode ------------------------------------------------------------ */
+
+/* [seq, entity, field, value, ctx, hlc, author] */
+static cJSON *op_to_json(const xa_op *op)
+{
+    cJSON *a = cJSON_CreateArray(), *v, *ctx;
+
+    if (a == NULL)
+        return NULL;
+    v = cJSON_Parse(op->value);
+    ctx = vv_to_json(&op->ctx);
+    if (v == NULL || ctx == NULL || !cJSON_AddItemToArray(a, cJSON_CreateNumber((double)op->seq)) ||
+        !cJSON_AddItemToArray(a, cJSON_CreateString(op->entity)) ||
+        !cJSON_AddItemToArray(a, cJSON_CreateString(op->field)) || !cJSON_AddItemToArray(a, v)) {
+        cJSON_Delete(v);
+        cJSON_Delete(ctx);
+        cJSON_Delete(a);
+        return NULL;
+    }
+    if (!cJSON_AddItemToArray(a, ctx)) {
+        cJSON_Delete(ctx);
+        cJSON_Delete(a);
+        return NULL;
+    }
+    if (!cJSON_AddItemToArray(a, cJSON_CreateNumber((double)op->hlc)) ||
+        !cJSON_AddItemToArray(a, cJSON_CreateString(op->author))) {
+        cJSON_Delete(a);
+        return NULL;
+    }
+    return a;
+}
+
+int xa_codec_encode(char **out, const char *scope, const xa_op *ops, size_t n)
+{
+    cJSON *doc = cJSON_CreateObject(), *nodes = NULL, *group = NULL;
+    xa_node cur = 0;
+    char *text = NULL;
+    int rc = 0;
+
+    if (doc == NULL || !cJSON_AddStringToObject(doc, "format", FORMAT_NAME) ||
+        !cJSON_AddNumberToObject(doc, "version", FORMAT_VERSION) ||
+        !cJSON_AddStringToObject(doc, "scope", scope) ||
+        (nodes = cJSON_AddObjectToObject(doc, "nodes")) == NULL)
+        rc = xa_error_set(XA_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        cJSON *a;
+        if (strcmp(ops[i].scope, scope) != 0) {
+            rc = xa_error_set(XA_ESCOPE, "an op of scope '%s' in a document of '%s'", ops[i].scope,
+                              scope);
+            break;
+        }
+        /* Group by node; ops of a node that come apart join their group. */
+        if (group == NULL || ops[i].node != cur) {
+            char node[XA_NODE_HEX + 1];
+            xa_node_format(ops[i].node, node);
+            group = cJSON_GetObjectItemCaseSensitive(nodes, node);
+            if (group == NULL && (group = cJSON_AddArrayToObject(nodes, node)) == NULL) {
+                rc = xa_error_set(XA_ENOMEM, "out of memory");
+                break;
+            }
+            cur = ops[i].node;
+        }
+        a = op_to_json(&ops[i]);
+        if (a == NULL) {
+            rc = xa_error_set(XA_EINVAL, "an op's value is not valid JSON, or out of memory");
+            break;
+        }
+        cJSON_AddItemToArray(group, a);
+    }
+    if (rc == 0 && (text = cJSON_PrintUnformatted(doc)) == NULL)
+        rc = xa_error_set(XA_ENOMEM, "out of memory");
+    cJSON_Delete(doc);
+    if (rc == 0)
+        *out = text;
+    return rc;
+}
+
+/* ---- decode ------------------------------------------------------------ */
+
+static char *dupstr(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+static int op_from_json(const cJSON *a, const char *scope, xa_node node, xa_op *op)
+{
+    const cJSON *seq, *entity, *field, *value, *ctx, *hlc, *author;
+    int64_t iseq, ihlc;
+    char node_hex[XA_NODE_HEX + 1];
+    int rc;
+
+    xa_node_format(node, node_hex);
+    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != 7)
+        return xa_error_set(XA_EINVAL, "not an ops file: an op of node %s is not a 7-member array",
+                            node_hex);
+    seq = cJSON_GetArrayItem(a, 0);
+    entity = cJSON_GetArrayItem(a, 1);
+    field = cJSON_GetArrayItem(a, 2);
+    value = cJSON_GetArrayItem(a, 3);
+    ctx = cJSON_GetArrayItem(a, 4);
+    hlc = cJSON_GetArrayItem(a, 5);
+    author = cJSON_GetArrayItem(a, 6);
+    if (get_int(seq, 1, (double)(XA_SEQ_MAX - 1), &iseq) < 0)
+        return xa_error_set(XA_EINVAL, "an op of node %s has a seq that is not in 1..2^53-1",
+                            node_hex);
+    if (get_int(hlc, 0, (double)(XA_SEQ_MAX - 1), &ihlc) < 0)
+        return xa_error_set(XA_EINVAL, "op %s:%lld has a malformed clock", node_hex,
+                            (long long)iseq);
+    if (!cJSON_IsString(entity) || !cJSON_IsString(field) || !cJSON_IsString(author))
+        return xa_error_set(XA_EINVAL, "op %s:%lld: entity, field and author must be strings",
+                            node_hex, (long long)iseq);
+    if ((rc = xa_check_entity(entity->valuestring)) < 0 ||
+        (rc = xa_check_field(field->valuestring)) < 0 ||
+        (rc = xa_check_author(author->valuestring)) < 0)
+        return rc;
+
+    op->node = node;
+    op->seq = (uint64_t)iseq;
+    op->hlc = ihlc;
+    rc = vv_from_json(ctx, &op->ctx, "an op's context");
+    if (rc < 0)
+        return rc;
+    op->value = cJSON_PrintUnformatted(value);
+    if (op->value == NULL || (op->scope = dupstr(scope)) == NULL ||
+        (op->entity = dupstr(entity->valuestring)) == NULL ||
+        (op->field = dupstr(field->valuestring)) == NULL ||
+        (op->author = dupstr(author->valuestring)) == NULL)
+        return xa_error_set(XA_ENOMEM, "out of memory");
+    return xa_check_value(op->value, strlen(op->value));
+}
+
+int xa_codec_decode(xa_op_list *out, const char *text, size_t len, const char *expect_scope)
+{
+    const cJSON *format, *version, *scope, *nodes, *group;
+    size_t start = out->n;
+    cJSON *doc;
+    int rc = 0;
+
+    if (len > XA_CODEC_MAX_TEXT)
+        return xa_error_set(XA_ETOOBIG, "ops document too large: %zu bytes, limit %zu", len,
+                            XA_CODEC_MAX_TEXT);
+    /* cJSON checks no encoding: strings must be UTF-8 before they are trusted. */
+    if (!xa_utf8_valid(text, len))
+        return xa_error_set(XA_EINVAL, "the ops file is not valid UTF-8");
+    doc = cJSON_ParseWithLength(text, len);
+    if (doc == NULL)
+        return xa_error_set(XA_EINVAL, "the ops file is not valid JSON (truncated or damaged?)");
+    format = cJSON_GetObjectItemCaseSensitive(doc, "format");
+    version = cJSON_GetObjectItemCaseSensitive(doc, "version");
+    scope = cJSON_GetObjectItemCaseSensitive(doc, "scope");
+    nodes = cJSON_GetObjectItemCaseSensitive(doc, "nodes");
+    if (!cJSON_IsObject(doc) || !cJSON_IsString(format) ||
+        strcmp(format->valuestring, FORMAT_NAME) != 0 || !cJSON_IsString(scope) ||
+        !cJSON_IsObject(nodes) || !cJSON_IsNumber(version))
+        rc = xa_error_set(XA_EINVAL, "not an ops file (no format, version, scope and nodes)");
+    else if (version->valuedouble != FORMAT_VERSION)
+        rc = xa_error_set(XA_EINVAL, "ops file version %g is not supported (this xasync reads %d)",
+                          version->valuedouble, FORMAT_VERSION);
+    else if (xa_check_scope(scope->valuestring) < 0)
+        rc = xa_error_set(XA_EINVAL, "not an ops file: malformed scope");
+    else if (expect_scope && strcmp(scope->valuestring, expect_scope) != 0)
+        rc = xa_error_set(XA_ESCOPE, "the ops are of scope '%s', but this database holds scope '%s'",
+                          scope->valuestring, expect_scope);
+    cJSON_ArrayForEach(group, nodes)
+    {
+        const cJSON *a;
+        xa_node node;
+
+        if (rc < 0)
+            break;
+        if (xa_node_parse(group->string, &node) < 0) {
+            rc = xa_error_set(XA_EINVAL, "not an ops file: '%.40s' is not a node id",
+                              group->string ? group->string : "");
+            break;
+        }
+        if (!cJSON_IsArray(group)) {
+            rc = xa_error_set(XA_EINVAL, "not an ops file: node %s holds no op list",
+                              group->string);
+            break;
+        }
+        cJSON_ArrayForEach(a, group)
+        {
+            xa_op *op = xa_op_list_push(out);
+            rc = op ? op_from_json(a, scope->valuestring, node, op) : XA_ENOMEM;
+            if (rc < 0)
+                break;
+        }
+    }
+    cJSON_Delete(doc);
+    if (rc < 0) {
+        while (out->n > start)
+            xa_op_clear(&out->ops[--out->n]);
+    }
+    return rc;
+}

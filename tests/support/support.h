@@ -1,0 +1,51 @@
+/*
+ * Test support: temporary folders, running the real `xasync` binary, and a
+ * digest of a database's logical content (to prove "unchanged").
+ */
+#ifndef XA_TEST_SUPPORT_H
+#define XA_TEST_SUPPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Make a fresh temporary folder under $TMPDIR (or /tmp); returns a malloc'd
+ * path.  Aborts the test on failure. */
+char *xt_tempdir(void);
+/* Remove a folder made by xt_tempdir() and everything in it; frees `dir`. */
+void xt_rmdir(char *dir);
+/* malloc'd "dir/name". */
+char *xt_path(const char *dir, const char *name);
+
+/* The result of running a program. */
+typedef struct xt_run {
+    int status;   /* exit code, or 128+signal if killed */
+    char *out;    /* everything written to stdout, NUL-terminated */
+    size_t outlen;
+    char *err;    /* everything written to stderr, NUL-terminated */
+    size_t errlen;
+} xt_run;
+
+/* Run XA_BIN (the xasync built with the tests) with argv (NULL-terminated,
+ * not including the program name), `in` (may be NULL) as standard input, and
+ * the environment plus `env` ("NAME=value" strings, NULL-terminated, may be
+ * NULL).  XASYNC_DB is removed from the environment unless `env` sets it.
+ * Waits at most 60 s (then kills it and fails the test). */
+xt_run xt_xasync(const char *const *argv, const char *in, const char *const *env);
+/* Same for any program path. */
+xt_run xt_exec(const char *prog, const char *const *argv, const char *in, const char *const *env);
+void xt_run_free(xt_run *r);
+
+/* A SHA-like digest (FNV-1a 64 over a canonical dump) of every table of the
+ * SQLite database at `path`, rows in primary-key order, opened read-only.
+ * Two equal digests mean the same logical content.  Returns 0 if the file is
+ * missing. */
+uint64_t xt_db_digest(const char *path);
+/* FNV-1a 64 of a file's raw bytes; 0 if missing. */
+uint64_t xt_file_digest(const char *path);
+
+/* Write `len` bytes of `data` to a new file at `path`. */
+void xt_write_file(const char *path, const char *data, size_t len);
+/* Read a whole file; malloc'd and NUL-terminated; NULL if missing. */
+char *xt_read_file(const char *path, size_t *len);
+
+#endif
