@@ -58,7 +58,7 @@ static int user_version(xa_store *st, int *out)
 
 int xa_schema_migrate(xa_store *st)
 {
-    int v, rc;
+    int v = 0, rc;
     char sql[64];
 
     rc = user_version(st, &v);

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Install what is missing, build with sanitizers, and run every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Debug -DXA_SANITIZE=ON >/dev/null
+cmake --build build-test -j"$(nproc)"
+cd build-test
+ctest --output-on-failure --timeout 900 "$@"
