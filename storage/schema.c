@@ -56,10 +56,25 @@ static int user_version(xa_store *st, int *out)
     return rc == SQLITE_OK ? 0 : xa_db_error(st, rc, "reading the schema version");
 }
 
-int xa_schema_migrate(xa_store *st)
+/* Apply migrations v..NMIGRATIONS inside the caller's transaction. */
+static int run_migrations(xa_store *st, int v)
+{
+    char sql[64];
+    int rc = 0;
+
+    for (; rc == 0 && v < NMIGRATIONS; v++) {
+        rc = xa_db_exec(st, migrations[v]);
+        if (rc == 0) {
+            snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+            rc = xa_db_exec(st, sql);
+        }
+    }
+    return rc;
+}
+
+int xa_schema_migrate(xa_store *st, int in_tx)
 {
     int v = 0, rc;
-    char sql[64];
 
     rc = user_version(st, &v);
     if (rc < 0)
@@ -70,18 +85,15 @@ int xa_schema_migrate(xa_store *st)
                             st->path, v, NMIGRATIONS);
     if (v == NMIGRATIONS)
         return 0;
+    if (in_tx)
+        return run_migrations(st, v);
     rc = xa_db_exec(st, "BEGIN IMMEDIATE");
     if (rc < 0)
         return rc;
     /* Read again inside the transaction: another process may have won. */
     rc = user_version(st, &v);
-    for (; rc == 0 && v < NMIGRATIONS; v++) {
-        rc = xa_db_exec(st, migrations[v]);
-        if (rc == 0) {
-            snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
-            rc = xa_db_exec(st, sql);
-        }
-    }
+    if (rc == 0)
+        rc = run_migrations(st, v);
     if (rc == 0)
         return xa_db_exec(st, "COMMIT");
     xa_db_rollback(st);

@@ -344,9 +344,11 @@ int xa_store_open(xa_store **out, const char *path)
     if (rc == 0)
         rc = configure(st);
     if (rc == 0)
-        rc = xa_schema_migrate(st);
+        rc = xa_schema_migrate(st, 0);
     if (rc == 0)
         rc = load_identity(st);
+    if (rc == XA_ENOTFOUND)
+        rc = xa_error_set(XA_ENOTXA, "%s is not a complete xasync database (no node id)", path);
     if (rc < 0) {
         xa_store_close(st);
         return rc;
@@ -405,16 +407,17 @@ int xa_store_create(xa_store **out, const char *path, const char *scope)
         rc = xa_db_error(st, rc, "creating the database");
     if (rc == 0)
         rc = new_node_id(&st->node);
+    if (rc == 0)
+        rc = configure(st);
+    /* One transaction: a crash leaves an empty file or a whole database. */
+    if (rc == 0)
+        rc = xa_db_exec(st, "BEGIN IMMEDIATE");
     if (rc == 0) {
         snprintf(sql, sizeof(sql), "PRAGMA application_id = %d", XA_APPLICATION_ID);
         rc = xa_db_exec(st, sql);
     }
     if (rc == 0)
-        rc = configure(st);
-    if (rc == 0)
-        rc = xa_schema_migrate(st);
-    if (rc == 0)
-        rc = xa_db_exec(st, "BEGIN IMMEDIATE");
+        rc = xa_schema_migrate(st, 1);
     if (rc == 0) {
         xa_node_format(st->node, node);
         rc = meta_put(st, "node", node);

@@ -54,8 +54,9 @@ int xa_db_exec(xa_store *st, const char *sql);
 /* Roll back the open transaction, if any, keeping the current message. */
 void xa_db_rollback(xa_store *st);
 
-/* Bring the schema to the newest version (in one transaction). */
-int xa_schema_migrate(xa_store *st);
+/* Bring the schema to the newest version, in one transaction: its own, or
+ * the caller's when `in_tx` is set. */
+int xa_schema_migrate(xa_store *st, int in_tx);
 
 /* Helpers to read text columns into malloc'd strings (NULL on ENOMEM). */
 char *xa_db_text(sqlite3_stmt *s, int col);
