@@ -8,14 +8,14 @@
  */
 #include "cli.h"
 
+#include "xasync/error.h"
+
 #include <errno.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include "xasync/error.h"
 
 int xa_cli_fail(int code, const char *fmt, ...)
 {
@@ -151,8 +151,12 @@ struct optdef {
 };
 
 static const struct optdef optdefs[] = {
-    {"--db", 0, 1},          {"--json", OPT_JSON, 0}, {"--author", OPT_AUTHOR, 1},
-    {"--scope", OPT_SCOPE, 1}, {"--have", OPT_HAVE, 1}, {"--all", OPT_ALL, 0},
+    {"--db", 0, 1},
+    {"--json", OPT_JSON, 0},
+    {"--author", OPT_AUTHOR, 1},
+    {"--scope", OPT_SCOPE, 1},
+    {"--have", OPT_HAVE, 1},
+    {"--all", OPT_ALL, 0},
     {NULL, 0, 0},
 };
 
@@ -233,8 +237,8 @@ int xa_cli_main(int argc, char **argv)
         }
         if (bad_opt)
             return xa_cli_fail(XA_EXIT_USAGE, "unknown option '%s'; see `xasync --help`", bad_opt);
-        usage_overview(stderr);
-        return XA_EXIT_USAGE;
+        return xa_cli_fail(XA_EXIT_USAGE,
+                           "usage: xasync [--db PATH] COMMAND [ARGS...]; see `xasync --help`");
     }
     cmd = find_command(cli.cmd);
     if (cmd == NULL)

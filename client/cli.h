@@ -8,9 +8,9 @@
 #ifndef XA_CLI_H
 #define XA_CLI_H
 
-#include <stdio.h>
-
 #include "xasync/store.h"
+
+#include <stdio.h>
 
 enum { XA_EXIT_OK = 0, XA_EXIT_ERR = 1, XA_EXIT_USAGE = 2, XA_EXIT_CONFLICT = 3 };
 

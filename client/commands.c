@@ -6,16 +6,16 @@
  * Values are JSON in the store; what a clerk types is a string, encoded
  * here with cJSON so every value text is cJSON's canonical form.
  */
+#include "cli.h"
+#include "xasync/codec.h"
+#include "xasync/error.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-
-#include "cli.h"
-#include "xasync/codec.h"
-#include "xasync/error.h"
 
 /* ---- output helpers -------------------------------------------------- */
 

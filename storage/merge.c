@@ -11,11 +11,11 @@
  */
 #include "xasync/merge.h"
 
+#include "xasync/error.h"
+
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "xasync/error.h"
 
 void xa_field_state_free(xa_field_state *st)
 {
@@ -30,11 +30,8 @@ static int dot_less(xa_dot a, xa_dot b)
     return a.node < b.node || (a.node == b.node && a.seq < b.seq);
 }
 
-int xa_merge_apply(xa_field_state *st,
-                   xa_dot dot,
-                   const xa_vv *ctx,
-                   xa_dot **removed,
-                   size_t *nremoved)
+int xa_merge_apply(
+    xa_field_state *st, xa_dot dot, const xa_vv *ctx, xa_dot **removed, size_t *nremoved)
 {
     xa_vv nctx = XA_VV_INIT;
     xa_dot *gone = NULL;

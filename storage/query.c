@@ -5,11 +5,11 @@
  * Nothing here writes; every read runs in one read transaction so that it
  * sees one state even while a sync applies a changeset.
  */
-#include <stdlib.h>
-#include <string.h>
-
 #include "store_int.h"
 #include "xasync/error.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 static char *dupstr(const char *s)
 {
@@ -120,12 +120,8 @@ static int op_from_row(sqlite3_stmt *s, const char *scope, xa_node node, xa_op *
     return rc;
 }
 
-int xa_store_missing(xa_store *st,
-                     const char *scope,
-                     const xa_vv *have,
-                     size_t max,
-                     xa_op_list *out,
-                     int *more)
+int xa_store_missing(
+    xa_store *st, const char *scope, const xa_vv *have, size_t max, xa_op_list *out, int *more)
 {
     xa_vv mine = XA_VV_INIT;
     size_t start = out->n, room = max ? max : SIZE_MAX;
@@ -242,11 +238,8 @@ static int load_field(xa_store *st, const char *scope, xa_field *f, const char *
     return 0;
 }
 
-int xa_store_get(xa_store *st,
-                 const char *scope,
-                 const char *entity,
-                 const char *field,
-                 xa_field *out)
+int xa_store_get(
+    xa_store *st, const char *scope, const char *entity, const char *field, xa_field *out)
 {
     xa_field f;
     sqlite3_stmt *s;
@@ -288,7 +281,6 @@ int xa_store_get(xa_store *st,
         xa_field_clear(&f);
         return rc;
     }
-    xa_field_clear(out);
     *out = f;
     return 0;
 }

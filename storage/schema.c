@@ -14,10 +14,10 @@
  *   field    per field, its causal context (text vv) and sibling count
  *   sibling  per field, the dots of its current values
  */
-#include <stdio.h>
-
 #include "store_int.h"
 #include "xasync/error.h"
+
+#include <stdio.h>
 
 static const char *const migrations[] = {
     /* 1: the journal and the fields derived from it */

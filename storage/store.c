@@ -13,6 +13,10 @@
  *      the number of its sibling rows;
  *   3. local writes and received ops go through apply_one(): one merge.
  */
+#include "store_int.h"
+#include "xasync/error.h"
+#include "xasync/merge.h"
+
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -23,10 +27,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-#include "store_int.h"
-#include "xasync/error.h"
-#include "xasync/merge.h"
 
 /* A clock reading from another PC further ahead than this is not adopted. */
 #define HLC_MAX_AHEAD_MS ((int64_t)24 * 3600 * 1000)
@@ -43,11 +43,13 @@ static const char *const sql_text[Q__COUNT] = {
     [Q_JOURNAL_RUN] = "SELECT seq, entity, field, value, ctx, hlc, author FROM journal"
                       " WHERE scope = ?1 AND node = ?2 AND seq > ?3 ORDER BY seq LIMIT ?4",
     [Q_FIELD_GET] = "SELECT fctx, nsib FROM field WHERE scope = ?1 AND entity = ?2 AND field = ?3",
-    [Q_FIELD_PUT] = "INSERT INTO field(scope, entity, field, fctx, nsib) VALUES (?1, ?2, ?3, ?4, ?5)"
-                    " ON CONFLICT(scope, entity, field) DO UPDATE SET fctx = excluded.fctx,"
-                    " nsib = excluded.nsib",
+    [Q_FIELD_PUT] =
+        "INSERT INTO field(scope, entity, field, fctx, nsib) VALUES (?1, ?2, ?3, ?4, ?5)"
+        " ON CONFLICT(scope, entity, field) DO UPDATE SET fctx = excluded.fctx,"
+        " nsib = excluded.nsib",
     [Q_SIB_GET] = "SELECT node, seq FROM sibling WHERE scope = ?1 AND entity = ?2 AND field = ?3",
-    [Q_SIB_PUT] = "INSERT INTO sibling(scope, entity, field, node, seq) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [Q_SIB_PUT] =
+        "INSERT INTO sibling(scope, entity, field, node, seq) VALUES (?1, ?2, ?3, ?4, ?5)",
     [Q_SIB_DEL] = "DELETE FROM sibling WHERE scope = ?1 AND entity = ?2 AND field = ?3"
                   " AND node = ?4 AND seq = ?5",
     [Q_SIB_VALUES] = "SELECT s.node, s.seq, j.value, j.hlc, j.author FROM sibling s"
@@ -94,8 +96,8 @@ sqlite3_stmt *xa_db_stmt(xa_store *st, int id)
 {
     assert(id >= 0 && id < Q__COUNT);
     if (st->q[id] == NULL) {
-        int rc = sqlite3_prepare_v3(st->db, sql_text[id], -1, SQLITE_PREPARE_PERSISTENT,
-                                    &st->q[id], NULL);
+        int rc = sqlite3_prepare_v3(st->db, sql_text[id], -1, SQLITE_PREPARE_PERSISTENT, &st->q[id],
+                                    NULL);
         if (rc != SQLITE_OK) {
             xa_db_error(st, rc, "preparing a query");
             return NULL;
@@ -724,8 +726,8 @@ static int check_scope_for(xa_store *st, const char *scope)
     int rc = xa_check_scope(scope);
 
     if (rc == 0 && st->scope[0] && strcmp(st->scope, scope) != 0)
-        rc = xa_error_set(XA_ESCOPE, "ops of scope '%s', but this database holds scope '%s'",
-                          scope, st->scope);
+        rc = xa_error_set(XA_ESCOPE, "ops of scope '%s', but this database holds scope '%s'", scope,
+                          st->scope);
     return rc;
 }
 
@@ -772,11 +774,8 @@ static int by_dot(const void *a, const void *b)
     return 0;
 }
 
-int xa_store_apply(xa_store *st,
-                   const char *scope,
-                   const xa_op *ops,
-                   size_t n,
-                   xa_apply_result *res)
+int xa_store_apply(
+    xa_store *st, const char *scope, const xa_op *ops, size_t n, xa_apply_result *res)
 {
     xa_apply_result r = {0, 0, 0};
     const xa_op **order = NULL;

@@ -5,9 +5,9 @@
 #ifndef XA_STORE_INT_H
 #define XA_STORE_INT_H
 
-#include <sqlite3.h>
-
 #include "xasync/store.h"
+
+#include <sqlite3.h>
 
 /* Stored in the database header: 'xasy'.  A file without it is not ours. */
 #define XA_APPLICATION_ID 0x78617379

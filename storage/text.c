@@ -3,11 +3,11 @@
  * the stated limits of store.h and strict UTF-8.  Each failure names the
  * problem in words a clerk can act on.
  */
-#include <stdint.h>
-#include <string.h>
-
 #include "xasync/error.h"
 #include "xasync/store.h"
+
+#include <stdint.h>
+#include <string.h>
 
 int xa_utf8_valid(const char *str, size_t len)
 {
@@ -106,7 +106,7 @@ int xa_check_author(const char *author)
     if (n == 0)
         return xa_error_set(XA_EINVAL, "the author is empty");
     if (n > XA_AUTHOR_MAX)
-        return xa_error_set(XA_ETOOBIG, "author name too large: %zu bytes, limit %d", n,
+        return xa_error_set(XA_EINVAL, "author name too long: %zu bytes, limit %d", n,
                             XA_AUTHOR_MAX);
     if (!xa_utf8_valid(author, n))
         return xa_error_set(XA_EINVAL, "the author name is not valid UTF-8");

@@ -8,11 +8,11 @@
  */
 #include "xasync/vv.h"
 
+#include "xasync/error.h"
+
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "xasync/error.h"
 
 void xa_vv_free(xa_vv *vv)
 {

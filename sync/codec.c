@@ -14,17 +14,78 @@
  */
 #include "xasync/codec.h"
 
+#include "xasync/error.h"
+
 #include <cjson/cJSON.h>
+#include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "xasync/error.h"
 
 #define FORMAT_NAME "xasync-ops"
 #define FORMAT_VERSION 1
 
 /* ---- version vectors -------------------------------------------------- */
+
+/* Integers up to 2^53 - 1 as JSON text: cJSON would print a double with 15
+ * significant digits and lose the last ones. */
+static cJSON *uint_json(uint64_t v)
+{
+    char buf[24];
+
+    snprintf(buf, sizeof(buf), "%" PRIu64, v);
+    return cJSON_CreateRaw(buf);
+}
+
+/* After a document, only whitespace may follow. */
+static int only_space(const char *p, const char *end)
+{
+    for (; p < end; p++)
+        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+            return 0;
+    return 1;
+}
+
+/*
+ * cJSON ends a string at an escaped NUL (\u0000), silently shortening it;
+ * refuse such text before parsing.  Walks strings and their escapes.
+ */
+static int has_escaped_nul(const char *t, size_t len)
+{
+    int in_str = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        if (!in_str) {
+            in_str = t[i] == '"';
+            continue;
+        }
+        if (t[i] == '"') {
+            in_str = 0;
+        } else if (t[i] == '\\' && i + 1 < len) {
+            if (t[i + 1] == 'u' && i + 5 < len && memcmp(t + i + 2, "0000", 4) == 0)
+                return 1;
+            i++;
+        }
+    }
+    return 0;
+}
+
+/* Parse a whole buffer as one JSON document: NULL if it is not one. */
+static cJSON *parse_whole(const char *text, size_t len)
+{
+    const char *end = NULL;
+    cJSON *doc;
+
+    if (has_escaped_nul(text, len))
+        return NULL;
+    doc = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (doc && (end == NULL || !only_space(end, text + len))) {
+        cJSON_Delete(doc);
+        return NULL;
+    }
+    return doc;
+}
 
 static cJSON *vv_to_json(const xa_vv *vv)
 {
@@ -33,7 +94,9 @@ static cJSON *vv_to_json(const xa_vv *vv)
     for (size_t i = 0; o && i < vv->n; i++) {
         char node[XA_NODE_HEX + 1];
         xa_node_format(vv->e[i].node, node);
-        if (cJSON_AddNumberToObject(o, node, (double)vv->e[i].seq) == NULL) {
+        cJSON *seq = uint_json(vv->e[i].seq);
+        if (seq == NULL || !cJSON_AddItemToObject(o, node, seq)) {
+            cJSON_Delete(seq);
             cJSON_Delete(o);
             return NULL;
         }
@@ -102,7 +165,7 @@ int xa_codec_vv_decode(xa_vv *out, const char *text, size_t len)
 
     if (len > XA_CODEC_MAX_TEXT)
         return xa_error_set(XA_ETOOBIG, "version vector too large");
-    o = cJSON_ParseWithLength(text, len);
+    o = parse_whole(text, len);
     if (o == NULL)
         return xa_error_set(XA_EINVAL, "the version vector is not valid JSON");
     rc = vv_from_json(o, &vv, "version vector");
@@ -127,7 +190,7 @@ static cJSON *op_to_json(const xa_op *op)
         return NULL;
     v = cJSON_Parse(op->value);
     ctx = vv_to_json(&op->ctx);
-    if (v == NULL || ctx == NULL || !cJSON_AddItemToArray(a, cJSON_CreateNumber((double)op->seq)) ||
+    if (v == NULL || ctx == NULL || !cJSON_AddItemToArray(a, uint_json(op->seq)) ||
         !cJSON_AddItemToArray(a, cJSON_CreateString(op->entity)) ||
         !cJSON_AddItemToArray(a, cJSON_CreateString(op->field)) || !cJSON_AddItemToArray(a, v)) {
         cJSON_Delete(v);
@@ -140,7 +203,7 @@ static cJSON *op_to_json(const xa_op *op)
         cJSON_Delete(a);
         return NULL;
     }
-    if (!cJSON_AddItemToArray(a, cJSON_CreateNumber((double)op->hlc)) ||
+    if (!cJSON_AddItemToArray(a, uint_json((uint64_t)op->hlc)) ||
         !cJSON_AddItemToArray(a, cJSON_CreateString(op->author))) {
         cJSON_Delete(a);
         return NULL;
@@ -265,7 +328,9 @@ int xa_codec_decode(xa_op_list *out, const char *text, size_t len, const char *e
     /* cJSON checks no encoding: strings must be UTF-8 before they are trusted. */
     if (!xa_utf8_valid(text, len))
         return xa_error_set(XA_EINVAL, "the ops file is not valid UTF-8");
-    doc = cJSON_ParseWithLength(text, len);
+    if (has_escaped_nul(text, len))
+        return xa_error_set(XA_EINVAL, "the ops file holds a NUL character (\\u0000)");
+    doc = parse_whole(text, len);
     if (doc == NULL)
         return xa_error_set(XA_EINVAL, "the ops file is not valid JSON (truncated or damaged?)");
     format = cJSON_GetObjectItemCaseSensitive(doc, "format");
@@ -282,8 +347,9 @@ int xa_codec_decode(xa_op_list *out, const char *text, size_t len, const char *e
     else if (xa_check_scope(scope->valuestring) < 0)
         rc = xa_error_set(XA_EINVAL, "not an ops file: malformed scope");
     else if (expect_scope && strcmp(scope->valuestring, expect_scope) != 0)
-        rc = xa_error_set(XA_ESCOPE, "the ops are of scope '%s', but this database holds scope '%s'",
-                          scope->valuestring, expect_scope);
+        rc =
+            xa_error_set(XA_ESCOPE, "the ops are of scope '%s', but this database holds scope '%s'",
+                         scope->valuestring, expect_scope);
     cJSON_ArrayForEach(group, nodes)
     {
         const cJSON *a;
@@ -297,8 +363,8 @@ int xa_codec_decode(xa_op_list *out, const char *text, size_t len, const char *e
             break;
         }
         if (!cJSON_IsArray(group)) {
-            rc = xa_error_set(XA_EINVAL, "not an ops file: node %s holds no op list",
-                              group->string);
+            rc =
+                xa_error_set(XA_EINVAL, "not an ops file: node %s holds no op list", group->string);
             break;
         }
         cJSON_ArrayForEach(a, group)

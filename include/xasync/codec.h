@@ -17,10 +17,10 @@
 #ifndef XASYNC_CODEC_H
 #define XASYNC_CODEC_H
 
-#include <stddef.h>
-
 #include "xasync/store.h"
 #include "xasync/vv.h"
+
+#include <stddef.h>
 
 /* Largest ops document decode accepts, in bytes of JSON text. */
 #define XA_CODEC_MAX_TEXT ((size_t)256 * 1024 * 1024)
@@ -30,8 +30,10 @@
 int xa_codec_encode(char **out, const char *scope, const xa_op *ops, size_t n);
 
 /* Decode an ops document of `expect_scope`; ops are appended to `out` (on
- * error `out` is left as it was).  XA_EINVAL for anything malformed,
- * XA_ESCOPE for another scope, XA_ETOOBIG past XA_CODEC_MAX_TEXT. */
+ * error `out` is left as it was).  XA_EINVAL for anything malformed (also
+ * text after the document, an escaped NUL in a string), XA_ESCOPE for
+ * another scope, XA_ETOOBIG past XA_CODEC_MAX_TEXT or for a value over
+ * XA_VALUE_MAX. */
 int xa_codec_decode(xa_op_list *out, const char *text, size_t len, const char *expect_scope);
 
 /* A version vector as a JSON object {"<node hex>": seq}.  *out is malloc'd. */

@@ -23,7 +23,10 @@ typedef struct xa_field_state {
     xa_vv fctx;
 } xa_field_state;
 
-#define XA_FIELD_STATE_INIT {0, 0, NULL, XA_VV_INIT}
+#define XA_FIELD_STATE_INIT                                                                        \
+    {                                                                                              \
+        0, 0, NULL, XA_VV_INIT                                                                     \
+    }
 
 void xa_field_state_free(xa_field_state *st);
 
@@ -31,10 +34,7 @@ void xa_field_state_free(xa_field_state *st);
  * rule 1 dropped it, or a negative XA_E* (state unchanged on error).  When
  * `removed` is not NULL it receives the dots rule 2 removed (caller frees
  * *removed with free(); *nremoved is their count). */
-int xa_merge_apply(xa_field_state *st,
-                   xa_dot dot,
-                   const xa_vv *ctx,
-                   xa_dot **removed,
-                   size_t *nremoved);
+int xa_merge_apply(
+    xa_field_state *st, xa_dot dot, const xa_vv *ctx, xa_dot **removed, size_t *nremoved);
 
 #endif

@@ -17,22 +17,27 @@
 #ifndef XASYNC_STORE_H
 #define XASYNC_STORE_H
 
+#include "xasync/vv.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
-#include "xasync/vv.h"
-
 /* Stated limits, checked on every write and every received op. */
-#define XA_SCOPE_MAX 64     /* bytes; [a-z0-9-], starts with a letter or digit */
-#define XA_ENTITY_MAX 128   /* bytes; [A-Za-z0-9._:/-] */
-#define XA_FIELD_MAX 64     /* bytes; [A-Za-z0-9._-] */
-#define XA_AUTHOR_MAX 128   /* bytes of UTF-8, no control characters */
-#define XA_VALUE_MAX 65536  /* bytes of the value's JSON text, UTF-8 */
+#define XA_SCOPE_MAX 64    /* bytes; [a-z0-9-], starts with a letter or digit */
+#define XA_ENTITY_MAX 128  /* bytes; [A-Za-z0-9._:/-] */
+#define XA_FIELD_MAX 64    /* bytes; [A-Za-z0-9._-] */
+#define XA_AUTHOR_MAX 128  /* bytes of UTF-8, no control characters */
+#define XA_VALUE_MAX 65536 /* bytes of the value's JSON text, UTF-8 */
 
 typedef struct xa_store xa_store;
 
 /* One write.  Every pointer member is the holder's (malloc'd); xa_op_clear()
- * frees them.  `value` is JSON text (usually a JSON string). */
+ * frees them.  `value` is JSON text (usually a JSON string) in canonical
+ * form: as cJSON_PrintUnformatted() prints it, which is what the client and
+ * the codec produce.  The store keeps it as given and compares held and
+ * received ops byte for byte, so a caller that writes another spelling of
+ * the same JSON (`1.0`, `"\u00e9"`) would see its own op refused as forged
+ * after a round trip through the codec. */
 typedef struct xa_op {
     char *scope;
     xa_node node;
@@ -53,7 +58,10 @@ typedef struct xa_op_list {
     xa_op *ops;
 } xa_op_list;
 
-#define XA_OP_LIST_INIT {0, 0, NULL}
+#define XA_OP_LIST_INIT                                                                            \
+    {                                                                                              \
+        0, 0, NULL                                                                                 \
+    }
 
 /* Append a zeroed op and return it (NULL on ENOMEM). */
 xa_op *xa_op_list_push(xa_op_list *l);
@@ -96,7 +104,8 @@ typedef struct xa_apply_result {
     size_t superseded; /* new ops that rule 1 kept out of the siblings */
 } xa_apply_result;
 
-/* Name checks (0 or XA_EINVAL with a message naming the problem). */
+/* Name checks (0 or XA_EINVAL with a message naming the problem; a value
+ * over XA_VALUE_MAX is XA_ETOOBIG). */
 int xa_check_scope(const char *scope);
 int xa_check_entity(const char *entity);
 int xa_check_field(const char *field);
@@ -143,11 +152,8 @@ int xa_store_set(xa_store *st,
  * come in any order and repeat; each node's ops must continue contiguously
  * from what is held.  Every op is validated (names, value, scope).  `res` may
  * be NULL. */
-int xa_store_apply(xa_store *st,
-                   const char *scope,
-                   const xa_op *ops,
-                   size_t n,
-                   xa_apply_result *res);
+int xa_store_apply(
+    xa_store *st, const char *scope, const xa_op *ops, size_t n, xa_apply_result *res);
 
 /* This replica's version vector for a scope. */
 int xa_store_have(xa_store *st, const char *scope, xa_vv *out);
@@ -155,19 +161,14 @@ int xa_store_have(xa_store *st, const char *scope, xa_vv *out);
 /* The ops a replica with version vector `have` lacks, by node then seq, at
  * most `max` (0: no bound).  Appended to `out`; *more (if not NULL) is set
  * to 1 when the bound cut the list. */
-int xa_store_missing(xa_store *st,
-                     const char *scope,
-                     const xa_vv *have,
-                     size_t max,
-                     xa_op_list *out,
-                     int *more);
+int xa_store_missing(
+    xa_store *st, const char *scope, const xa_vv *have, size_t max, xa_op_list *out, int *more);
 
-/* A field's current state.  XA_ENOTFOUND if it was never written. */
-int xa_store_get(xa_store *st,
-                 const char *scope,
-                 const char *entity,
-                 const char *field,
-                 xa_field *out);
+/* A field's current state.  XA_ENOTFOUND if it was never written.  *out is
+ * written only on success (not read: it needs no initialising); the caller
+ * frees it with xa_field_clear(). */
+int xa_store_get(
+    xa_store *st, const char *scope, const char *entity, const char *field, xa_field *out);
 
 /* Every field of a scope (or of one entity when `entity` is not NULL), or
  * only those in conflict, sorted by entity and field.  *out is the caller's:

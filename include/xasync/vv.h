@@ -35,7 +35,10 @@ typedef struct xa_vv {
 } xa_vv;
 
 /* An empty vector needs no allocation: xa_vv v = XA_VV_INIT; */
-#define XA_VV_INIT {0, 0, NULL}
+#define XA_VV_INIT                                                                                 \
+    {                                                                                              \
+        0, 0, NULL                                                                                 \
+    }
 
 void xa_vv_free(xa_vv *vv); /* frees the entries; leaves an empty vector */
 void xa_vv_clear(xa_vv *vv);

@@ -18,10 +18,10 @@ char *xt_path(const char *dir, const char *name);
 
 /* The result of running a program. */
 typedef struct xt_run {
-    int status;   /* exit code, or 128+signal if killed */
-    char *out;    /* everything written to stdout, NUL-terminated */
+    int status; /* exit code, or 128+signal if killed */
+    char *out;  /* everything written to stdout, NUL-terminated */
     size_t outlen;
-    char *err;    /* everything written to stderr, NUL-terminated */
+    char *err; /* everything written to stderr, NUL-terminated */
     size_t errlen;
 } xt_run;
 
