@@ -157,6 +157,9 @@ static const struct optdef optdefs[] = {
     {"--scope", OPT_SCOPE, 1},
     {"--have", OPT_HAVE, 1},
     {"--all", OPT_ALL, 0},
+    {"--token-file", OPT_TOKEN_FILE, 1},
+    {"--cacert", OPT_CACERT, 1},
+    {"--verbose", OPT_VERBOSE, 0},
     {NULL, 0, 0},
 };
 
@@ -210,6 +213,12 @@ int xa_cli_main(int argc, char **argv)
                 cli.have = val;
             else if (d->bit == OPT_ALL)
                 cli.all = 1;
+            else if (d->bit == OPT_TOKEN_FILE)
+                cli.token_file = val;
+            else if (d->bit == OPT_CACERT)
+                cli.cacert = val;
+            else if (d->bit == OPT_VERBOSE)
+                cli.verbose = 1;
             continue;
         }
         if (cli.cmd == NULL) {

@@ -21,6 +21,9 @@ enum {
     OPT_SCOPE = 1 << 2,
     OPT_HAVE = 1 << 3,
     OPT_ALL = 1 << 4,
+    OPT_TOKEN_FILE = 1 << 5,
+    OPT_CACERT = 1 << 6,
+    OPT_VERBOSE = 1 << 7,
 };
 
 #define XA_CLI_MAXPOS 8
@@ -34,6 +37,9 @@ typedef struct xa_cli {
     const char *scope;
     const char *have;
     int all;
+    const char *token_file;
+    const char *cacert;
+    int verbose;
     int npos;
     const char *pos[XA_CLI_MAXPOS];
 } xa_cli;

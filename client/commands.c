@@ -9,9 +9,13 @@
 #include "cli.h"
 #include "xasync/codec.h"
 #include "xasync/error.h"
+#include "xasync/sync.h"
+#include "xasync/syncstate.h"
+#include "xasync/view.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -28,88 +32,23 @@ static void time_local(int64_t ms, char *buf, size_t cap)
         snprintf(buf, cap, "%lld", (long long)ms);
 }
 
-static void time_iso(int64_t ms, char *buf, size_t cap)
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    char base[32];
-
-    if (gmtime_r(&t, &tm) == NULL || strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
-        base[0] = '\0';
-    snprintf(buf, cap, "%s.%03dZ", base, (int)(ms % 1000));
-}
-
-/* A value as a clerk reads it: a JSON string's text, else the JSON. */
-static char *value_text(const char *json)
-{
-    cJSON *v = cJSON_Parse(json);
-    char *out = NULL;
-
-    if (v && cJSON_IsString(v)) {
-        size_t n = strlen(v->valuestring) + 1;
-        out = malloc(n);
-        if (out)
-            memcpy(out, v->valuestring, n);
-    } else {
-        size_t n = strlen(json) + 1;
-        out = malloc(n);
-        if (out)
-            memcpy(out, json, n);
-    }
-    cJSON_Delete(v);
-    return out;
-}
-
 /* Print a value on one line: newlines and tabs shown as \n and \t. */
 static void put_oneline(const char *json)
 {
-    char *t = value_text(json);
+    char *t = xa_view_oneline(json);
 
-    for (const char *p = t ? t : ""; *p; p++) {
-        if (*p == '\n')
-            fputs("\\n", stdout);
-        else if (*p == '\t')
-            fputs("\\t", stdout);
-        else if (*p == '\r')
-            fputs("\\r", stdout);
-        else
-            putchar(*p);
-    }
+    fputs(t ? t : "", stdout);
     free(t);
 }
 
-static cJSON *value_json(const xa_value *v)
+/* Print a malloc'd JSON text and free it. */
+static int put_text(char *s)
 {
-    cJSON *o = cJSON_CreateObject();
-    char node[XA_NODE_HEX + 1], t[48];
-
-    if (o == NULL)
-        return NULL;
-    xa_node_format(v->dot.node, node);
-    time_iso(v->hlc, t, sizeof(t));
-    cJSON *val = cJSON_Parse(v->value);
-    cJSON_AddItemToObject(o, "value", val ? val : cJSON_CreateNull());
-    cJSON_AddStringToObject(o, "author", v->author);
-    cJSON_AddStringToObject(o, "time", t);
-    cJSON_AddNumberToObject(o, "hlc", (double)v->hlc);
-    cJSON_AddStringToObject(o, "node", node);
-    cJSON_AddNumberToObject(o, "seq", (double)v->dot.seq);
-    return o;
-}
-
-static cJSON *field_json(const xa_field *f)
-{
-    cJSON *o = cJSON_CreateObject(), *vals;
-
-    if (o == NULL)
-        return NULL;
-    cJSON_AddStringToObject(o, "entity", f->entity);
-    cJSON_AddStringToObject(o, "field", f->field);
-    cJSON_AddBoolToObject(o, "conflict", f->n > 1);
-    vals = cJSON_AddArrayToObject(o, "values");
-    for (size_t i = 0; vals && i < f->n; i++)
-        cJSON_AddItemToArray(vals, value_json(&f->v[i]));
-    return o;
+    if (s == NULL)
+        return xa_cli_fail(XA_EXIT_ERR, "out of memory");
+    puts(s);
+    free(s);
+    return XA_EXIT_OK;
 }
 
 /* Print and free a JSON document; 0 or an exit code. */
@@ -314,9 +253,9 @@ static int cmd_get(xa_cli *cli)
     if (f.n > 1)
         code = XA_EXIT_CONFLICT;
     if (cli->json) {
-        put_json(field_json(&f));
+        put_text(xa_view_field(&f, 1));
     } else if (f.n == 1) {
-        char *t = value_text(f.v[0].value);
+        char *t = xa_view_text(f.v[0].value);
         puts(t ? t : "");
         free(t);
     } else {
@@ -346,10 +285,7 @@ static int list_fields(xa_cli *cli, const char *entity, int conflicts)
         return xa_cli_fail_xa(rc);
     }
     if (cli->json) {
-        cJSON *a = cJSON_CreateArray();
-        for (size_t i = 0; a && i < n; i++)
-            cJSON_AddItemToArray(a, field_json(&fs[i]));
-        put_json(a);
+        put_text(xa_view_fields(fs, n, 1));
     } else if (conflicts) {
         if (n == 0)
             puts("no conflicts");
@@ -408,7 +344,7 @@ static int cmd_log(xa_cli *cli)
         xa_node_format(op->node, node);
         if (arr) {
             cJSON *o = cJSON_CreateObject(), *before;
-            time_iso(op->hlc, t, sizeof(t));
+            xa_view_time_iso(op->hlc, t, sizeof(t));
             cJSON_AddStringToObject(o, "time", t);
             cJSON_AddNumberToObject(o, "hlc", (double)op->hlc);
             cJSON_AddStringToObject(o, "author", op->author);
@@ -545,6 +481,181 @@ static int cmd_apply(xa_cli *cli)
     return finish(st, XA_EXIT_OK);
 }
 
+/* ---- the district server ---------------------------------------------- */
+
+/* An absolute path for a file that must exist and be readable. */
+static int abs_readable(const char *path, char *out, size_t cap, const char *what)
+{
+    char buf[PATH_MAX];
+    FILE *f;
+
+    if (realpath(path, buf) == NULL)
+        return xa_error_set(XA_EINVAL, "cannot find the %s %s: %s", what, path, strerror(errno));
+    f = fopen(buf, "r");
+    if (f == NULL)
+        return xa_error_set(XA_EINVAL, "cannot read the %s %s: %s", what, path, strerror(errno));
+    fclose(f);
+    if ((size_t)snprintf(out, cap, "%s", buf) >= cap)
+        return xa_error_set(XA_EINVAL, "the path of the %s is too long", what);
+    return 0;
+}
+
+static int cmd_remote(xa_cli *cli)
+{
+    xa_store *st = NULL;
+    xa_remote r;
+    int rc;
+
+    memset(&r, 0, sizeof(r));
+    if (cli->npos == 0 || (strcmp(cli->pos[0], "show") == 0 && cli->npos == 1)) {
+        if (xa_cli_open(cli, &st) != 0)
+            return XA_EXIT_ERR;
+        rc = xa_syncstate_remote_get(st, &r);
+        xa_store_close(st);
+        if (rc < 0)
+            return xa_cli_fail_xa(rc);
+        printf("%s\ttoken file %s%s%s\n", r.url, r.token_file, r.cacert[0] ? "\tCA " : "",
+               r.cacert);
+        return XA_EXIT_OK;
+    }
+    if (strcmp(cli->pos[0], "set") != 0 || cli->npos != 2 || cli->token_file == NULL)
+        return xa_cli_fail(XA_EXIT_USAGE,
+                           "usage: xasync remote set URL --token-file FILE [--cacert FILE]");
+    if (strncmp(cli->pos[1], "http://", 7) != 0 && strncmp(cli->pos[1], "https://", 8) != 0)
+        return xa_cli_fail(XA_EXIT_ERR, "the address must begin with https:// (or http://)");
+    if ((size_t)snprintf(r.url, sizeof(r.url), "%s", cli->pos[1]) >= sizeof(r.url))
+        return xa_cli_fail(XA_EXIT_ERR, "the address is too long");
+    if ((rc = abs_readable(cli->token_file, r.token_file, sizeof(r.token_file), "token file")) <
+            0 ||
+        (cli->cacert &&
+         (rc = abs_readable(cli->cacert, r.cacert, sizeof(r.cacert), "CA file")) < 0))
+        return xa_cli_fail(XA_EXIT_ERR, "%s", xa_error_last());
+    if (xa_cli_open(cli, &st) != 0)
+        return XA_EXIT_ERR;
+    rc = xa_syncstate_remote_set(st, &r);
+    if (rc < 0) {
+        xa_store_close(st);
+        return xa_cli_fail_xa(rc);
+    }
+    printf("district server set: %s\n", r.url);
+    return finish(st, XA_EXIT_OK);
+}
+
+static int cmd_sync(xa_cli *cli)
+{
+    xa_store *st = NULL;
+    xa_sync_opts o;
+    xa_sync_report rep;
+    int rc;
+
+    if (xa_cli_open(cli, &st) != 0)
+        return XA_EXIT_ERR;
+    xa_sync_opts_default(&o);
+    o.verbose = cli->verbose;
+    if (xa_sync_global_init() < 0) {
+        xa_store_close(st);
+        return xa_cli_fail_xa(XA_EIO);
+    }
+    rc = xa_sync_run(st, &o, &rep);
+    xa_sync_global_cleanup();
+    if (rep.renoded)
+        fprintf(stderr,
+                "xasync: this PC was restored from an older copy; its %zu unsent edits now go"
+                " under a new PC id\n",
+                rep.renoded);
+    if (rc < 0) {
+        xa_store_close(st);
+        return xa_cli_fail_xa(rc);
+    }
+    printf("synced: sent %llu ops, received %llu ops; %llu bytes up, %llu bytes down,"
+           " %llu requests\n",
+           (unsigned long long)rep.ops_sent, (unsigned long long)rep.ops_received,
+           (unsigned long long)rep.bytes_sent, (unsigned long long)rep.bytes_received,
+           (unsigned long long)rep.requests);
+    return finish(st, XA_EXIT_OK);
+}
+
+static void hhmm(int64_t ms, char *buf, size_t cap)
+{
+    time_t t = (time_t)(ms / 1000), now = time(NULL);
+    struct tm tm, tn;
+
+    localtime_r(&t, &tm);
+    localtime_r(&now, &tn);
+    if (tm.tm_yday == tn.tm_yday && tm.tm_year == tn.tm_year)
+        strftime(buf, cap, "%H:%M", &tm);
+    else
+        strftime(buf, cap, "%Y-%m-%d %H:%M", &tm);
+}
+
+static int cmd_status(xa_cli *cli)
+{
+    xa_store *st = NULL;
+    xa_remote r;
+    xa_attempt last, ok;
+    uint64_t pending = 0;
+    int rc, has_remote, has_last, has_ok;
+
+    if (xa_cli_open(cli, &st) != 0)
+        return XA_EXIT_ERR;
+    has_remote = xa_syncstate_remote_get(st, &r) == 0;
+    rc = xa_syncstate_pending(st, xa_store_scope(st), &pending);
+    has_last = rc == 0 && xa_syncstate_attempt_last(st, 0, &last) == 0;
+    has_ok = rc == 0 && xa_syncstate_attempt_last(st, 1, &ok) == 0;
+    if (rc < 0) {
+        xa_store_close(st);
+        return xa_cli_fail_xa(rc);
+    }
+    if (cli->json) {
+        cJSON *o = cJSON_CreateObject();
+        char t[48];
+        cJSON_AddStringToObject(o, "scope", xa_store_scope(st));
+        if (has_remote)
+            cJSON_AddStringToObject(o, "remote", r.url);
+        else
+            cJSON_AddNullToObject(o, "remote");
+        cJSON_AddNumberToObject(o, "pending", (double)pending);
+        if (has_ok) {
+            xa_view_time_iso(ok.ended, t, sizeof(t));
+            cJSON_AddStringToObject(o, "last_success", t);
+        } else {
+            cJSON_AddNullToObject(o, "last_success");
+        }
+        if (has_last && !last.ok) {
+            xa_view_time_iso(last.ended, t, sizeof(t));
+            cJSON_AddStringToObject(o, "failing_since", t);
+            cJSON_AddStringToObject(o, "last_error", last.error);
+        } else {
+            cJSON_AddNullToObject(o, "failing_since");
+            cJSON_AddNullToObject(o, "last_error");
+        }
+        char *s = cJSON_Print(o);
+        cJSON_Delete(o);
+        put_text(s);
+        return finish(st, XA_EXIT_OK);
+    }
+    char t[32];
+    if (pending == 0)
+        printf("all changes sent");
+    else
+        printf("%llu change%s waiting to be sent", (unsigned long long)pending,
+               pending == 1 ? "" : "s");
+    if (has_ok) {
+        hhmm(ok.ended, t, sizeof(t));
+        printf("; last sent %s", t);
+    } else {
+        printf("; never sent");
+    }
+    if (has_last && !last.ok) {
+        hhmm(last.ended, t, sizeof(t));
+        printf("; failing at %s (%s)", t, last.error);
+    }
+    if (!has_remote)
+        printf("; no district server set (`xasync remote set`)");
+    putchar('\n');
+    return finish(st, XA_EXIT_OK);
+}
+
 const xa_command xa_commands[] = {
     {"init", "--scope SCOPE", "create the database for a commune (scope)",
      "  --scope SCOPE  the commune's data set: lowercase letters, digits, '-' (hoang-kim)\n"
@@ -576,5 +687,15 @@ const xa_command xa_commands[] = {
      OPT_HAVE | OPT_ALL, 0, 0, cmd_export},
     {"apply", "FILE", "merge an ops file (from export-ops; - for standard input)",
      "All of the file is applied, or none of it.\n", 0, 1, 1, cmd_apply},
+    {"remote", "set URL --token-file FILE [--cacert FILE]", "set the district server",
+     "  --token-file FILE  the file holding the commune's token (never the token itself)\n"
+     "  --cacert FILE      the district's CA certificate (else the system's CAs)\n"
+     "`xasync remote` alone shows the server set.\n",
+     OPT_TOKEN_FILE | OPT_CACERT, 0, 2, cmd_remote},
+    {"sync", "[--verbose]", "send this PC's edits to the district and fetch what it lacks",
+     "One sync to completion; exits 0 only when both sides hold the same edits.\n", OPT_VERBOSE, 0,
+     0, cmd_sync},
+    {"status", "[--json]", "changes waiting, the last successful sync, the last error", "",
+     OPT_JSON, 0, 0, cmd_status},
     {NULL, NULL, NULL, NULL, 0, 0, 0, NULL},
 };

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Install what xasync needs to build and test, from Debian's packages.
-# Installs only what is missing; uses sudo when not run as root.
+# Install what xasync needs to build (and with --test, to test), from
+# Debian's packages.  Installs only what is missing; uses sudo when not root.
 set -euo pipefail
 
 pkgs=(gcc libc6-dev make cmake pkg-config
       libsqlite3-dev libcurl4-openssl-dev libcjson-dev zlib1g-dev
-      libmicrohttpd-dev libcmocka-dev)
+      libmicrohttpd-dev libgnutls28-dev libcmocka-dev)
+if [ "${1:-}" = "--test" ]; then
+    # TLS test certificates; the changeset fuzzer (libFuzzer).
+    pkgs+=(openssl ca-certificates clang libclang-rt-14-dev)
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do

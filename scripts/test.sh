@@ -2,7 +2,7 @@
 # Install what is missing, build with sanitizers, and run every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --test
 cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Debug -DXA_SANITIZE=ON >/dev/null
 cmake --build build-test -j"$(nproc)"
 cd build-test

@@ -13,6 +13,10 @@
  *   have     per scope and node, the highest contiguous seq held
  *   field    per field, its causal context (text vv) and sibling count
  *   sibling  per field, the dots of its current values
+ *   remote, acked, attempt        a PC's district server, what it last
+ *                                 acknowledged, each sync attempt
+ *   commune, token, node_owner    the district's communes, token hashes,
+ *                                 and which commune each PC belongs to
  */
 #include "store_int.h"
 #include "xasync/error.h"
@@ -37,6 +41,22 @@ static const char *const migrations[] = {
     "CREATE TABLE sibling(scope TEXT NOT NULL, entity TEXT NOT NULL, field TEXT NOT NULL,"
     "  node INTEGER NOT NULL, seq INTEGER NOT NULL,"
     "  PRIMARY KEY (scope, entity, field, node, seq)) WITHOUT ROWID;",
+
+    /* 2: sync state (a PC) and the district's records (the server) */
+    "CREATE TABLE remote(id INTEGER PRIMARY KEY CHECK (id = 1), url TEXT NOT NULL,"
+    "  token_file TEXT NOT NULL, cacert TEXT NOT NULL);"
+    "CREATE TABLE acked(scope TEXT PRIMARY KEY, have TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE attempt(id INTEGER PRIMARY KEY, started INTEGER NOT NULL,"
+    "  ended INTEGER NOT NULL, ok INTEGER NOT NULL, error TEXT NOT NULL,"
+    "  ops_sent INTEGER NOT NULL, ops_received INTEGER NOT NULL,"
+    "  bytes_sent INTEGER NOT NULL, bytes_received INTEGER NOT NULL,"
+    "  requests INTEGER NOT NULL);"
+    "CREATE INDEX attempt_ok ON attempt(ok, id);"
+    "CREATE TABLE commune(scope TEXT PRIMARY KEY, name TEXT NOT NULL,"
+    "  created INTEGER NOT NULL, last_sync INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+    "CREATE TABLE token(hash BLOB PRIMARY KEY, scope TEXT, label TEXT NOT NULL,"
+    "  created INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE node_owner(node INTEGER PRIMARY KEY, scope TEXT NOT NULL);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -206,6 +206,11 @@ xa_node xa_store_node(const xa_store *st)
     return st->node;
 }
 
+xa_dot xa_store_refused_dot(const xa_store *st)
+{
+    return st->refused;
+}
+
 const char *xa_store_path(const xa_store *st)
 {
     return st->path;
@@ -442,6 +447,44 @@ int xa_store_create(xa_store **out, const char *path, const char *scope)
     return 0;
 }
 
+/* ---- transactions ----------------------------------------------------- */
+
+int xa_store_begin(xa_store *st)
+{
+    return xa_db_exec(st, "BEGIN IMMEDIATE");
+}
+
+int xa_store_commit(xa_store *st)
+{
+    return xa_db_exec(st, "COMMIT");
+}
+
+void xa_store_rollback(xa_store *st)
+{
+    xa_db_rollback(st);
+}
+
+/* Begin a write: a transaction of its own, or a savepoint inside the
+ * caller's.  *nested remembers which. */
+static int write_begin(xa_store *st, int *nested)
+{
+    *nested = !sqlite3_get_autocommit(st->db);
+    return xa_db_exec(st, *nested ? "SAVEPOINT xa_write" : "BEGIN IMMEDIATE");
+}
+
+static int write_end(xa_store *st, int nested, int rc)
+{
+    if (rc == 0)
+        return xa_db_exec(st, nested ? "RELEASE xa_write" : "COMMIT");
+    if (nested) {
+        sqlite3_exec(st->db, "ROLLBACK TO xa_write", NULL, NULL, NULL);
+        sqlite3_exec(st->db, "RELEASE xa_write", NULL, NULL, NULL);
+    } else {
+        xa_db_rollback(st);
+    }
+    return rc;
+}
+
 /* ---- the clock ------------------------------------------------------ */
 
 static int64_t now_ms(void)
@@ -627,6 +670,10 @@ static int apply_one(xa_store *st, const xa_op *op, xa_apply_result *res)
         if (rc < 0)
             return rc;
         xa_node_format(op->node, node);
+        if (!same) {
+            st->refused.node = op->node;
+            st->refused.seq = op->seq;
+        }
         if (!same)
             return xa_error_set(XA_EFORGED,
                                 "forged op: %s:%llu is already held with other content;"
@@ -636,6 +683,8 @@ static int apply_one(xa_store *st, const xa_op *op, xa_apply_result *res)
         return 0;
     }
     if (op->seq != have + 1) {
+        st->refused.node = op->node;
+        st->refused.seq = op->seq;
         xa_node_format(op->node, node);
         return xa_error_set(XA_EGAP,
                             "gap in the seqs of node %s: %llu is held, next op is %llu;"
@@ -701,6 +750,113 @@ static int apply_one(xa_store *st, const xa_op *op, xa_apply_result *res)
     free(fctxt);
     xa_field_state_free(&fs);
     return rc;
+}
+
+/*
+ * Recompute a field's siblings and context from the journal, inside the
+ * caller's transaction.  The merge is order-free, so the journal's order
+ * will do.
+ */
+int xa_field_rebuild(xa_store *st, const char *scope, const char *entity, const char *field)
+{
+    xa_field_state fs = XA_FIELD_STATE_INIT;
+    sqlite3_stmt *s = NULL;
+    xa_op op;
+    char *fctxt = NULL;
+    int rc, step;
+
+    memset(&op, 0, sizeof(op));
+    op.scope = (char *)scope;
+    op.entity = (char *)entity;
+    op.field = (char *)field;
+    rc = sqlite3_prepare_v2(st->db,
+                            "SELECT node, seq, ctx FROM journal WHERE scope = ?1 AND entity = ?2"
+                            " AND field = ?3",
+                            -1, &s, NULL);
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(s);
+        return xa_db_error(st, rc, "rebuilding a field");
+    }
+    sqlite3_bind_text(s, 1, scope, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, entity, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, field, -1, SQLITE_STATIC);
+    rc = 0;
+    while (rc == 0 && (step = sqlite3_step(s)) == SQLITE_ROW) {
+        xa_vv ctx = XA_VV_INIT;
+        xa_dot d = {XA_NODE_FROM_DB(sqlite3_column_int64(s, 0)),
+                    (uint64_t)sqlite3_column_int64(s, 1)};
+        rc = xa_vv_parse((const char *)sqlite3_column_text(s, 2), &ctx);
+        if (rc == 0) {
+            int m = xa_merge_apply(&fs, d, &ctx, NULL, NULL);
+            rc = m < 0 ? m : 0;
+        }
+        xa_vv_free(&ctx);
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = xa_db_error(st, step, "rebuilding a field");
+    sqlite3_finalize(s);
+    s = NULL;
+    if (rc == 0) {
+        rc = sqlite3_prepare_v2(
+            st->db, "DELETE FROM sibling WHERE scope = ?1 AND entity = ?2 AND field = ?3", -1, &s,
+            NULL);
+        if (rc == SQLITE_OK) {
+            sqlite3_bind_text(s, 1, scope, -1, SQLITE_STATIC);
+            sqlite3_bind_text(s, 2, entity, -1, SQLITE_STATIC);
+            sqlite3_bind_text(s, 3, field, -1, SQLITE_STATIC);
+            step = sqlite3_step(s);
+            rc = step == SQLITE_DONE ? 0 : xa_db_error(st, step, "rebuilding a field");
+        } else {
+            rc = xa_db_error(st, rc, "rebuilding a field");
+        }
+        sqlite3_finalize(s);
+    }
+    for (size_t i = 0; rc == 0 && i < fs.nsib; i++)
+        rc = sib_change(st, Q_SIB_PUT, &op, fs.sib[i]);
+    if (rc == 0 && fs.nsib) {
+        sqlite3_stmt *q;
+        fctxt = xa_vv_format(&fs.fctx);
+        if (fctxt == NULL)
+            rc = xa_error_set(XA_ENOMEM, "out of memory");
+        else if ((q = xa_db_stmt(st, Q_FIELD_PUT)) == NULL)
+            rc = XA_EIO;
+        else {
+            sqlite3_bind_text(q, 1, scope, -1, SQLITE_STATIC);
+            sqlite3_bind_text(q, 2, entity, -1, SQLITE_STATIC);
+            sqlite3_bind_text(q, 3, field, -1, SQLITE_STATIC);
+            sqlite3_bind_text(q, 4, fctxt, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(q, 5, (sqlite3_int64)fs.nsib);
+            rc = step_done(st, q, "rebuilding a field");
+        }
+    }
+    free(fctxt);
+    xa_field_state_free(&fs);
+    return rc;
+}
+
+int xa_store_new_node(xa_store *st, xa_node *out)
+{
+    char hex[XA_NODE_HEX + 1];
+    xa_node n;
+    int rc = new_node_id(&n);
+
+    if (rc == 0) {
+        xa_node_format(n, hex);
+        rc = meta_put(st, "node", hex);
+    }
+    if (rc == 0)
+        *out = n;
+    return rc;
+}
+
+void xa_store_adopt_node(xa_store *st, xa_node node)
+{
+    st->node = node;
+}
+
+int64_t xa_now_ms(void)
+{
+    return now_ms();
 }
 
 static int json_valid(xa_store *st, const char *text)
@@ -782,6 +938,8 @@ int xa_store_apply(
     int64_t hlc = 0, maxhlc = 0, cap = now_ms() + HLC_MAX_AHEAD_MS;
     int rc;
 
+    st->refused.node = 0;
+    st->refused.seq = 0;
     rc = check_scope_for(st, scope);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         rc = validate(st, scope, &ops[i]);
@@ -802,7 +960,8 @@ int xa_store_apply(
         order[i] = &ops[i];
     qsort(order, n, sizeof(*order), by_dot);
 
-    rc = xa_db_exec(st, "BEGIN IMMEDIATE");
+    int nested = 0;
+    rc = write_begin(st, &nested);
     for (size_t i = 0; rc == 0 && i < n; i++)
         rc = apply_one(st, order[i], &r);
     /* Keep the clock ahead of what others wrote, within reason. */
@@ -810,10 +969,7 @@ int xa_store_apply(
         rc = hlc_read(st, &hlc);
     if (rc == 0 && (maxhlc < cap ? maxhlc : cap) > hlc)
         rc = hlc_write(st, maxhlc < cap ? maxhlc : cap);
-    if (rc == 0)
-        rc = xa_db_exec(st, "COMMIT");
-    if (rc < 0)
-        xa_db_rollback(st);
+    rc = write_end(st, nested, rc);
     free(order);
     if (rc == 0 && res)
         *res = r;

@@ -37,6 +37,7 @@ struct xa_store {
     char *path;
     char scope[XA_SCOPE_MAX + 1];
     xa_node node;
+    xa_dot refused; /* see xa_store_refused_dot() */
     sqlite3_stmt *q[Q__COUNT];
 };
 
@@ -50,6 +51,15 @@ sqlite3_stmt *xa_db_stmt(xa_store *st, int id);
 
 /* Run SQL with no result rows. */
 int xa_db_exec(xa_store *st, const char *sql);
+
+/* Inside a transaction: recompute a field from the journal. */
+int xa_field_rebuild(xa_store *st, const char *scope, const char *entity, const char *field);
+/* Inside a transaction: draw and store a new node id (the handle keeps the
+ * old one until xa_store_adopt_node(), after the commit). */
+int xa_store_new_node(xa_store *st, xa_node *out);
+void xa_store_adopt_node(xa_store *st, xa_node node);
+/* Wall-clock milliseconds. */
+int64_t xa_now_ms(void);
 
 /* Roll back the open transaction, if any, keeping the current message. */
 void xa_db_rollback(xa_store *st);

@@ -14,6 +14,7 @@
  */
 #include "xasync/codec.h"
 
+#include "codec_int.h"
 #include "xasync/error.h"
 
 #include <cjson/cJSON.h>
@@ -30,7 +31,7 @@
 
 /* Integers up to 2^53 - 1 as JSON text: cJSON would print a double with 15
  * significant digits and lose the last ones. */
-static cJSON *uint_json(uint64_t v)
+cJSON *xa_codec_uint(uint64_t v)
 {
     char buf[24];
 
@@ -72,7 +73,7 @@ static int has_escaped_nul(const char *t, size_t len)
 }
 
 /* Parse a whole buffer as one JSON document: NULL if it is not one. */
-static cJSON *parse_whole(const char *text, size_t len)
+cJSON *xa_codec_parse(const char *text, size_t len)
 {
     const char *end = NULL;
     cJSON *doc;
@@ -87,14 +88,14 @@ static cJSON *parse_whole(const char *text, size_t len)
     return doc;
 }
 
-static cJSON *vv_to_json(const xa_vv *vv)
+cJSON *xa_codec_vv_json(const xa_vv *vv)
 {
     cJSON *o = cJSON_CreateObject();
 
     for (size_t i = 0; o && i < vv->n; i++) {
         char node[XA_NODE_HEX + 1];
         xa_node_format(vv->e[i].node, node);
-        cJSON *seq = uint_json(vv->e[i].seq);
+        cJSON *seq = xa_codec_uint(vv->e[i].seq);
         if (seq == NULL || !cJSON_AddItemToObject(o, node, seq)) {
             cJSON_Delete(seq);
             cJSON_Delete(o);
@@ -105,7 +106,7 @@ static cJSON *vv_to_json(const xa_vv *vv)
 }
 
 /* An integer in [lo, hi] held in a JSON number. */
-static int get_int(const cJSON *j, double lo, double hi, int64_t *out)
+int xa_codec_int(const cJSON *j, double lo, double hi, int64_t *out)
 {
     double d;
 
@@ -118,7 +119,7 @@ static int get_int(const cJSON *j, double lo, double hi, int64_t *out)
     return 0;
 }
 
-static int vv_from_json(const cJSON *o, xa_vv *out, const char *what)
+int xa_codec_vv_read(const cJSON *o, xa_vv *out, const char *what)
 {
     const cJSON *e;
 
@@ -133,7 +134,7 @@ static int vv_from_json(const cJSON *o, xa_vv *out, const char *what)
         if (xa_node_parse(e->string, &node) < 0)
             return xa_error_set(XA_EINVAL, "%s: '%.40s' is not a node id", what,
                                 e->string ? e->string : "");
-        if (get_int(e, 1, (double)(XA_SEQ_MAX - 1), &seq) < 0)
+        if (xa_codec_int(e, 1, (double)(XA_SEQ_MAX - 1), &seq) < 0)
             return xa_error_set(XA_EINVAL, "%s: seq of node %s is not an integer in 1..2^53-1",
                                 what, e->string);
         if (xa_vv_get(out, node) != 0)
@@ -147,7 +148,7 @@ static int vv_from_json(const cJSON *o, xa_vv *out, const char *what)
 
 int xa_codec_vv_encode(char **out, const xa_vv *vv)
 {
-    cJSON *o = vv_to_json(vv);
+    cJSON *o = xa_codec_vv_json(vv);
     char *s = o ? cJSON_PrintUnformatted(o) : NULL;
 
     cJSON_Delete(o);
@@ -165,10 +166,10 @@ int xa_codec_vv_decode(xa_vv *out, const char *text, size_t len)
 
     if (len > XA_CODEC_MAX_TEXT)
         return xa_error_set(XA_ETOOBIG, "version vector too large");
-    o = parse_whole(text, len);
+    o = xa_codec_parse(text, len);
     if (o == NULL)
         return xa_error_set(XA_EINVAL, "the version vector is not valid JSON");
-    rc = vv_from_json(o, &vv, "version vector");
+    rc = xa_codec_vv_read(o, &vv, "version vector");
     cJSON_Delete(o);
     if (rc < 0) {
         xa_vv_free(&vv);
@@ -189,8 +190,8 @@ static cJSON *op_to_json(const xa_op *op)
     if (a == NULL)
         return NULL;
     v = cJSON_Parse(op->value);
-    ctx = vv_to_json(&op->ctx);
-    if (v == NULL || ctx == NULL || !cJSON_AddItemToArray(a, uint_json(op->seq)) ||
+    ctx = xa_codec_vv_json(&op->ctx);
+    if (v == NULL || ctx == NULL || !cJSON_AddItemToArray(a, xa_codec_uint(op->seq)) ||
         !cJSON_AddItemToArray(a, cJSON_CreateString(op->entity)) ||
         !cJSON_AddItemToArray(a, cJSON_CreateString(op->field)) || !cJSON_AddItemToArray(a, v)) {
         cJSON_Delete(v);
@@ -203,7 +204,7 @@ static cJSON *op_to_json(const xa_op *op)
         cJSON_Delete(a);
         return NULL;
     }
-    if (!cJSON_AddItemToArray(a, uint_json((uint64_t)op->hlc)) ||
+    if (!cJSON_AddItemToArray(a, xa_codec_uint((uint64_t)op->hlc)) ||
         !cJSON_AddItemToArray(a, cJSON_CreateString(op->author))) {
         cJSON_Delete(a);
         return NULL;
@@ -211,24 +212,21 @@ static cJSON *op_to_json(const xa_op *op)
     return a;
 }
 
-int xa_codec_encode(char **out, const char *scope, const xa_op *ops, size_t n)
+cJSON *xa_codec_nodes_json(const char *scope, const xa_op *ops, size_t n)
 {
-    cJSON *doc = cJSON_CreateObject(), *nodes = NULL, *group = NULL;
+    cJSON *nodes = cJSON_CreateObject(), *group = NULL;
     xa_node cur = 0;
-    char *text = NULL;
-    int rc = 0;
 
-    if (doc == NULL || !cJSON_AddStringToObject(doc, "format", FORMAT_NAME) ||
-        !cJSON_AddNumberToObject(doc, "version", FORMAT_VERSION) ||
-        !cJSON_AddStringToObject(doc, "scope", scope) ||
-        (nodes = cJSON_AddObjectToObject(doc, "nodes")) == NULL)
-        rc = xa_error_set(XA_ENOMEM, "out of memory");
-    for (size_t i = 0; rc == 0 && i < n; i++) {
+    if (nodes == NULL) {
+        xa_error_set(XA_ENOMEM, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
         cJSON *a;
         if (strcmp(ops[i].scope, scope) != 0) {
-            rc = xa_error_set(XA_ESCOPE, "an op of scope '%s' in a document of '%s'", ops[i].scope,
-                              scope);
-            break;
+            xa_error_set(XA_ESCOPE, "an op of scope '%s' in a document of '%s'", ops[i].scope,
+                         scope);
+            goto fail;
         }
         /* Group by node; ops of a node that come apart join their group. */
         if (group == NULL || ops[i].node != cur) {
@@ -236,18 +234,38 @@ int xa_codec_encode(char **out, const char *scope, const xa_op *ops, size_t n)
             xa_node_format(ops[i].node, node);
             group = cJSON_GetObjectItemCaseSensitive(nodes, node);
             if (group == NULL && (group = cJSON_AddArrayToObject(nodes, node)) == NULL) {
-                rc = xa_error_set(XA_ENOMEM, "out of memory");
-                break;
+                xa_error_set(XA_ENOMEM, "out of memory");
+                goto fail;
             }
             cur = ops[i].node;
         }
         a = op_to_json(&ops[i]);
         if (a == NULL) {
-            rc = xa_error_set(XA_EINVAL, "an op's value is not valid JSON, or out of memory");
-            break;
+            xa_error_set(XA_EINVAL, "an op's value is not valid JSON, or out of memory");
+            goto fail;
         }
         cJSON_AddItemToArray(group, a);
     }
+    return nodes;
+fail:
+    cJSON_Delete(nodes);
+    return NULL;
+}
+
+int xa_codec_encode(char **out, const char *scope, const xa_op *ops, size_t n)
+{
+    cJSON *doc = cJSON_CreateObject(), *nodes = NULL;
+    char *text = NULL;
+    int rc = 0;
+
+    if (doc == NULL || !cJSON_AddStringToObject(doc, "format", FORMAT_NAME) ||
+        !cJSON_AddNumberToObject(doc, "version", FORMAT_VERSION) ||
+        !cJSON_AddStringToObject(doc, "scope", scope))
+        rc = xa_error_set(XA_ENOMEM, "out of memory");
+    if (rc == 0 && (nodes = xa_codec_nodes_json(scope, ops, n)) == NULL)
+        rc = XA_EINVAL;
+    if (rc == 0)
+        cJSON_AddItemToObject(doc, "nodes", nodes);
     if (rc == 0 && (text = cJSON_PrintUnformatted(doc)) == NULL)
         rc = xa_error_set(XA_ENOMEM, "out of memory");
     cJSON_Delete(doc);
@@ -286,10 +304,10 @@ static int op_from_json(const cJSON *a, const char *scope, xa_node node, xa_op *
     ctx = cJSON_GetArrayItem(a, 4);
     hlc = cJSON_GetArrayItem(a, 5);
     author = cJSON_GetArrayItem(a, 6);
-    if (get_int(seq, 1, (double)(XA_SEQ_MAX - 1), &iseq) < 0)
+    if (xa_codec_int(seq, 1, (double)(XA_SEQ_MAX - 1), &iseq) < 0)
         return xa_error_set(XA_EINVAL, "an op of node %s has a seq that is not in 1..2^53-1",
                             node_hex);
-    if (get_int(hlc, 0, (double)(XA_SEQ_MAX - 1), &ihlc) < 0)
+    if (xa_codec_int(hlc, 0, (double)(XA_SEQ_MAX - 1), &ihlc) < 0)
         return xa_error_set(XA_EINVAL, "op %s:%lld has a malformed clock", node_hex,
                             (long long)iseq);
     if (!cJSON_IsString(entity) || !cJSON_IsString(field) || !cJSON_IsString(author))
@@ -303,7 +321,7 @@ static int op_from_json(const cJSON *a, const char *scope, xa_node node, xa_op *
     op->node = node;
     op->seq = (uint64_t)iseq;
     op->hlc = ihlc;
-    rc = vv_from_json(ctx, &op->ctx, "an op's context");
+    rc = xa_codec_vv_read(ctx, &op->ctx, "an op's context");
     if (rc < 0)
         return rc;
     op->value = cJSON_PrintUnformatted(value);
@@ -315,9 +333,49 @@ static int op_from_json(const cJSON *a, const char *scope, xa_node node, xa_op *
     return xa_check_value(op->value, strlen(op->value));
 }
 
+int xa_codec_nodes_read(const cJSON *nodes, const char *scope, xa_op_list *out)
+{
+    const cJSON *group;
+    size_t start = out->n;
+    int rc = 0;
+
+    if (!cJSON_IsObject(nodes))
+        return xa_error_set(XA_EINVAL, "not an ops document: no nodes object");
+    cJSON_ArrayForEach(group, nodes)
+    {
+        const cJSON *a;
+        xa_node node;
+
+        if (xa_node_parse(group->string, &node) < 0) {
+            rc = xa_error_set(XA_EINVAL, "not an ops file: '%.40s' is not a node id",
+                              group->string ? group->string : "");
+            break;
+        }
+        if (!cJSON_IsArray(group)) {
+            rc =
+                xa_error_set(XA_EINVAL, "not an ops file: node %s holds no op list", group->string);
+            break;
+        }
+        cJSON_ArrayForEach(a, group)
+        {
+            xa_op *op = xa_op_list_push(out);
+            rc = op ? op_from_json(a, scope, node, op) : XA_ENOMEM;
+            if (rc < 0)
+                break;
+        }
+        if (rc < 0)
+            break;
+    }
+    if (rc < 0) {
+        while (out->n > start)
+            xa_op_clear(&out->ops[--out->n]);
+    }
+    return rc;
+}
+
 int xa_codec_decode(xa_op_list *out, const char *text, size_t len, const char *expect_scope)
 {
-    const cJSON *format, *version, *scope, *nodes, *group;
+    const cJSON *format, *version, *scope, *nodes;
     size_t start = out->n;
     cJSON *doc;
     int rc = 0;
@@ -330,7 +388,7 @@ int xa_codec_decode(xa_op_list *out, const char *text, size_t len, const char *e
         return xa_error_set(XA_EINVAL, "the ops file is not valid UTF-8");
     if (has_escaped_nul(text, len))
         return xa_error_set(XA_EINVAL, "the ops file holds a NUL character (\\u0000)");
-    doc = parse_whole(text, len);
+    doc = xa_codec_parse(text, len);
     if (doc == NULL)
         return xa_error_set(XA_EINVAL, "the ops file is not valid JSON (truncated or damaged?)");
     format = cJSON_GetObjectItemCaseSensitive(doc, "format");
@@ -350,31 +408,8 @@ int xa_codec_decode(xa_op_list *out, const char *text, size_t len, const char *e
         rc =
             xa_error_set(XA_ESCOPE, "the ops are of scope '%s', but this database holds scope '%s'",
                          scope->valuestring, expect_scope);
-    cJSON_ArrayForEach(group, nodes)
-    {
-        const cJSON *a;
-        xa_node node;
-
-        if (rc < 0)
-            break;
-        if (xa_node_parse(group->string, &node) < 0) {
-            rc = xa_error_set(XA_EINVAL, "not an ops file: '%.40s' is not a node id",
-                              group->string ? group->string : "");
-            break;
-        }
-        if (!cJSON_IsArray(group)) {
-            rc =
-                xa_error_set(XA_EINVAL, "not an ops file: node %s holds no op list", group->string);
-            break;
-        }
-        cJSON_ArrayForEach(a, group)
-        {
-            xa_op *op = xa_op_list_push(out);
-            rc = op ? op_from_json(a, scope->valuestring, node, op) : XA_ENOMEM;
-            if (rc < 0)
-                break;
-        }
-    }
+    if (rc == 0)
+        rc = xa_codec_nodes_read(nodes, scope->valuestring, out);
     cJSON_Delete(doc);
     if (rc < 0) {
         while (out->n > start)

@@ -155,6 +155,17 @@ int xa_store_set(xa_store *st,
 int xa_store_apply(
     xa_store *st, const char *scope, const xa_op *ops, size_t n, xa_apply_result *res);
 
+/* A write transaction around several calls (the server's sync: claim nodes,
+ * apply, note the time, all or none).  xa_store_apply inside one joins it
+ * (as a savepoint).  xa_store_rollback is a no-op outside a transaction. */
+int xa_store_begin(xa_store *st);
+int xa_store_commit(xa_store *st);
+void xa_store_rollback(xa_store *st);
+
+/* The dot of the op that made the last xa_store_apply() fail with XA_EGAP
+ * or XA_EFORGED (for the server's answer); {0, 0} otherwise. */
+xa_dot xa_store_refused_dot(const xa_store *st);
+
 /* This replica's version vector for a scope. */
 int xa_store_have(xa_store *st, const char *scope, xa_vv *out);
 

@@ -1,0 +1,61 @@
+/*
+ * What a PC remembers about its district server: where it is, what the
+ * server last said it held (the acknowledgement), and every sync attempt.
+ * Plain data in the store; the HTTP lives in sync/.
+ */
+#ifndef XASYNC_SYNCSTATE_H
+#define XASYNC_SYNCSTATE_H
+
+#include "xasync/store.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define XA_PATH_MAX 1024
+#define XA_URL_MAX 1024
+
+typedef struct xa_remote {
+    char url[XA_URL_MAX];         /* https://district.example/ or http://127.0.0.1:PORT */
+    char token_file[XA_PATH_MAX]; /* the file holding the commune's token */
+    char cacert[XA_PATH_MAX];     /* "" : the system's CAs */
+} xa_remote;
+
+/* XA_ENOTFOUND when no remote is set. */
+int xa_syncstate_remote_get(xa_store *st, xa_remote *out);
+int xa_syncstate_remote_set(xa_store *st, const xa_remote *r);
+
+/* The server's version vector as it last answered (empty before a first
+ * sync).  Ops past it are the ones waiting to be sent. */
+int xa_syncstate_acked_get(xa_store *st, const char *scope, xa_vv *out);
+int xa_syncstate_acked_set(xa_store *st, const char *scope, const xa_vv *acked);
+
+/* Ops of this replica's scope that the server has not acknowledged. */
+int xa_syncstate_pending(xa_store *st, const char *scope, uint64_t *out);
+
+typedef struct xa_attempt {
+    int64_t started; /* ms since 1970 */
+    int64_t ended;
+    int ok;
+    char error[256]; /* "" when ok */
+    uint64_t ops_sent, ops_received;
+    uint64_t bytes_sent, bytes_received;
+    uint64_t requests;
+} xa_attempt;
+
+/* Record an attempt (the newest 1,000 are kept). */
+int xa_syncstate_attempt_add(xa_store *st, const xa_attempt *a);
+/* The newest attempt (ok_only: the newest successful one); XA_ENOTFOUND if
+ * none. */
+int xa_syncstate_attempt_last(xa_store *st, int ok_only, xa_attempt *out);
+
+/*
+ * A PC restored from an old backup: the server holds seqs of this node that
+ * this copy never wrote or wrote differently.  Take a new node id and move
+ * this node's ops with seq > keep (those the server never acknowledged) to
+ * it, renumbered from 1, with contexts rewritten to match, then rebuild the
+ * fields they touch.  The only rewrite of the journal.  *moved (may be NULL)
+ * gets the number of ops moved.
+ */
+int xa_syncstate_renode(xa_store *st, const char *scope, uint64_t keep, size_t *moved);
+
+#endif

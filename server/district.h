@@ -1,0 +1,39 @@
+/*
+ * xasync-district internals: the HTTP service (http.c), tokens (auth.c) and
+ * the command line (main.c).
+ */
+#ifndef XA_SERVER_DISTRICT_H
+#define XA_SERVER_DISTRICT_H
+
+#include "xasync/district.h"
+#include "xasync/store.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Stated limits, each a `serve` option (README, "The district server"). */
+typedef struct xa_serve_opts {
+    const char *listen;   /* "127.0.0.1:8640", "[::1]:0" */
+    const char *tls_cert; /* PEM files, or NULL for plain HTTP */
+    const char *tls_key;
+    size_t max_body;     /* compressed request body (default 4 MiB) */
+    size_t max_inflated; /* inflated request body (default 64 MiB) */
+    size_t max_header;   /* memory per connection for headers (default 16 KiB) */
+    unsigned max_conns;  /* connections at once (default 256) */
+    unsigned timeout_s;  /* idle or slow client (default 60) */
+    unsigned threads;    /* worker threads (default 4) */
+    size_t max_ops_back; /* most ops in one response (default 5000) */
+} xa_serve_opts;
+
+void xa_serve_opts_default(xa_serve_opts *o);
+
+/* Serve until SIGTERM or SIGINT.  Prints "listening on ADDR:PORT" on stdout
+ * once the socket is bound (port 0: the one the OS chose). */
+int xa_serve(xa_store *st, const xa_serve_opts *o);
+
+/* A new token: 64 hex digits from the OS's random source, and its hash. */
+int xa_token_new(char out[65], uint8_t hash[XA_TOKEN_HASH]);
+/* SHA-256 of a presented token. */
+int xa_token_hash(const char *token, size_t len, uint8_t hash[XA_TOKEN_HASH]);
+
+#endif

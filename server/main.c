@@ -1,0 +1,458 @@
+/*
+ * xasync-district: the district server's command.
+ *
+ *   init                                create the district database
+ *   commune add SCOPE --name NAME       register a commune; print its token once
+ *   token add --district NAME           a district-wide (read-only) token
+ *   serve --listen HOST:PORT [...]      serve the sync endpoint and the reads
+ *   communes [--json]                   every commune, last sync, ops, conflicts
+ *   show SCOPE [--json]                 the latest state of a commune's fields
+ *
+ * Same conventions as `xasync`: --db anywhere (else $XASYNC_DISTRICT_DB,
+ * else ~/.local/share/xasync/district.db), one-line errors, exit 0 done,
+ * 1 error, 2 wrong usage.
+ */
+#include "district.h"
+#include "xasync/error.h"
+#include "xasync/view.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAXPOS 4
+
+typedef struct cli {
+    const char *db;
+    char dbbuf[4096];
+    const char *pos[MAXPOS];
+    int npos, json, help;
+    const char *name, *district, *listen, *tls_cert, *tls_key;
+    const char *max_body, *max_conns, *timeout, *threads;
+} cli;
+
+static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int fail(int code, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    for (char *p = msg; *p; p++)
+        if (*p == '\n')
+            *p = ' ';
+    fflush(stdout);
+    fprintf(stderr, "xasync-district: %s\n", msg);
+    return code;
+}
+
+static const char usage[] =
+    "usage: xasync-district [--db PATH] COMMAND [ARGS...]\n\n"
+    "The district server of xasync: receives every commune's edits and answers the\n"
+    "district's questions.\n\n"
+    "Commands:\n"
+    "  init                             create the district database\n"
+    "  commune add SCOPE --name NAME    register a commune; prints its token once\n"
+    "  token add --district NAME        a district-wide token (reads every commune)\n"
+    "  serve --listen HOST:PORT         serve (port 0: the OS picks; the port is printed)\n"
+    "        [--tls-cert FILE --tls-key FILE] [--max-body BYTES]\n"
+    "        [--max-connections N] [--timeout SECONDS] [--threads N]\n"
+    "  communes [--json]                every commune: last sync, ops held, open conflicts\n"
+    "  show SCOPE [--json]              the latest state of a commune's fields\n\n"
+    "The database is --db PATH, else $XASYNC_DISTRICT_DB, else\n"
+    "~/.local/share/xasync/district.db.  Exit codes: 0 done, 1 error, 2 wrong usage.\n";
+
+static int parse(int argc, char **argv, cli *c)
+{
+    static const struct {
+        const char *name;
+        size_t off;
+    } valued[] = {
+        {"--db", offsetof(cli, db)},
+        {"--name", offsetof(cli, name)},
+        {"--district", offsetof(cli, district)},
+        {"--listen", offsetof(cli, listen)},
+        {"--tls-cert", offsetof(cli, tls_cert)},
+        {"--tls-key", offsetof(cli, tls_key)},
+        {"--max-body", offsetof(cli, max_body)},
+        {"--max-connections", offsetof(cli, max_conns)},
+        {"--timeout", offsetof(cli, timeout)},
+        {"--threads", offsetof(cli, threads)},
+    };
+    int end = 0;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        size_t k;
+
+        if (!end && strcmp(a, "--") == 0) {
+            end = 1;
+            continue;
+        }
+        if (!end && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
+            c->help = 1;
+            continue;
+        }
+        if (!end && strcmp(a, "--json") == 0) {
+            c->json = 1;
+            continue;
+        }
+        if (!end && strncmp(a, "--", 2) == 0) {
+            for (k = 0; k < sizeof(valued) / sizeof(valued[0]); k++) {
+                size_t n = strlen(valued[k].name);
+                if (strncmp(a, valued[k].name, n) == 0 && (a[n] == '\0' || a[n] == '='))
+                    break;
+            }
+            if (k == sizeof(valued) / sizeof(valued[0]))
+                return fail(2, "unknown option '%s'; see `xasync-district --help`", a);
+            const char *v = strchr(a, '=');
+            if (v)
+                v++;
+            else if (i + 1 < argc)
+                v = argv[++i];
+            else
+                return fail(2, "option %s needs a value", valued[k].name);
+            *(const char **)((char *)c + valued[k].off) = v;
+            continue;
+        }
+        if (c->npos >= MAXPOS)
+            return fail(2, "too many arguments; see `xasync-district --help`");
+        c->pos[c->npos++] = a;
+    }
+    return 0;
+}
+
+static int default_db(cli *c)
+{
+    const char *env = getenv("XASYNC_DISTRICT_DB"), *home = getenv("HOME");
+
+    if (c->db)
+        return 0;
+    if (env && *env) {
+        c->db = env;
+        return 0;
+    }
+    if (home == NULL || *home == '\0') {
+        struct passwd *pw = getpwuid(geteuid());
+        home = pw ? pw->pw_dir : NULL;
+    }
+    if (home == NULL ||
+        (size_t)snprintf(c->dbbuf, sizeof(c->dbbuf), "%s/.local/share/xasync/district.db", home) >=
+            sizeof(c->dbbuf))
+        return fail(1, "cannot find the home folder; give --db PATH");
+    c->db = c->dbbuf;
+    return 0;
+}
+
+static int open_db(cli *c, xa_store **st)
+{
+    int rc = xa_store_open(st, c->db);
+
+    if (rc == XA_ENOTFOUND)
+        return fail(1, "no district database at %s; create one with `xasync-district init`", c->db);
+    if (rc < 0)
+        return fail(1, "%s", xa_error_last());
+    if (xa_store_scope(*st)[0] != '\0') {
+        xa_store_close(*st);
+        return fail(1, "%s is a commune PC's database, not the district's", c->db);
+    }
+    return 0;
+}
+
+static int parse_num(const char *s,
+                     const char *what,
+                     unsigned long long lo,
+                     unsigned long long hi,
+                     unsigned long long *out)
+{
+    char *end;
+    unsigned long long v;
+
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno || *end || end == s || v < lo || v > hi)
+        return fail(2, "%s must be a number from %llu to %llu", what, lo, hi);
+    *out = v;
+    return 0;
+}
+
+static int make_parent(const char *path)
+{
+    char dir[4096];
+    size_t n = strlen(path);
+
+    if (n >= sizeof(dir))
+        return -1;
+    memcpy(dir, path, n + 1);
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return 0;
+}
+
+static int cmd_init(cli *c)
+{
+    xa_store *st = NULL;
+    char node[XA_NODE_HEX + 1];
+    int rc;
+
+    if (make_parent(c->db) != 0)
+        return fail(1, "cannot create the folder of %s", c->db);
+    rc = xa_store_create(&st, c->db, NULL);
+    if (rc < 0)
+        return fail(1, "%s", xa_error_last());
+    xa_node_format(xa_store_node(st), node);
+    printf("created district database %s (node %s)\n", c->db, node);
+    xa_store_close(st);
+    return 0;
+}
+
+static int cmd_commune_add(cli *c)
+{
+    xa_store *st = NULL;
+    char token[65];
+    uint8_t hash[XA_TOKEN_HASH];
+    int rc;
+
+    if (c->npos != 3 || c->name == NULL)
+        return fail(2, "usage: xasync-district commune add SCOPE --name NAME");
+    if (open_db(c, &st) != 0)
+        return 1;
+    rc = xa_store_begin(st);
+    if (rc == 0)
+        rc = xa_district_commune_add(st, c->pos[2], c->name);
+    if (rc == 0)
+        rc = xa_token_new(token, hash);
+    if (rc == 0)
+        rc = xa_district_token_add(st, hash, c->pos[2], c->name);
+    if (rc == 0)
+        rc = xa_store_commit(st);
+    if (rc < 0) {
+        xa_store_rollback(st);
+        xa_store_close(st);
+        return fail(1, "%s", xa_error_last());
+    }
+    xa_store_close(st);
+    fprintf(stderr,
+            "commune %s (%s) added.  Its token, shown only this once, is on the next line:\n"
+            "give it to the commune's PC (`xasync remote set URL --token-file FILE`).\n",
+            c->pos[2], c->name);
+    printf("%s\n", token);
+    return 0;
+}
+
+static int cmd_token_add(cli *c)
+{
+    xa_store *st = NULL;
+    char token[65];
+    uint8_t hash[XA_TOKEN_HASH];
+    int rc;
+
+    if (c->npos != 2 || c->district == NULL || c->district[0] == '\0')
+        return fail(2, "usage: xasync-district token add --district NAME");
+    if (open_db(c, &st) != 0)
+        return 1;
+    rc = xa_token_new(token, hash);
+    if (rc == 0)
+        rc = xa_district_token_add(st, hash, NULL, c->district);
+    xa_store_close(st);
+    if (rc < 0)
+        return fail(1, "%s", xa_error_last());
+    fprintf(stderr, "district token for %s, shown only this once, on the next line:\n",
+            c->district);
+    printf("%s\n", token);
+    return 0;
+}
+
+static int cmd_serve(cli *c)
+{
+    xa_serve_opts o;
+    xa_store *st = NULL;
+    unsigned long long v;
+    int rc;
+
+    xa_serve_opts_default(&o);
+    if (c->npos != 1 || c->listen == NULL)
+        return fail(2, "usage: xasync-district serve --listen HOST:PORT [options]");
+    o.listen = c->listen;
+    o.tls_cert = c->tls_cert;
+    o.tls_key = c->tls_key;
+    if (c->max_body) {
+        if (parse_num(c->max_body, "--max-body", 1024, 1ULL << 30, &v))
+            return 2;
+        o.max_body = (size_t)v;
+    }
+    if (c->max_conns) {
+        if (parse_num(c->max_conns, "--max-connections", 1, 100000, &v))
+            return 2;
+        o.max_conns = (unsigned)v;
+    }
+    if (c->timeout) {
+        if (parse_num(c->timeout, "--timeout", 1, 3600, &v))
+            return 2;
+        o.timeout_s = (unsigned)v;
+    }
+    if (c->threads) {
+        if (parse_num(c->threads, "--threads", 1, 64, &v))
+            return 2;
+        o.threads = (unsigned)v;
+    }
+    if (open_db(c, &st) != 0)
+        return 1;
+    rc = xa_serve(st, &o);
+    xa_store_close(st);
+    if (rc < 0)
+        return fail(1, "%s", xa_error_last());
+    return 0;
+}
+
+static void local_time(int64_t ms, char *buf, size_t cap)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+
+    if (ms == 0 || localtime_r(&t, &tm) == NULL || strftime(buf, cap, "%Y-%m-%d %H:%M", &tm) == 0)
+        snprintf(buf, cap, "never");
+}
+
+static int cmd_communes(cli *c)
+{
+    xa_store *st = NULL;
+    xa_commune *v = NULL;
+    size_t n = 0;
+    cJSON *arr = NULL;
+    int rc;
+
+    if (c->npos != 1)
+        return fail(2, "usage: xasync-district communes [--json]");
+    if (open_db(c, &st) != 0)
+        return 1;
+    rc = xa_district_communes(st, &v, &n);
+    xa_store_close(st);
+    if (rc < 0)
+        return fail(1, "%s", xa_error_last());
+    if (c->json)
+        arr = cJSON_CreateArray();
+    for (size_t i = 0; i < n; i++) {
+        char t[48];
+        if (arr) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "scope", v[i].scope);
+            cJSON_AddStringToObject(o, "name", v[i].name);
+            if (v[i].last_sync) {
+                xa_view_time_iso(v[i].last_sync, t, sizeof(t));
+                cJSON_AddStringToObject(o, "last_sync", t);
+            } else {
+                cJSON_AddNullToObject(o, "last_sync");
+            }
+            cJSON_AddNumberToObject(o, "ops", (double)v[i].ops);
+            cJSON_AddNumberToObject(o, "conflicts", (double)v[i].conflicts);
+            cJSON_AddItemToArray(arr, o);
+            continue;
+        }
+        local_time(v[i].last_sync, t, sizeof(t));
+        printf("%s\t%s\tlast sync %s\t%llu ops\t%llu conflicts\n", v[i].scope, v[i].name, t,
+               (unsigned long long)v[i].ops, (unsigned long long)v[i].conflicts);
+    }
+    if (arr) {
+        char *s = cJSON_Print(arr);
+        puts(s ? s : "[]");
+        free(s);
+        cJSON_Delete(arr);
+    } else if (n == 0) {
+        puts("no communes yet; add one with `xasync-district commune add SCOPE --name NAME`");
+    }
+    free(v);
+    return 0;
+}
+
+static int cmd_show(cli *c)
+{
+    xa_store *st = NULL;
+    xa_field *f = NULL;
+    xa_commune cm;
+    size_t n = 0;
+    int rc;
+
+    if (c->npos != 2)
+        return fail(2, "usage: xasync-district show SCOPE [--json]");
+    if (open_db(c, &st) != 0)
+        return 1;
+    rc = xa_district_commune_get(st, c->pos[1], &cm);
+    if (rc == 0)
+        rc = xa_store_fields(st, c->pos[1], NULL, 0, &f, &n);
+    xa_store_close(st);
+    if (rc < 0)
+        return fail(1, "%s", xa_error_last());
+    if (c->json) {
+        char *s = xa_view_fields(f, n, 1);
+        puts(s ? s : "[]");
+        free(s);
+    }
+    for (size_t i = 0; !c->json && i < n; i++) {
+        printf("%s\t%s\t", f[i].entity, f[i].field);
+        for (size_t k = 0; k < f[i].n; k++) {
+            char *t = xa_view_oneline(f[i].v[k].value);
+            printf("%s%s", k ? " | " : "", t ? t : "");
+            free(t);
+        }
+        if (f[i].n > 1)
+            printf("\t[conflict: %zu values]", f[i].n);
+        putchar('\n');
+    }
+    xa_fields_free(f, n);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    cli c;
+    const char *cmd;
+
+    memset(&c, 0, sizeof(c));
+    if (parse(argc, argv, &c) != 0)
+        return 2;
+    if (c.npos == 0) {
+        if (c.help) {
+            fputs(usage, stdout);
+            return 0;
+        }
+        return fail(2, "usage: xasync-district [--db PATH] COMMAND; see `xasync-district --help`");
+    }
+    if (c.help) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (default_db(&c) != 0)
+        return 1;
+    cmd = c.pos[0];
+    if (strcmp(cmd, "init") == 0 && c.npos == 1)
+        return cmd_init(&c);
+    if (strcmp(cmd, "commune") == 0 && c.npos >= 2 && strcmp(c.pos[1], "add") == 0)
+        return cmd_commune_add(&c);
+    if (strcmp(cmd, "token") == 0 && c.npos >= 2 && strcmp(c.pos[1], "add") == 0)
+        return cmd_token_add(&c);
+    if (strcmp(cmd, "serve") == 0)
+        return cmd_serve(&c);
+    if (strcmp(cmd, "communes") == 0)
+        return cmd_communes(&c);
+    if (strcmp(cmd, "show") == 0)
+        return cmd_show(&c);
+    return fail(2, "unknown command '%s'; see `xasync-district --help`", cmd);
+}

@@ -1,0 +1,282 @@
+/*
+ * Changesets: sync messages as JSON (cJSON), compressed with zlib.
+ *
+ * Invariants:
+ *   1. xa_unpack never holds more than max_out + 1 bytes of output, however
+ *      the input is made: a zip bomb costs at most max_out of memory;
+ *   2. a message decodes whole or not at all (`m` untouched on error);
+ *   3. every dictionary ever shipped stays in `dicts`, found by the id zlib
+ *      writes in the stream header.
+ */
+#include "xasync/changeset.h"
+
+#include "codec_int.h"
+#include "xasync/error.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#define FORMAT_NAME "xasync-sync"
+#define FORMAT_VERSION 1
+
+extern const unsigned char xa_dict_v1[];
+extern const size_t xa_dict_v1_len;
+
+struct dict {
+    int version;
+    const unsigned char *data;
+    const size_t *len;
+};
+
+static const struct dict dicts[] = {
+    {1, xa_dict_v1, &xa_dict_v1_len},
+};
+
+#define NDICTS (sizeof(dicts) / sizeof(dicts[0]))
+
+static uLong dict_id(const struct dict *d)
+{
+    return adler32(adler32(0L, Z_NULL, 0), d->data, (uInt)*d->len);
+}
+
+static const struct dict *newest_dict(void)
+{
+    for (size_t i = 0; i < NDICTS; i++)
+        if (dicts[i].version == XA_DICT_VERSION)
+            return &dicts[i];
+    return NULL;
+}
+
+int xa_pack(unsigned char **out, size_t *outlen, const char *text, size_t len, int kind)
+{
+    z_stream z;
+    unsigned char *buf;
+    uLong cap;
+    int bits = kind == XA_PACK_GZIP ? 15 + 16 : 15, zrc;
+
+    if (kind != XA_PACK_DICT && kind != XA_PACK_DEFLATE && kind != XA_PACK_GZIP)
+        return xa_error_set(XA_EINVAL, "unknown compression kind %d", kind);
+    memset(&z, 0, sizeof(z));
+    if (deflateInit2(&z, 9, Z_DEFLATED, bits, 9, Z_DEFAULT_STRATEGY) != Z_OK)
+        return xa_error_set(XA_ENOMEM, "cannot start compression");
+    if (kind == XA_PACK_DICT) {
+        const struct dict *d = newest_dict();
+        if (deflateSetDictionary(&z, d->data, (uInt)*d->len) != Z_OK) {
+            deflateEnd(&z);
+            return xa_error_set(XA_EIO, "cannot set the compression dictionary");
+        }
+    }
+    cap = deflateBound(&z, (uLong)len) + 32;
+    buf = malloc(cap);
+    if (buf == NULL) {
+        deflateEnd(&z);
+        return xa_error_set(XA_ENOMEM, "out of memory");
+    }
+    z.next_in = (Bytef *)(uintptr_t)text;
+    z.avail_in = (uInt)len;
+    z.next_out = buf;
+    z.avail_out = (uInt)cap;
+    zrc = deflate(&z, Z_FINISH);
+    if (zrc != Z_STREAM_END) {
+        deflateEnd(&z);
+        free(buf);
+        return xa_error_set(XA_EIO, "compression failed");
+    }
+    *outlen = z.total_out;
+    deflateEnd(&z);
+    *out = buf;
+    return 0;
+}
+
+int xa_unpack(
+    char **out, size_t *outlen, const unsigned char *in, size_t inlen, int kind, size_t max_out)
+{
+    z_stream z;
+    char *buf = NULL;
+    size_t cap = 0;
+    int bits = kind == XA_PACK_GZIP ? 15 + 16 : 15, zrc = Z_OK, rc = 0;
+
+    if (kind != XA_PACK_DICT && kind != XA_PACK_DEFLATE && kind != XA_PACK_GZIP)
+        return xa_error_set(XA_EINVAL, "unknown compression kind %d", kind);
+    if (inlen > UINT32_MAX)
+        return xa_error_set(XA_ETOOBIG, "compressed body too large");
+    memset(&z, 0, sizeof(z));
+    if (inflateInit2(&z, bits) != Z_OK)
+        return xa_error_set(XA_ENOMEM, "cannot start decompression");
+    z.next_in = (Bytef *)(uintptr_t)in;
+    z.avail_in = (uInt)inlen;
+    while (rc == 0 && zrc != Z_STREAM_END) {
+        if (z.total_out == cap) {
+            /* Grow up to max_out + 1: one byte past the bound proves the
+             * body too large without inflating the rest. */
+            size_t ncap = cap ? cap * 2 : (inlen * 4 < 4096 ? 4096 : inlen * 4);
+            if (ncap > max_out + 1)
+                ncap = max_out + 1;
+            if (ncap <= cap) {
+                rc = xa_error_set(XA_ETOOBIG, "the body inflates past the limit of %zu bytes",
+                                  max_out);
+                break;
+            }
+            char *b = realloc(buf, ncap + 1);
+            if (b == NULL) {
+                rc = xa_error_set(XA_ENOMEM, "out of memory");
+                break;
+            }
+            buf = b;
+            cap = ncap;
+        }
+        z.next_out = (Bytef *)buf + z.total_out;
+        z.avail_out = (uInt)(cap - z.total_out);
+        zrc = inflate(&z, Z_NO_FLUSH);
+        if (zrc == Z_NEED_DICT) {
+            const struct dict *d = NULL;
+            for (size_t i = 0; i < NDICTS; i++)
+                if (dict_id(&dicts[i]) == z.adler)
+                    d = &dicts[i];
+            if (d == NULL)
+                rc = xa_error_set(XA_EINVAL,
+                                  "the body uses compression dictionary %08lx, which this xasync"
+                                  " does not know (a newer version?)",
+                                  (unsigned long)z.adler);
+            else if (inflateSetDictionary(&z, d->data, (uInt)*d->len) != Z_OK)
+                rc = xa_error_set(XA_EINVAL, "the body does not inflate (dictionary)");
+            zrc = Z_OK;
+        } else if (zrc == Z_BUF_ERROR && z.avail_in == 0 && z.avail_out != 0) {
+            rc = xa_error_set(XA_EINVAL, "the body does not inflate: it ends too soon");
+        } else if (zrc != Z_OK && zrc != Z_STREAM_END && zrc != Z_BUF_ERROR) {
+            rc = xa_error_set(XA_EINVAL, "the body does not inflate: %s",
+                              z.msg ? z.msg : "corrupt data");
+        }
+    }
+    if (rc == 0 && z.avail_in != 0)
+        rc = xa_error_set(XA_EINVAL, "the body does not inflate: data after the end");
+    if (rc == 0 && z.total_out > max_out)
+        rc = xa_error_set(XA_ETOOBIG, "the body inflates past the limit of %zu bytes", max_out);
+    if (rc < 0) {
+        inflateEnd(&z);
+        free(buf);
+        return rc;
+    }
+    if (buf == NULL && (buf = malloc(1)) == NULL) {
+        inflateEnd(&z);
+        return xa_error_set(XA_ENOMEM, "out of memory");
+    }
+    buf[z.total_out] = '\0';
+    *outlen = z.total_out;
+    inflateEnd(&z);
+    *out = buf;
+    return 0;
+}
+
+/* ---- messages ----------------------------------------------------------- */
+
+void xa_sync_msg_init(xa_sync_msg *m)
+{
+    memset(m, 0, sizeof(*m));
+}
+
+void xa_sync_msg_clear(xa_sync_msg *m)
+{
+    xa_vv_free(&m->have);
+    xa_op_list_free(&m->ops);
+    memset(m, 0, sizeof(*m));
+}
+
+int xa_sync_msg_encode(char **out, size_t *outlen, const xa_sync_msg *m, int is_request)
+{
+    cJSON *doc = cJSON_CreateObject(), *have = NULL, *nodes = NULL;
+    char node[XA_NODE_HEX + 1], *text = NULL;
+    int rc = 0;
+
+    if (doc == NULL || !cJSON_AddStringToObject(doc, "format", FORMAT_NAME) ||
+        !cJSON_AddNumberToObject(doc, "version", FORMAT_VERSION) ||
+        !cJSON_AddStringToObject(doc, "scope", m->scope))
+        rc = xa_error_set(XA_ENOMEM, "out of memory");
+    if (rc == 0 && is_request) {
+        xa_node_format(m->node, node);
+        if (!cJSON_AddStringToObject(doc, "node", node))
+            rc = xa_error_set(XA_ENOMEM, "out of memory");
+    }
+    if (rc == 0 && ((have = xa_codec_vv_json(&m->have)) == NULL ||
+                    !cJSON_AddItemToObject(doc, "have", have))) {
+        cJSON_Delete(have);
+        rc = xa_error_set(XA_ENOMEM, "out of memory");
+    }
+    if (rc == 0 && is_request &&
+        !cJSON_AddItemToObject(doc, "max", xa_codec_uint((uint64_t)m->max)))
+        rc = xa_error_set(XA_ENOMEM, "out of memory");
+    if (rc == 0 && !is_request && !cJSON_AddBoolToObject(doc, "more", m->more))
+        rc = xa_error_set(XA_ENOMEM, "out of memory");
+    if (rc == 0 && (nodes = xa_codec_nodes_json(m->scope, m->ops.ops, m->ops.n)) == NULL)
+        rc = XA_EINVAL;
+    if (rc == 0)
+        cJSON_AddItemToObject(doc, "nodes", nodes);
+    if (rc == 0 && (text = cJSON_PrintUnformatted(doc)) == NULL)
+        rc = xa_error_set(XA_ENOMEM, "out of memory");
+    cJSON_Delete(doc);
+    if (rc < 0)
+        return rc;
+    *out = text;
+    *outlen = strlen(text);
+    return 0;
+}
+
+int xa_sync_msg_decode(
+    xa_sync_msg *m, const char *text, size_t len, const char *expect_scope, int is_request)
+{
+    const cJSON *format, *version, *scope, *node, *have, *max, *more, *nodes;
+    xa_sync_msg r;
+    cJSON *doc;
+    int64_t imax = 0;
+    int rc = 0;
+
+    xa_sync_msg_init(&r);
+    if (!xa_utf8_valid(text, len))
+        return xa_error_set(XA_EINVAL, "the changeset is not valid UTF-8");
+    doc = xa_codec_parse(text, len);
+    if (doc == NULL)
+        return xa_error_set(XA_EINVAL, "the changeset is not valid JSON");
+    format = cJSON_GetObjectItemCaseSensitive(doc, "format");
+    version = cJSON_GetObjectItemCaseSensitive(doc, "version");
+    scope = cJSON_GetObjectItemCaseSensitive(doc, "scope");
+    node = cJSON_GetObjectItemCaseSensitive(doc, "node");
+    have = cJSON_GetObjectItemCaseSensitive(doc, "have");
+    max = cJSON_GetObjectItemCaseSensitive(doc, "max");
+    more = cJSON_GetObjectItemCaseSensitive(doc, "more");
+    nodes = cJSON_GetObjectItemCaseSensitive(doc, "nodes");
+    if (!cJSON_IsObject(doc) || !cJSON_IsString(format) ||
+        strcmp(format->valuestring, FORMAT_NAME) != 0 || !cJSON_IsNumber(version) ||
+        !cJSON_IsString(scope) || !cJSON_IsObject(have) || !cJSON_IsObject(nodes))
+        rc = xa_error_set(XA_EINVAL, "not a changeset (format, version, scope, have, nodes)");
+    else if (version->valuedouble != FORMAT_VERSION)
+        rc = xa_error_set(XA_EINVAL, "changeset version %g is not supported (this xasync reads %d)",
+                          version->valuedouble, FORMAT_VERSION);
+    else if (xa_check_scope(scope->valuestring) < 0)
+        rc = xa_error_set(XA_EINVAL, "not a changeset: malformed scope");
+    else if (expect_scope && strcmp(scope->valuestring, expect_scope) != 0)
+        rc = xa_error_set(XA_ESCOPE, "the changeset is of scope '%s', not '%s'", scope->valuestring,
+                          expect_scope);
+    else if (is_request && (!cJSON_IsString(node) || xa_node_parse(node->valuestring, &r.node) < 0))
+        rc = xa_error_set(XA_EINVAL, "not a sync request: no valid node");
+    else if (is_request && xa_codec_int(max, 0, 1e9, &imax) < 0)
+        rc = xa_error_set(XA_EINVAL, "not a sync request: max must be an integer");
+    else if (!is_request && !cJSON_IsBool(more))
+        rc = xa_error_set(XA_EINVAL, "not a sync response: no 'more'");
+    if (rc == 0) {
+        memcpy(r.scope, scope->valuestring, strlen(scope->valuestring) + 1);
+        r.max = (size_t)imax;
+        r.more = !is_request && cJSON_IsTrue(more);
+        rc = xa_codec_vv_read(have, &r.have, "have");
+    }
+    if (rc == 0)
+        rc = xa_codec_nodes_read(nodes, r.scope, &r.ops);
+    cJSON_Delete(doc);
+    if (rc < 0) {
+        xa_sync_msg_clear(&r);
+        return rc;
+    }
+    xa_sync_msg_clear(m);
+    *m = r;
+    return 0;
+}
