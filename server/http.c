@@ -218,6 +218,35 @@ static int body_kind(struct MHD_Connection *c)
 
 /* ---- the sync endpoint -------------------------------------------------- */
 
+/* A fresh replica (it holds nothing) gets the state instead of the history
+ * when the history is longer than the state: every field's current values
+ * and context.  Called with the lock held. */
+static int maybe_snapshot(server *sv, const char *scope, xa_sync_msg *out)
+{
+    uint64_t ops = 0;
+    xa_snapshot *sn;
+    size_t nsib = 0;
+    int rc;
+
+    for (size_t i = 0; i < out->have.n; i++)
+        ops += out->have.e[i].seq;
+    if (ops == 0)
+        return 0;
+    sn = calloc(1, sizeof(*sn));
+    if (sn == NULL)
+        return xa_error_set(XA_ENOMEM, "out of memory");
+    rc = xa_store_snapshot(sv->st, scope, sn);
+    for (size_t i = 0; rc == 0 && i < sn->n; i++)
+        nsib += sn->f[i].n;
+    if (rc < 0 || nsib >= ops) {
+        xa_snapshot_free(sn);
+        free(sn);
+        return rc;
+    }
+    out->snap = sn;
+    return xa_vv_copy(&out->have, &sn->have);
+}
+
 static MHD_RESULT_T do_sync(server *sv, struct MHD_Connection *c, req *q)
 {
     xa_sync_msg in, out;
@@ -263,8 +292,11 @@ static MHD_RESULT_T do_sync(server *sv, struct MHD_Connection *c, req *q)
         snprintf(out.scope, sizeof(out.scope), "%s", q->scope);
         size_t max = in.max && in.max < sv->o->max_ops_back ? in.max : sv->o->max_ops_back;
         rc = xa_store_have(sv->st, q->scope, &out.have);
+        if (rc == 0 && in.have.n == 0)
+            rc = maybe_snapshot(sv, q->scope, &out);
         if (rc == 0)
-            rc = xa_store_missing(sv->st, q->scope, &in.have, max, &out.ops, &out.more);
+            rc = xa_store_missing(sv->st, q->scope, out.snap ? &out.snap->have : &in.have, max,
+                                  &out.ops, &out.more);
     }
     pthread_mutex_unlock(&sv->lock);
     if (rc == 0)

@@ -132,7 +132,10 @@ int xa_store_missing(
         rc = read_begin(st);
     if (rc < 0)
         return rc;
+    xa_vv base = XA_VV_INIT;
     rc = have_all(st, scope, &mine);
+    if (rc == 0)
+        rc = xa_store_base(st, scope, &base);
     for (size_t i = 0; rc == 0 && i < mine.n; i++) {
         uint64_t from = xa_vv_get(have, mine.e[i].node);
         uint64_t want = mine.e[i].seq > from ? mine.e[i].seq - from : 0;
@@ -140,6 +143,15 @@ int xa_store_missing(
 
         if (want == 0)
             continue;
+        if (from < xa_vv_get(&base, mine.e[i].node)) {
+            char hex[XA_NODE_HEX + 1];
+            xa_node_format(mine.e[i].node, hex);
+            rc = xa_error_set(XA_ENOTFOUND,
+                              "this replica started from a snapshot and does not hold the"
+                              " history of node %s before seq %llu; ask the district server",
+                              hex, (unsigned long long)xa_vv_get(&base, mine.e[i].node) + 1);
+            break;
+        }
         if (room == 0) {
             cut = 1;
             break;
@@ -169,6 +181,7 @@ int xa_store_missing(
     }
     read_end(st);
     xa_vv_free(&mine);
+    xa_vv_free(&base);
     if (rc < 0) {
         while (out->n > start)
             xa_op_clear(&out->ops[--out->n]);

@@ -17,6 +17,8 @@
  *                                 acknowledged, each sync attempt
  *   commune, token, node_owner    the district's communes, token hashes,
  *                                 and which commune each PC belongs to
+ *   base     per scope and node, the seq up to which a snapshot stands in
+ *            for history the journal may lack
  */
 #include "store_int.h"
 #include "xasync/error.h"
@@ -57,6 +59,10 @@ static const char *const migrations[] = {
     "CREATE TABLE token(hash BLOB PRIMARY KEY, scope TEXT, label TEXT NOT NULL,"
     "  created INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE node_owner(node INTEGER PRIMARY KEY, scope TEXT NOT NULL);",
+
+    /* 3: the history a snapshot stands for without holding it */
+    "CREATE TABLE base(scope TEXT NOT NULL, node INTEGER NOT NULL, seq INTEGER NOT NULL,"
+    "  PRIMARY KEY (scope, node)) WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -616,7 +616,8 @@ static int sib_change(xa_store *st, int id, const xa_op *op, xa_dot d)
     return step_done(st, s, "updating a field");
 }
 
-/* Is a held op (at the journal) the same as `op`? */
+/* Is a held op (at the journal) the same as `op`?  *same: 1 yes, 0 no, -1
+ * the journal does not hold that dot. */
 static int same_as_held(xa_store *st, const xa_op *op, int *same)
 {
     sqlite3_stmt *s = xa_db_stmt(st, Q_JOURNAL_GET);
@@ -631,8 +632,10 @@ static int same_as_held(xa_store *st, const xa_op *op, int *same)
     rc = sqlite3_step(s);
     if (rc != SQLITE_ROW) {
         sqlite3_reset(s);
-        if (rc == SQLITE_DONE)
-            return xa_error_set(XA_ECORRUPT, "the journal lacks an op that have[] counts");
+        if (rc == SQLITE_DONE) {
+            *same = -1; /* not in the journal: history a snapshot stands for */
+            return 0;
+        }
         return xa_db_error(st, rc, "reading the journal");
     }
     rc = xa_vv_parse((const char *)sqlite3_column_text(s, 3), &ctx);
@@ -647,6 +650,52 @@ static int same_as_held(xa_store *st, const xa_op *op, int *same)
     return rc;
 }
 
+int xa_journal_put(xa_store *st, const xa_op *op)
+{
+    sqlite3_stmt *s;
+    char *ctxt = xa_vv_format(&op->ctx);
+    int rc;
+
+    if (ctxt == NULL)
+        return xa_error_set(XA_ENOMEM, "out of memory");
+    s = xa_db_stmt(st, Q_JOURNAL_PUT);
+    rc = s ? 0 : XA_EIO;
+    if (rc == 0) {
+        sqlite3_bind_text(s, 1, op->scope, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 2, XA_NODE_TO_DB(op->node));
+        sqlite3_bind_int64(s, 3, (sqlite3_int64)op->seq);
+        sqlite3_bind_text(s, 4, op->entity, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 5, op->field, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 6, op->value, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 7, ctxt, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 8, op->hlc);
+        sqlite3_bind_text(s, 9, op->author, -1, SQLITE_STATIC);
+        rc = step_done(st, s, "writing the journal");
+    }
+    free(ctxt);
+    return rc;
+}
+
+#define journal_put xa_journal_put
+
+uint64_t xa_base_get(xa_store *st, const char *scope, xa_node node)
+{
+    sqlite3_stmt *s = NULL;
+    uint64_t v = 0;
+
+    if (sqlite3_prepare_v2(st->db, "SELECT seq FROM base WHERE scope = ?1 AND node = ?2", -1, &s,
+                           NULL) == SQLITE_OK) {
+        sqlite3_bind_text(s, 1, scope, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 2, XA_NODE_TO_DB(node));
+        if (sqlite3_step(s) == SQLITE_ROW)
+            v = (uint64_t)sqlite3_column_int64(s, 0);
+    }
+    sqlite3_finalize(s);
+    return v;
+}
+
+#define base_get xa_base_get
+
 /*
  * Apply one validated op inside an open transaction: the only place where
  * the journal, have and the fields change.
@@ -657,7 +706,7 @@ static int apply_one(xa_store *st, const xa_op *op, xa_apply_result *res)
     xa_dot dot = {op->node, op->seq}, *removed = NULL;
     size_t nremoved = 0;
     uint64_t have;
-    char node[XA_NODE_HEX + 1], *ctxt = NULL, *fctxt = NULL;
+    char node[XA_NODE_HEX + 1], *fctxt = NULL;
     sqlite3_stmt *s;
     int rc, exists, merged;
 
@@ -669,6 +718,16 @@ static int apply_one(xa_store *st, const xa_op *op, xa_apply_result *res)
         rc = same_as_held(st, op, &same);
         if (rc < 0)
             return rc;
+        if (same < 0) {
+            /* Older than a snapshot: keep it as history; the fields already
+             * account for it. */
+            if (op->seq > base_get(st, op->scope, op->node))
+                return xa_error_set(XA_ECORRUPT, "the journal lacks an op that have[] counts");
+            rc = journal_put(st, op);
+            if (rc == 0)
+                res->duplicates++;
+            return rc;
+        }
         xa_node_format(op->node, node);
         if (!same) {
             st->refused.node = op->node;
@@ -692,23 +751,7 @@ static int apply_one(xa_store *st, const xa_op *op, xa_apply_result *res)
                             node, (unsigned long long)have, (unsigned long long)op->seq);
     }
 
-    ctxt = xa_vv_format(&op->ctx);
-    if (ctxt == NULL)
-        return xa_error_set(XA_ENOMEM, "out of memory");
-    s = xa_db_stmt(st, Q_JOURNAL_PUT);
-    rc = s ? 0 : XA_EIO;
-    if (rc == 0) {
-        sqlite3_bind_text(s, 1, op->scope, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 2, XA_NODE_TO_DB(op->node));
-        sqlite3_bind_int64(s, 3, (sqlite3_int64)op->seq);
-        sqlite3_bind_text(s, 4, op->entity, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 5, op->field, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 6, op->value, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 7, ctxt, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 8, op->hlc);
-        sqlite3_bind_text(s, 9, op->author, -1, SQLITE_STATIC);
-        rc = step_done(st, s, "writing the journal");
-    }
+    rc = journal_put(st, op);
     if (rc == 0 && (s = xa_db_stmt(st, Q_HAVE_PUT)) == NULL)
         rc = XA_EIO;
     if (rc == 0) {
@@ -746,7 +789,6 @@ static int apply_one(xa_store *st, const xa_op *op, xa_apply_result *res)
     if (rc == 0)
         res->applied++;
     free(removed);
-    free(ctxt);
     free(fctxt);
     xa_field_state_free(&fs);
     return rc;
@@ -888,7 +930,7 @@ static int check_scope_for(xa_store *st, const char *scope)
 }
 
 /* Every check a received op must pass before it touches the database. */
-static int validate(xa_store *st, const char *scope, const xa_op *op)
+int xa_op_validate(xa_store *st, const char *scope, const xa_op *op)
 {
     int rc;
 
@@ -942,7 +984,7 @@ int xa_store_apply(
     st->refused.seq = 0;
     rc = check_scope_for(st, scope);
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        rc = validate(st, scope, &ops[i]);
+        rc = xa_op_validate(st, scope, &ops[i]);
         if (ops[i].hlc > maxhlc)
             maxhlc = ops[i].hlc;
     }

@@ -58,6 +58,12 @@ int xa_field_rebuild(xa_store *st, const char *scope, const char *entity, const 
  * old one until xa_store_adopt_node(), after the commit). */
 int xa_store_new_node(xa_store *st, xa_node *out);
 void xa_store_adopt_node(xa_store *st, xa_node node);
+/* Every check a received op passes before it touches the database. */
+int xa_op_validate(xa_store *st, const char *scope, const xa_op *op);
+/* Inside a transaction: write an op's journal row (nothing else). */
+int xa_journal_put(xa_store *st, const xa_op *op);
+/* The scope's base seq for a node (0 if none). */
+uint64_t xa_base_get(xa_store *st, const char *scope, xa_node node);
 /* Wall-clock milliseconds. */
 int64_t xa_now_ms(void);
 

@@ -169,6 +169,110 @@ int xa_unpack(
     return 0;
 }
 
+/* ---- snapshots ---------------------------------------------------------- */
+
+static cJSON *snap_json(const xa_snapshot *sn)
+{
+    cJSON *o = cJSON_CreateObject(), *fields;
+
+    if (o == NULL || !cJSON_AddItemToObject(o, "have", xa_codec_vv_json(&sn->have)) ||
+        (fields = cJSON_AddArrayToObject(o, "fields")) == NULL) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    for (size_t i = 0; i < sn->n; i++) {
+        const xa_snap_field *f = &sn->f[i];
+        cJSON *a = cJSON_CreateArray(), *sibs = cJSON_CreateArray();
+        cJSON_AddItemToArray(fields, a);
+        cJSON_AddItemToArray(a, cJSON_CreateString(f->entity));
+        cJSON_AddItemToArray(a, cJSON_CreateString(f->field));
+        cJSON_AddItemToArray(a, xa_codec_vv_json(&f->fctx));
+        cJSON_AddItemToArray(a, sibs);
+        for (size_t k = 0; k < f->n; k++) {
+            const xa_op *op = &f->sib[k];
+            char node[XA_NODE_HEX + 1];
+            cJSON *v = cJSON_Parse(op->value), *oa = cJSON_CreateArray();
+            xa_node_format(op->node, node);
+            cJSON_AddItemToArray(sibs, oa);
+            cJSON_AddItemToArray(oa, cJSON_CreateString(node));
+            cJSON_AddItemToArray(oa, xa_codec_uint(op->seq));
+            cJSON_AddItemToArray(oa, v ? v : cJSON_CreateNull());
+            cJSON_AddItemToArray(oa, xa_codec_vv_json(&op->ctx));
+            cJSON_AddItemToArray(oa, xa_codec_uint((uint64_t)op->hlc));
+            cJSON_AddItemToArray(oa, cJSON_CreateString(op->author));
+        }
+    }
+    return o;
+}
+
+static int snap_read(const cJSON *o, const char *scope, xa_snapshot *sn)
+{
+    const cJSON *fields = cJSON_GetObjectItemCaseSensitive(o, "fields"), *f;
+    size_t nf;
+    int rc;
+
+    if (!cJSON_IsObject(o) || !cJSON_IsArray(fields))
+        return xa_error_set(XA_EINVAL, "a malformed snapshot");
+    rc = xa_codec_vv_read(cJSON_GetObjectItemCaseSensitive(o, "have"), &sn->have, "snapshot");
+    if (rc < 0)
+        return rc;
+    nf = (size_t)cJSON_GetArraySize(fields);
+    sn->f = calloc(nf ? nf : 1, sizeof(*sn->f));
+    if (sn->f == NULL)
+        return xa_error_set(XA_ENOMEM, "out of memory");
+    cJSON_ArrayForEach(f, fields)
+    {
+        const cJSON *e = cJSON_GetArrayItem(f, 0), *fl = cJSON_GetArrayItem(f, 1);
+        const cJSON *sibs = cJSON_GetArrayItem(f, 3), *sa;
+        xa_snap_field *sf = &sn->f[sn->n++];
+
+        if (!cJSON_IsArray(f) || cJSON_GetArraySize(f) != 4 || !cJSON_IsString(e) ||
+            !cJSON_IsString(fl) || !cJSON_IsArray(sibs))
+            return xa_error_set(XA_EINVAL, "a malformed snapshot field");
+        if ((rc = xa_check_entity(e->valuestring)) < 0 ||
+            (rc = xa_check_field(fl->valuestring)) < 0)
+            return rc;
+        sf->entity = strdup(e->valuestring);
+        sf->field = strdup(fl->valuestring);
+        if (sf->entity == NULL || sf->field == NULL)
+            return xa_error_set(XA_ENOMEM, "out of memory");
+        rc = xa_codec_vv_read(cJSON_GetArrayItem(f, 2), &sf->fctx, "snapshot field");
+        if (rc < 0)
+            return rc;
+        sf->sib = calloc((size_t)cJSON_GetArraySize(sibs) + 1, sizeof(*sf->sib));
+        if (sf->sib == NULL)
+            return xa_error_set(XA_ENOMEM, "out of memory");
+        cJSON_ArrayForEach(sa, sibs)
+        {
+            const cJSON *node = cJSON_GetArrayItem(sa, 0), *au = cJSON_GetArrayItem(sa, 5);
+            xa_op *op = &sf->sib[sf->n++];
+            int64_t seq, hlc;
+
+            if (!cJSON_IsArray(sa) || cJSON_GetArraySize(sa) != 6 || !cJSON_IsString(node) ||
+                xa_node_parse(node->valuestring, &op->node) < 0 ||
+                xa_codec_int(cJSON_GetArrayItem(sa, 1), 1, (double)(XA_SEQ_MAX - 1), &seq) < 0 ||
+                xa_codec_int(cJSON_GetArrayItem(sa, 4), 0, (double)(XA_SEQ_MAX - 1), &hlc) < 0 ||
+                !cJSON_IsString(au))
+                return xa_error_set(XA_EINVAL, "a malformed snapshot op");
+            op->seq = (uint64_t)seq;
+            op->hlc = hlc;
+            op->scope = strdup(scope);
+            op->entity = strdup(sf->entity);
+            op->field = strdup(sf->field);
+            op->author = strdup(au->valuestring);
+            op->value = cJSON_PrintUnformatted(cJSON_GetArrayItem(sa, 2));
+            if (!op->scope || !op->entity || !op->field || !op->author || !op->value)
+                return xa_error_set(XA_ENOMEM, "out of memory");
+            rc = xa_codec_vv_read(cJSON_GetArrayItem(sa, 3), &op->ctx, "snapshot op");
+            if (rc == 0)
+                rc = xa_check_value(op->value, strlen(op->value));
+            if (rc < 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
 /* ---- messages ----------------------------------------------------------- */
 
 void xa_sync_msg_init(xa_sync_msg *m)
@@ -180,6 +284,10 @@ void xa_sync_msg_clear(xa_sync_msg *m)
 {
     xa_vv_free(&m->have);
     xa_op_list_free(&m->ops);
+    if (m->snap) {
+        xa_snapshot_free(m->snap);
+        free(m->snap);
+    }
     memset(m, 0, sizeof(*m));
 }
 
@@ -212,6 +320,13 @@ int xa_sync_msg_encode(char **out, size_t *outlen, const xa_sync_msg *m, int is_
         rc = XA_EINVAL;
     if (rc == 0)
         cJSON_AddItemToObject(doc, "nodes", nodes);
+    if (rc == 0 && !is_request && m->snap) {
+        cJSON *sn = snap_json(m->snap);
+        if (sn == NULL || !cJSON_AddItemToObject(doc, "snapshot", sn)) {
+            cJSON_Delete(sn);
+            rc = xa_error_set(XA_ENOMEM, "out of memory");
+        }
+    }
     if (rc == 0 && (text = cJSON_PrintUnformatted(doc)) == NULL)
         rc = xa_error_set(XA_ENOMEM, "out of memory");
     cJSON_Delete(doc);
@@ -271,6 +386,11 @@ int xa_sync_msg_decode(
     }
     if (rc == 0)
         rc = xa_codec_nodes_read(nodes, r.scope, &r.ops);
+    const cJSON *snap = cJSON_GetObjectItemCaseSensitive(doc, "snapshot");
+    if (rc == 0 && snap && !is_request) {
+        r.snap = calloc(1, sizeof(*r.snap));
+        rc = r.snap ? snap_read(snap, r.scope, r.snap) : xa_error_set(XA_ENOMEM, "out of memory");
+    }
     cJSON_Delete(doc);
     if (rc < 0) {
         xa_sync_msg_clear(&r);

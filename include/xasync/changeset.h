@@ -6,7 +6,9 @@
  *   request:  {"format":"xasync-sync","version":1,"scope":S,"node":N,
  *              "have":{...},"max":K,"nodes":{...}}
  *   response: {"format":"xasync-sync","version":1,"scope":S,
- *              "have":{...},"more":bool,"nodes":{...}}
+ *              "have":{...},"more":bool,"nodes":{...},
+ *              "snapshot":{"have":{...},"fields":[[E,F,fctx,[[node,seq,
+ *                          value,ctx,hlc,author],...]],...]}}   (optional)
  * "nodes" holds ops grouped by node exactly as in an ops file (codec.h).
  *
  * Compression (the three kinds the server accepts):
@@ -48,11 +50,12 @@ int xa_unpack(
 /* One sync message, either direction. */
 typedef struct xa_sync_msg {
     char scope[XA_SCOPE_MAX + 1];
-    xa_node node;   /* request: the sending replica */
-    xa_vv have;     /* request: the client's vector; response: the server's */
-    size_t max;     /* request: most ops wanted back */
-    int more;       /* response: the server has more for the client */
-    xa_op_list ops; /* contiguous per node */
+    xa_node node;      /* request: the sending replica */
+    xa_vv have;        /* request: the client's vector; response: the server's */
+    size_t max;        /* request: most ops wanted back */
+    int more;          /* response: the server has more for the client */
+    xa_op_list ops;    /* contiguous per node */
+    xa_snapshot *snap; /* response: a fresh replica's starting state, or NULL (owned) */
 } xa_sync_msg;
 
 void xa_sync_msg_init(xa_sync_msg *m);

@@ -166,12 +166,51 @@ void xa_store_rollback(xa_store *st);
  * or XA_EFORGED (for the server's answer); {0, 0} otherwise. */
 xa_dot xa_store_refused_dot(const xa_store *st);
 
+/*
+ * Snapshots: what a fresh replica is sent instead of the whole history
+ * (DESIGN.md, "The protocol").  Every field's current ops (siblings, with
+ * their contexts) and causal context, and the version vector they stand for.
+ * A replica that installs one holds every op up to that vector in effect:
+ * its journal has the siblings only, and the vector below which history may
+ * be absent is kept as the scope's `base`.  Older ops that arrive later fill
+ * the journal in (history fetched on demand) without touching the fields.
+ */
+typedef struct xa_snap_field {
+    char *entity;
+    char *field;
+    xa_vv fctx;
+    size_t n;
+    xa_op *sib;
+} xa_snap_field;
+
+typedef struct xa_snapshot {
+    xa_vv have;
+    size_t n;
+    xa_snap_field *f;
+} xa_snapshot;
+
+void xa_snapshot_free(xa_snapshot *s);
+
+/* Read a consistent snapshot of a scope.  *out is the caller's. */
+int xa_store_snapshot(xa_store *st, const char *scope, xa_snapshot *out);
+
+/* Install a snapshot into a replica that holds no op of the scope (else
+ * XA_EINVAL), in one transaction.  Every op is checked as xa_store_apply
+ * checks received ops, and the snapshot must be consistent (each sibling
+ * within `have` and covered by its field's context). */
+int xa_store_install_snapshot(xa_store *st, const char *scope, const xa_snapshot *s);
+
+/* The vector below which this replica's history may be absent (empty for a
+ * replica that never installed a snapshot). */
+int xa_store_base(xa_store *st, const char *scope, xa_vv *out);
+
 /* This replica's version vector for a scope. */
 int xa_store_have(xa_store *st, const char *scope, xa_vv *out);
 
 /* The ops a replica with version vector `have` lacks, by node then seq, at
  * most `max` (0: no bound).  Appended to `out`; *more (if not NULL) is set
- * to 1 when the bound cut the list. */
+ * to 1 when the bound cut the list.  XA_ENOTFOUND if some of them are older
+ * than this replica's base (a snapshot's history it does not hold). */
 int xa_store_missing(
     xa_store *st, const char *scope, const xa_vv *have, size_t max, xa_op_list *out, int *more);
 

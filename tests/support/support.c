@@ -466,6 +466,151 @@ xt_run xt_xasync(const char *const *argv, const char *in, const char *const *env
     return xt_exec(XA_BIN, argv, in, env);
 }
 
+xt_run xt_district(const char *const *argv, const char *in, const char *const *env)
+{
+    return xt_exec(XA_DISTRICT_BIN, argv, in, env);
+}
+
+void xt_server_start(xt_server *s, const char *db, const char *const *extra)
+{
+    const char *fixed[] = {XA_DISTRICT_BIN, "--db", db, "serve", "--listen", "127.0.0.1:0"};
+    const char *args[64];
+    size_t n = 0;
+    int out[2];
+    char line[256];
+    size_t got = 0;
+    int64_t deadline;
+    pid_t pid;
+
+    memset(s, 0, sizeof(*s));
+    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+        args[n++] = fixed[i];
+    for (size_t i = 0; extra && extra[i] && n + 1 < sizeof(args) / sizeof(args[0]); i++)
+        args[n++] = extra[i];
+    args[n] = NULL;
+    s->log = xmalloc(strlen(db) + 16);
+    snprintf(s->log, strlen(db) + 16, "%s.serve.log", db);
+    if (pipe(out) != 0)
+        fail_msg("pipe: %s", strerror(errno));
+    pid = fork();
+    if (pid < 0)
+        fail_msg("fork: %s", strerror(errno));
+    if (pid == 0) {
+        int err = open(s->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        dup2(out[1], 1);
+        if (err >= 0)
+            dup2(err, 2);
+        close(out[0]);
+        signal(SIGPIPE, SIG_DFL);
+        execv(XA_DISTRICT_BIN, (char *const *)args);
+        _exit(127);
+    }
+    close(out[1]);
+    s->pid = (int)pid;
+    deadline = now_ms() + 10000;
+    while (now_ms() < deadline && got + 1 < sizeof(line)) {
+        struct pollfd p = {out[0], POLLIN, 0};
+        if (poll(&p, 1, 100) <= 0)
+            continue;
+        ssize_t r = read(out[0], line + got, sizeof(line) - 1 - got);
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+        line[got] = '\0';
+        if (strchr(line, '\n'))
+            break;
+    }
+    close(out[0]);
+    line[got] = '\0';
+    const char *colon = strrchr(line, ':');
+    if (strncmp(line, "listening on ", 13) != 0 || colon == NULL) {
+        xt_server_stop(s, SIGKILL);
+        fail_msg("xasync-district did not start: '%s'", line);
+    }
+    s->port = (int)strtol(colon + 1, NULL, 10);
+}
+
+int xt_server_stop(xt_server *s, int sig)
+{
+    int status = 0;
+    int64_t deadline;
+
+    if (s->pid <= 0) {
+        free(s->log);
+        s->log = NULL;
+        return -1;
+    }
+    kill((pid_t)s->pid, sig);
+    deadline = now_ms() + 10000;
+    for (;;) {
+        pid_t r = waitpid((pid_t)s->pid, &status, WNOHANG);
+        if (r == (pid_t)s->pid)
+            break;
+        if (now_ms() > deadline) {
+            kill((pid_t)s->pid, SIGKILL);
+            waitpid((pid_t)s->pid, &status, 0);
+            break;
+        }
+        usleep(10000);
+    }
+    s->pid = 0;
+    free(s->log);
+    s->log = NULL;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+char *xt_district_setup(const char *dir, const char *const *scopes)
+{
+    char *db = xt_path(dir, "district.db");
+    const char *init[] = {"--db", db, "init", NULL};
+    xt_run r = xt_district(init, NULL, NULL);
+
+    if (r.status != 0)
+        fail_msg("xasync-district init: %s", r.err);
+    xt_run_free(&r);
+    for (size_t i = 0; scopes && scopes[i]; i++) {
+        const char *add[] = {"--db", db, "commune", "add", scopes[i], "--name", scopes[i], NULL};
+        char name[128], *path;
+        r = xt_district(add, NULL, NULL);
+        if (r.status != 0 || r.outlen < 64)
+            fail_msg("commune add %s: %s", scopes[i], r.err);
+        snprintf(name, sizeof(name), "%s.token", scopes[i]);
+        path = xt_path(dir, name);
+        xt_write_file(path, r.out, r.outlen);
+        free(path);
+        xt_run_free(&r);
+    }
+    const char *tok[] = {"--db", db, "token", "add", "--district", "district", NULL};
+    r = xt_district(tok, NULL, NULL);
+    if (r.status != 0)
+        fail_msg("token add: %s", r.err);
+    char *path = xt_path(dir, "district.token");
+    xt_write_file(path, r.out, r.outlen);
+    free(path);
+    xt_run_free(&r);
+    return db;
+}
+
+void xt_pc_setup(const char *dir, const char *db, const char *scope, int port)
+{
+    char url[64], name[128], *tok;
+    const char *init[] = {"--db", db, "init", "--scope", scope, NULL};
+    xt_run r = xt_xasync(init, NULL, NULL);
+
+    if (r.status != 0)
+        fail_msg("xasync init: %s", r.err);
+    xt_run_free(&r);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+    snprintf(name, sizeof(name), "%s.token", scope);
+    tok = xt_path(dir, name);
+    const char *rem[] = {"--db", db, "remote", "set", url, "--token-file", tok, NULL};
+    r = xt_xasync(rem, NULL, NULL);
+    if (r.status != 0)
+        fail_msg("xasync remote set: %s", r.err);
+    xt_run_free(&r);
+    free(tok);
+}
+
 void xt_run_free(xt_run *r)
 {
     if (r == NULL)

@@ -35,6 +35,34 @@ xt_run xt_xasync(const char *const *argv, const char *in, const char *const *env
 xt_run xt_exec(const char *prog, const char *const *argv, const char *in, const char *const *env);
 void xt_run_free(xt_run *r);
 
+/* Run XA_DISTRICT_BIN (xasync-district) like xt_xasync. */
+xt_run xt_district(const char *const *argv, const char *in, const char *const *env);
+
+/* A server process the test started: stopped and reaped by PID. */
+typedef struct xt_server {
+    int pid;     /* 0: not running */
+    int port;    /* the port it printed */
+    char *log;   /* path of its stderr, malloc'd */
+} xt_server;
+
+/* Start `xasync-district --db DB serve --listen 127.0.0.1:0` plus `extra`
+ * (NULL-terminated, may be NULL) and wait (10 s at most) for it to print
+ * its port.  Fails the test if it does not start. */
+void xt_server_start(xt_server *s, const char *db, const char *const *extra);
+/* Send `sig` (SIGTERM: wait up to 10 s for a clean exit, then SIGKILL),
+ * reap it; returns its exit status (128+signal if killed). */
+int xt_server_stop(xt_server *s, int sig);
+
+/* A district database at dir/district.db with communes `scopes` (NULL-
+ * terminated); each commune's token is written to dir/<scope>.token and a
+ * district-wide token to dir/district.token.  Returns the db path
+ * (malloc'd). */
+char *xt_district_setup(const char *dir, const char *const *scopes);
+
+/* A PC database at `db` for `scope`, with remote http://127.0.0.1:PORT and
+ * token file dir/<scope>.token. */
+void xt_pc_setup(const char *dir, const char *db, const char *scope, int port);
+
 /* A SHA-like digest (FNV-1a 64 over a canonical dump) of every table of the
  * SQLite database at `path`, rows in primary-key order, opened read-only.
  * Two equal digests mean the same logical content.  Returns 0 if the file is
