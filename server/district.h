@@ -31,7 +31,8 @@ void xa_serve_opts_default(xa_serve_opts *o);
  * once the socket is bound (port 0: the one the OS chose). */
 int xa_serve(xa_store *st, const xa_serve_opts *o);
 
-/* A new token: 64 hex digits from the OS's random source, and its hash. */
+/* A new token: 256 random bits as 43 base64url characters (out holds at
+ * least 44 bytes), and its hash. */
 int xa_token_new(char out[65], uint8_t hash[XA_TOKEN_HASH]);
 /* SHA-256 of a presented token. */
 int xa_token_hash(const char *token, size_t len, uint8_t hash[XA_TOKEN_HASH]);

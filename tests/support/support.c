@@ -572,7 +572,7 @@ char *xt_district_setup(const char *dir, const char *const *scopes)
         const char *add[] = {"--db", db, "commune", "add", scopes[i], "--name", scopes[i], NULL};
         char name[128], *path;
         r = xt_district(add, NULL, NULL);
-        if (r.status != 0 || r.outlen < 64)
+        if (r.status != 0 || r.outlen < 40)
             fail_msg("commune add %s: %s", scopes[i], r.err);
         snprintf(name, sizeof(name), "%s.token", scopes[i]);
         path = xt_path(dir, name);
