@@ -567,6 +567,9 @@ static int cmd_sync(xa_cli *cli)
         xa_store_close(st);
         return xa_cli_fail_xa(rc);
     }
+    if (rep.snapshot_fields)
+        printf("first sync: received the state of %llu fields\n",
+               (unsigned long long)rep.snapshot_fields);
     printf("synced: sent %llu ops, received %llu ops; %llu bytes up, %llu bytes down,"
            " %llu requests\n",
            (unsigned long long)rep.ops_sent, (unsigned long long)rep.ops_received,

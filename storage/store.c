@@ -879,7 +879,7 @@ int xa_field_rebuild(xa_store *st, const char *scope, const char *entity, const 
 int xa_store_new_node(xa_store *st, xa_node *out)
 {
     char hex[XA_NODE_HEX + 1];
-    xa_node n;
+    xa_node n = 0;
     int rc = new_node_id(&n);
 
     if (rc == 0) {

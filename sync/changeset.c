@@ -17,9 +17,6 @@
 #include <string.h>
 #include <zlib.h>
 
-#define FORMAT_NAME "xasync-sync"
-#define FORMAT_VERSION 1
-
 extern const unsigned char xa_dict_v1[];
 extern const size_t xa_dict_v1_len;
 
@@ -171,6 +168,21 @@ int xa_unpack(
 
 /* ---- snapshots ---------------------------------------------------------- */
 
+/* 1 if a field's context is the join of its values' contexts and dots. */
+static int implied_fctx(const xa_snap_field *f)
+{
+    xa_vv j = XA_VV_INIT;
+    int same = 1;
+
+    for (size_t k = 0; same && k < f->n; k++)
+        if (xa_vv_merge(&j, &f->sib[k].ctx) < 0 ||
+            xa_vv_bump(&j, f->sib[k].node, f->sib[k].seq) < 0)
+            same = 0;
+    same = same && xa_vv_equal(&j, &f->fctx);
+    xa_vv_free(&j);
+    return same;
+}
+
 static cJSON *snap_json(const xa_snapshot *sn)
 {
     cJSON *o = cJSON_CreateObject(), *fields;
@@ -186,7 +198,10 @@ static cJSON *snap_json(const xa_snapshot *sn)
         cJSON_AddItemToArray(fields, a);
         cJSON_AddItemToArray(a, cJSON_CreateString(f->entity));
         cJSON_AddItemToArray(a, cJSON_CreateString(f->field));
-        cJSON_AddItemToArray(a, xa_codec_vv_json(&f->fctx));
+        /* The context, or 0 when it is what the values imply (their own
+         * contexts and dots): the common case, and 0 is cheaper. */
+        cJSON_AddItemToArray(a,
+                             implied_fctx(f) ? cJSON_CreateRaw("0") : xa_codec_vv_json(&f->fctx));
         cJSON_AddItemToArray(a, sibs);
         for (size_t k = 0; k < f->n; k++) {
             const xa_op *op = &f->sib[k];
@@ -236,8 +251,9 @@ static int snap_read(const cJSON *o, const char *scope, xa_snapshot *sn)
         sf->field = strdup(fl->valuestring);
         if (sf->entity == NULL || sf->field == NULL)
             return xa_error_set(XA_ENOMEM, "out of memory");
-        rc = xa_codec_vv_read(cJSON_GetArrayItem(f, 2), &sf->fctx, "snapshot field");
-        if (rc < 0)
+        const cJSON *fctx = cJSON_GetArrayItem(f, 2);
+        int implied = cJSON_IsNumber(fctx) && fctx->valuedouble == 0;
+        if (!implied && (rc = xa_codec_vv_read(fctx, &sf->fctx, "snapshot field")) < 0)
             return rc;
         sf->sib = calloc((size_t)cJSON_GetArraySize(sibs) + 1, sizeof(*sf->sib));
         if (sf->sib == NULL)
@@ -266,6 +282,8 @@ static int snap_read(const cJSON *o, const char *scope, xa_snapshot *sn)
             rc = xa_codec_vv_read(cJSON_GetArrayItem(sa, 3), &op->ctx, "snapshot op");
             if (rc == 0)
                 rc = xa_check_value(op->value, strlen(op->value));
+            if (rc == 0 && implied && (rc = xa_vv_merge(&sf->fctx, &op->ctx)) == 0)
+                rc = xa_vv_bump(&sf->fctx, op->node, op->seq);
             if (rc < 0)
                 return rc;
         }
@@ -297,9 +315,9 @@ int xa_sync_msg_encode(char **out, size_t *outlen, const xa_sync_msg *m, int is_
     char node[XA_NODE_HEX + 1], *text = NULL;
     int rc = 0;
 
-    if (doc == NULL || !cJSON_AddStringToObject(doc, "format", FORMAT_NAME) ||
-        !cJSON_AddNumberToObject(doc, "version", FORMAT_VERSION) ||
-        !cJSON_AddStringToObject(doc, "scope", m->scope))
+    /* No format or version member: the media type names both, and on W1
+     * they would cost more than half a kilobyte. */
+    if (doc == NULL || !cJSON_AddStringToObject(doc, "scope", m->scope))
         rc = xa_error_set(XA_ENOMEM, "out of memory");
     if (rc == 0 && is_request) {
         xa_node_format(m->node, node);
@@ -340,7 +358,7 @@ int xa_sync_msg_encode(char **out, size_t *outlen, const xa_sync_msg *m, int is_
 int xa_sync_msg_decode(
     xa_sync_msg *m, const char *text, size_t len, const char *expect_scope, int is_request)
 {
-    const cJSON *format, *version, *scope, *node, *have, *max, *more, *nodes;
+    const cJSON *scope, *node, *have, *max, *more, *nodes;
     xa_sync_msg r;
     cJSON *doc;
     int64_t imax = 0;
@@ -352,21 +370,15 @@ int xa_sync_msg_decode(
     doc = xa_codec_parse(text, len);
     if (doc == NULL)
         return xa_error_set(XA_EINVAL, "the changeset is not valid JSON");
-    format = cJSON_GetObjectItemCaseSensitive(doc, "format");
-    version = cJSON_GetObjectItemCaseSensitive(doc, "version");
     scope = cJSON_GetObjectItemCaseSensitive(doc, "scope");
     node = cJSON_GetObjectItemCaseSensitive(doc, "node");
     have = cJSON_GetObjectItemCaseSensitive(doc, "have");
     max = cJSON_GetObjectItemCaseSensitive(doc, "max");
     more = cJSON_GetObjectItemCaseSensitive(doc, "more");
     nodes = cJSON_GetObjectItemCaseSensitive(doc, "nodes");
-    if (!cJSON_IsObject(doc) || !cJSON_IsString(format) ||
-        strcmp(format->valuestring, FORMAT_NAME) != 0 || !cJSON_IsNumber(version) ||
-        !cJSON_IsString(scope) || !cJSON_IsObject(have) || !cJSON_IsObject(nodes))
-        rc = xa_error_set(XA_EINVAL, "not a changeset (format, version, scope, have, nodes)");
-    else if (version->valuedouble != FORMAT_VERSION)
-        rc = xa_error_set(XA_EINVAL, "changeset version %g is not supported (this xasync reads %d)",
-                          version->valuedouble, FORMAT_VERSION);
+    if (!cJSON_IsObject(doc) || !cJSON_IsString(scope) || !cJSON_IsObject(have) ||
+        !cJSON_IsObject(nodes))
+        rc = xa_error_set(XA_EINVAL, "not a changeset (scope, have, nodes)");
     else if (xa_check_scope(scope->valuestring) < 0)
         rc = xa_error_set(XA_EINVAL, "not a changeset: malformed scope");
     else if (expect_scope && strcmp(scope->valuestring, expect_scope) != 0)

@@ -382,8 +382,7 @@ static int round_trip(session *s, xa_store *st, const char *scope, xa_vv *acked,
         rc = xa_store_install_snapshot(st, scope, resp.snap);
         if (rc < 0)
             goto out;
-        for (size_t i = 0; i < resp.snap->n; i++)
-            s->rep->ops_received += resp.snap->f[i].n;
+        s->rep->snapshot_fields += resp.snap->n;
     }
     rc = xa_store_apply(st, scope, resp.ops.ops, resp.ops.n, &ar);
     if (rc < 0)

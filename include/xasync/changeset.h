@@ -3,12 +3,12 @@
  * protocol: one round trip per sync").
  *
  * Text (before compression), a JSON object:
- *   request:  {"format":"xasync-sync","version":1,"scope":S,"node":N,
- *              "have":{...},"max":K,"nodes":{...}}
- *   response: {"format":"xasync-sync","version":1,"scope":S,
- *              "have":{...},"more":bool,"nodes":{...},
+ *   request:  {"scope":S,"node":N,"have":{...},"max":K,"nodes":{...}}
+ *   response: {"scope":S,"have":{...},"more":bool,"nodes":{...},
  *              "snapshot":{"have":{...},"fields":[[E,F,fctx,[[node,seq,
  *                          value,ctx,hlc,author],...]],...]}}   (optional)
+ * The media type names the format and its version (1); fctx is 0 when it
+ * is the join of its values' contexts and dots.
  * "nodes" holds ops grouped by node exactly as in an ops file (codec.h).
  *
  * Compression (the three kinds the server accepts):

@@ -33,6 +33,7 @@ void xa_sync_opts_default(xa_sync_opts *o);
 
 typedef struct xa_sync_report {
     uint64_t ops_sent, ops_received;
+    uint64_t snapshot_fields;            /* a fresh PC: fields received as a snapshot */
     uint64_t bytes_sent, bytes_received; /* on the wire: headers and bodies */
     uint64_t requests;
     size_t renoded;    /* ops moved to a new node id (a PC restored from a backup) */
