@@ -14,7 +14,8 @@
  * Invariants:
  *   1. a request that fails changes nothing (one transaction, rolled back);
  *   2. no buffer grows past its stated limit, whatever a client sends;
- *   3. every error answer is a 4xx/5xx with {"error": "..."} in JSON;
+ *   3. every error answer of ours is a 4xx/5xx with {"error": "..."} in JSON
+ *      (libmicrohttpd's own 431 for oversized headers is its HTML page);
  *   4. the store is used by one thread at a time (a mutex): SQLite's writes
  *      are serial anyway, and the handle caches statements.
  */
@@ -130,6 +131,23 @@ fail(struct MHD_Connection *c, unsigned status, const char *msg, const char *ext
     return answer(c, status, "application/json", NULL, s, strlen(s), 1);
 }
 
+/* 405 with the Allow header RFC 9110 asks for. */
+static MHD_RESULT_T fail_allow(struct MHD_Connection *c, const char *allow)
+{
+    static const char body[] = "{\"error\":\"method not allowed here\"}";
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
+    MHD_RESULT_T ret;
+
+    if (r == NULL)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+    ret = MHD_queue_response(c, MHD_HTTP_METHOD_NOT_ALLOWED, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 /* XA_E* -> HTTP status, in one table. */
 static unsigned status_of(int rc)
 {
@@ -207,7 +225,8 @@ static int body_kind(struct MHD_Connection *c)
 
     if (ct && strncasecmp(ct, XA_MEDIA_CHANGESET, ml) == 0 && (ct[ml] == '\0' || ct[ml] == ';'))
         return ce == NULL || strcasecmp(ce, "identity") == 0 ? XA_PACK_DICT : 0;
-    if (ct && strncasecmp(ct, "application/json", 16) == 0 && ce) {
+    if (ct && strncasecmp(ct, "application/json", 16) == 0 && (ct[16] == '\0' || ct[16] == ';') &&
+        ce) {
         if (strcasecmp(ce, "deflate") == 0)
             return XA_PACK_DEFLATE;
         if (strcasecmp(ce, "gzip") == 0)
@@ -435,7 +454,7 @@ static MHD_RESULT_T handle(void *cls,
     if (!(is_sync || strcmp(url, "/v1/scopes") == 0 || (has_scope && strcmp(what, "state") == 0)))
         return fail(c, MHD_HTTP_NOT_FOUND, "no such resource", NULL);
     if (is_sync ? strcmp(method, "POST") != 0 : strcmp(method, "GET") != 0)
-        return fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed here", NULL);
+        return fail_allow(c, is_sync ? "POST" : "GET");
     st = authorize(sv, c, tscope, &district);
     if (st == MHD_HTTP_UNAUTHORIZED)
         return fail(c, st, "a valid token is needed (Authorization: Bearer TOKEN)", NULL);
