@@ -160,6 +160,11 @@ static const struct optdef optdefs[] = {
     {"--token-file", OPT_TOKEN_FILE, 1},
     {"--cacert", OPT_CACERT, 1},
     {"--verbose", OPT_VERBOSE, 0},
+    {"--pull-interval", OPT_PULL, 1},
+    {"--backoff-base", OPT_BACKOFF_BASE, 1},
+    {"--backoff-cap", OPT_BACKOFF_CAP, 1},
+    {"--request-timeout", OPT_REQ_TIMEOUT, 1},
+    {"--batch-ops", OPT_BATCH, 1},
     {NULL, 0, 0},
 };
 
@@ -219,6 +224,16 @@ int xa_cli_main(int argc, char **argv)
                 cli.cacert = val;
             else if (d->bit == OPT_VERBOSE)
                 cli.verbose = 1;
+            else if (d->bit == OPT_PULL)
+                cli.pull_interval = val;
+            else if (d->bit == OPT_BACKOFF_BASE)
+                cli.backoff_base = val;
+            else if (d->bit == OPT_BACKOFF_CAP)
+                cli.backoff_cap = val;
+            else if (d->bit == OPT_REQ_TIMEOUT)
+                cli.request_timeout = val;
+            else if (d->bit == OPT_BATCH)
+                cli.batch_ops = val;
             continue;
         }
         if (cli.cmd == NULL) {

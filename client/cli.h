@@ -24,6 +24,11 @@ enum {
     OPT_TOKEN_FILE = 1 << 5,
     OPT_CACERT = 1 << 6,
     OPT_VERBOSE = 1 << 7,
+    OPT_PULL = 1 << 8,
+    OPT_BACKOFF_BASE = 1 << 9,
+    OPT_BACKOFF_CAP = 1 << 10,
+    OPT_REQ_TIMEOUT = 1 << 11,
+    OPT_BATCH = 1 << 12,
 };
 
 #define XA_CLI_MAXPOS 8
@@ -40,6 +45,11 @@ typedef struct xa_cli {
     const char *token_file;
     const char *cacert;
     int verbose;
+    const char *pull_interval;
+    const char *backoff_base;
+    const char *backoff_cap;
+    const char *request_timeout;
+    const char *batch_ops;
     int npos;
     const char *pos[XA_CLI_MAXPOS];
 } xa_cli;

@@ -8,6 +8,7 @@
  */
 #include "cli.h"
 #include "xasync/codec.h"
+#include "xasync/daemon.h"
 #include "xasync/error.h"
 #include "xasync/sync.h"
 #include "xasync/syncstate.h"
@@ -16,6 +17,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -541,6 +543,43 @@ static int cmd_remote(xa_cli *cli)
     return finish(st, XA_EXIT_OK);
 }
 
+/* Seconds as a decimal number (0.1 .. 1e6) into milliseconds. */
+static int seconds_opt(const char *s, const char *what, int64_t *ms)
+{
+    char *end;
+    double v;
+
+    if (s == NULL)
+        return 0;
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= 0.1 && v <= 1e6))
+        return xa_cli_fail(XA_EXIT_USAGE, "%s wants a number of seconds (0.1 to 1000000)", what);
+    *ms = (int64_t)(v * 1000);
+    return 0;
+}
+
+/* --request-timeout and --batch-ops, shared by sync and daemon. */
+static int sync_opts(const xa_cli *cli, xa_sync_opts *o)
+{
+    int64_t req = 0;
+
+    if (seconds_opt(cli->request_timeout, "--request-timeout", &req))
+        return XA_EXIT_USAGE;
+    if (req)
+        o->request_timeout_s = (long)((req + 999) / 1000);
+    if (cli->batch_ops) {
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(cli->batch_ops, &end, 10);
+        if (errno || *end || end == cli->batch_ops || v < 1 || v > 100000)
+            return xa_cli_fail(XA_EXIT_USAGE, "--batch-ops wants a number from 1 to 100000");
+        o->batch_ops = v;
+    }
+    o->verbose = cli->verbose;
+    return 0;
+}
+
 static int cmd_sync(xa_cli *cli)
 {
     xa_store *st = NULL;
@@ -548,10 +587,11 @@ static int cmd_sync(xa_cli *cli)
     xa_sync_report rep;
     int rc;
 
+    xa_sync_opts_default(&o);
+    if (sync_opts(cli, &o))
+        return XA_EXIT_USAGE;
     if (xa_cli_open(cli, &st) != 0)
         return XA_EXIT_ERR;
-    xa_sync_opts_default(&o);
-    o.verbose = cli->verbose;
     if (xa_sync_global_init() < 0) {
         xa_store_close(st);
         return xa_cli_fail_xa(XA_EIO);
@@ -578,6 +618,49 @@ static int cmd_sync(xa_cli *cli)
     return finish(st, XA_EXIT_OK);
 }
 
+static volatile int daemon_stop;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    daemon_stop = 1;
+}
+
+static int cmd_daemon(xa_cli *cli)
+{
+    xa_daemon_opts o;
+    struct sigaction sa;
+    int rc;
+
+    xa_daemon_opts_default(&o);
+    if (seconds_opt(cli->pull_interval, "--pull-interval", &o.pull_interval_ms) ||
+        seconds_opt(cli->backoff_base, "--backoff-base", &o.backoff_base_ms) ||
+        seconds_opt(cli->backoff_cap, "--backoff-cap", &o.backoff_cap_ms) ||
+        sync_opts(cli, &o.sync))
+        return XA_EXIT_USAGE;
+    if (o.backoff_cap_ms < o.backoff_base_ms)
+        return xa_cli_fail(XA_EXIT_USAGE, "--backoff-cap is below --backoff-base");
+    o.verbose = cli->verbose;
+    /* No SA_RESTART: a signal must cut the daemon's sleep short. */
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (xa_sync_global_init() < 0)
+        return xa_cli_fail_xa(XA_EIO);
+    rc = xa_daemon_run(cli->db, &o, &daemon_stop);
+    xa_sync_global_cleanup();
+    if (rc == XA_ENOTFOUND)
+        return xa_cli_fail(XA_EXIT_ERR,
+                           "no xasync database at %s; create one with `xasync init --scope SCOPE`",
+                           cli->db);
+    if (rc < 0)
+        return xa_cli_fail_xa(rc);
+    return XA_EXIT_OK;
+}
+
 static void hhmm(int64_t ms, char *buf, size_t cap)
 {
     time_t t = (time_t)(ms / 1000), now = time(NULL);
@@ -591,24 +674,57 @@ static void hhmm(int64_t ms, char *buf, size_t cap)
         strftime(buf, cap, "%Y-%m-%d %H:%M", &tm);
 }
 
+/* "about 2 min", "about 40 s", "a moment" */
+static void about(int64_t ms, char *buf, size_t cap)
+{
+    if (ms < 1500)
+        snprintf(buf, cap, "a moment");
+    else if (ms < 90000)
+        snprintf(buf, cap, "about %lld s", (long long)((ms + 999) / 1000));
+    else if (ms < 90 * 60000)
+        snprintf(buf, cap, "about %lld min", (long long)((ms + 30000) / 60000));
+    else
+        snprintf(buf, cap, "about %lld h", (long long)((ms + 1800000) / 3600000));
+}
+
+/* Is the daemon recorded in the database alive?  Its heartbeat is fresh and
+ * its process exists (on this PC). */
+static int daemon_alive(const xa_daemon_state *d)
+{
+    struct timespec ts;
+    int64_t now;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return d->pid > 0 && now - d->heartbeat < 90000 && (kill(d->pid, 0) == 0 || errno == EPERM);
+}
+
 static int cmd_status(xa_cli *cli)
 {
     xa_store *st = NULL;
     xa_remote r;
-    xa_attempt last, ok;
+    xa_attempt ok, down;
+    xa_daemon_state d;
     uint64_t pending = 0;
-    int rc, has_remote, has_last, has_ok;
+    int rc, has_remote, has_ok, failing, alive;
+    struct timespec ts;
+    int64_t now;
 
     if (xa_cli_open(cli, &st) != 0)
         return XA_EXIT_ERR;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
     has_remote = xa_syncstate_remote_get(st, &r) == 0;
     rc = xa_syncstate_pending(st, xa_store_scope(st), &pending);
-    has_last = rc == 0 && xa_syncstate_attempt_last(st, 0, &last) == 0;
     has_ok = rc == 0 && xa_syncstate_attempt_last(st, 1, &ok) == 0;
+    failing = rc == 0 && xa_syncstate_failing_since(st, &down) == 0;
+    if (rc == 0)
+        rc = xa_syncstate_daemon_get(st, &d);
     if (rc < 0) {
         xa_store_close(st);
         return xa_cli_fail_xa(rc);
     }
+    alive = daemon_alive(&d);
     if (cli->json) {
         cJSON *o = cJSON_CreateObject();
         char t[48];
@@ -624,37 +740,57 @@ static int cmd_status(xa_cli *cli)
         } else {
             cJSON_AddNullToObject(o, "last_success");
         }
-        if (has_last && !last.ok) {
-            xa_view_time_iso(last.ended, t, sizeof(t));
+        if (failing) {
+            xa_view_time_iso(down.started, t, sizeof(t));
             cJSON_AddStringToObject(o, "failing_since", t);
-            cJSON_AddStringToObject(o, "last_error", last.error);
+            xa_attempt last;
+            if (xa_syncstate_attempt_last(st, 0, &last) == 0)
+                cJSON_AddStringToObject(o, "last_error", last.error);
         } else {
             cJSON_AddNullToObject(o, "failing_since");
             cJSON_AddNullToObject(o, "last_error");
         }
+        cJSON_AddBoolToObject(o, "daemon", alive);
+        if (alive && d.next_try > 0) {
+            xa_view_time_iso(d.next_try, t, sizeof(t));
+            cJSON_AddStringToObject(o, "next_try", t);
+        } else {
+            cJSON_AddNullToObject(o, "next_try");
+        }
+        cJSON_AddNumberToObject(o, "failures", alive ? d.failures : 0);
         char *s = cJSON_Print(o);
         cJSON_Delete(o);
         put_text(s);
         return finish(st, XA_EXIT_OK);
     }
-    char t[32];
+    /* "3 changes waiting; last sent 10:42; no connection since 11:05 (could
+     * not connect to the district server); next try in about 2 min" */
+    char t[32], in[32];
     if (pending == 0)
         printf("all changes sent");
     else
-        printf("%llu change%s waiting to be sent", (unsigned long long)pending,
-               pending == 1 ? "" : "s");
+        printf("%llu change%s waiting", (unsigned long long)pending, pending == 1 ? "" : "s");
     if (has_ok) {
         hhmm(ok.ended, t, sizeof(t));
         printf("; last sent %s", t);
     } else {
         printf("; never sent");
     }
-    if (has_last && !last.ok) {
-        hhmm(last.ended, t, sizeof(t));
-        printf("; failing at %s (%s)", t, last.error);
+    if (failing) {
+        xa_attempt last;
+        hhmm(down.started, t, sizeof(t));
+        printf("; no connection since %s", t);
+        if (xa_syncstate_attempt_last(st, 0, &last) == 0)
+            printf(" (%s)", last.error);
     }
-    if (!has_remote)
+    if (!has_remote) {
         printf("; no district server set (`xasync remote set`)");
+    } else if (alive && d.next_try > 0) {
+        about(d.next_try - now, in, sizeof(in));
+        printf("; next try in %s", in);
+    } else if (!alive) {
+        printf("; the sync daemon is not running (`xasync daemon`)");
+    }
     putchar('\n');
     return finish(st, XA_EXIT_OK);
 }
@@ -695,10 +831,22 @@ const xa_command xa_commands[] = {
      "  --cacert FILE      the district's CA certificate (else the system's CAs)\n"
      "`xasync remote` alone shows the server set.\n",
      OPT_TOKEN_FILE | OPT_CACERT, 0, 2, cmd_remote},
-    {"sync", "[--verbose]", "send this PC's edits to the district and fetch what it lacks",
-     "One sync to completion; exits 0 only when both sides hold the same edits.\n", OPT_VERBOSE, 0,
-     0, cmd_sync},
+    {"sync", "[--verbose] [--batch-ops N] [--request-timeout S]",
+     "send this PC's edits to the district and fetch what it lacks",
+     "One sync to completion; exits 0 only when both sides hold the same edits.\n"
+     "  --batch-ops N        most edits sent in one request (500)\n"
+     "  --request-timeout S  most seconds one request may take (120)\n",
+     OPT_VERBOSE | OPT_BATCH | OPT_REQ_TIMEOUT, 0, 0, cmd_sync},
     {"status", "[--json]", "changes waiting, the last successful sync, the last error", "",
      OPT_JSON, 0, 0, cmd_status},
+    {"daemon", "[--pull-interval S] [--backoff-base S] [--backoff-cap S] [OPTIONS]",
+     "sync in the background: every edit goes out whenever a link exists",
+     "Runs in the foreground until SIGTERM or SIGINT (systemd's way).  Syncs within a second\n"
+     "or two of an edit, and every --pull-interval (default 300 s) to fetch.  A failed\n"
+     "attempt waits up to --backoff-base (2 s) doubling to --backoff-cap (600 s), with\n"
+     "jitter.  --request-timeout S bounds one request (120 s); --batch-ops N the edits in\n"
+     "one request (500); --verbose logs every attempt.  One daemon per database.\n",
+     OPT_PULL | OPT_BACKOFF_BASE | OPT_BACKOFF_CAP | OPT_REQ_TIMEOUT | OPT_BATCH | OPT_VERBOSE, 0,
+     0, cmd_daemon},
     {NULL, NULL, NULL, NULL, 0, 0, 0, NULL},
 };

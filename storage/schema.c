@@ -17,6 +17,7 @@
  *                                 acknowledged, each sync attempt
  *   commune, token, node_owner    the district's communes, token hashes,
  *                                 and which commune each PC belongs to
+ *   daemon   the sync daemon's pid, heartbeat, next try and failure count
  *   base     per scope and node, the seq up to which a snapshot stands in
  *            for history the journal may lack
  */
@@ -63,6 +64,11 @@ static const char *const migrations[] = {
     /* 3: the history a snapshot stands for without holding it */
     "CREATE TABLE base(scope TEXT NOT NULL, node INTEGER NOT NULL, seq INTEGER NOT NULL,"
     "  PRIMARY KEY (scope, node)) WITHOUT ROWID;",
+
+    /* 4: the sync daemon's plan */
+    "CREATE TABLE daemon(id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER NOT NULL,"
+    "  started INTEGER NOT NULL, heartbeat INTEGER NOT NULL, next_try INTEGER NOT NULL,"
+    "  failures INTEGER NOT NULL);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

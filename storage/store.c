@@ -206,6 +206,17 @@ xa_node xa_store_node(const xa_store *st)
     return st->node;
 }
 
+static int pragma_int(xa_store *st, const char *sql, int *out);
+
+int xa_store_data_version(xa_store *st, int64_t *out)
+{
+    int v = 0, rc = pragma_int(st, "PRAGMA data_version", &v);
+
+    if (rc == 0)
+        *out = v;
+    return rc;
+}
+
 xa_dot xa_store_refused_dot(const xa_store *st)
 {
     return st->refused;

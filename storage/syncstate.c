@@ -196,6 +196,77 @@ int xa_syncstate_attempt_last(xa_store *st, int ok_only, xa_attempt *out)
     return rc;
 }
 
+int xa_syncstate_daemon_get(xa_store *st, xa_daemon_state *out)
+{
+    sqlite3_stmt *s = NULL;
+    int rc =
+        prep(st, &s, "SELECT pid, started, heartbeat, next_try, failures FROM daemon WHERE id = 1");
+
+    memset(out, 0, sizeof(*out));
+    if (rc == 0) {
+        int step = sqlite3_step(s);
+        if (step == SQLITE_ROW) {
+            out->pid = sqlite3_column_int(s, 0);
+            out->started = sqlite3_column_int64(s, 1);
+            out->heartbeat = sqlite3_column_int64(s, 2);
+            out->next_try = sqlite3_column_int64(s, 3);
+            out->failures = (uint32_t)sqlite3_column_int64(s, 4);
+        } else if (step != SQLITE_DONE) {
+            rc = xa_db_error(st, step, "reading the daemon's state");
+        }
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int xa_syncstate_daemon_put(xa_store *st, const xa_daemon_state *d)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = prep(st, &s,
+                  "INSERT INTO daemon(id, pid, started, heartbeat, next_try, failures)"
+                  " VALUES (1, ?1, ?2, ?3, ?4, ?5) ON CONFLICT(id) DO UPDATE SET"
+                  " pid = excluded.pid, started = excluded.started,"
+                  " heartbeat = excluded.heartbeat, next_try = excluded.next_try,"
+                  " failures = excluded.failures");
+
+    if (rc == 0) {
+        sqlite3_bind_int(s, 1, d->pid);
+        sqlite3_bind_int64(s, 2, d->started);
+        sqlite3_bind_int64(s, 3, d->heartbeat);
+        sqlite3_bind_int64(s, 4, d->next_try);
+        sqlite3_bind_int64(s, 5, (sqlite3_int64)d->failures);
+        int step = sqlite3_step(s);
+        rc = step == SQLITE_DONE ? 0 : xa_db_error(st, step, "saving the daemon's state");
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int xa_syncstate_failing_since(xa_store *st, xa_attempt *out)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = prep(st, &s,
+                  "SELECT started, ended, error FROM attempt WHERE ok = 0 AND id >"
+                  " coalesce((SELECT max(id) FROM attempt WHERE ok = 1), 0)"
+                  " ORDER BY id LIMIT 1");
+
+    if (rc == 0) {
+        int step = sqlite3_step(s);
+        if (step == SQLITE_ROW) {
+            memset(out, 0, sizeof(*out));
+            out->started = sqlite3_column_int64(s, 0);
+            out->ended = sqlite3_column_int64(s, 1);
+            copy_col(s, 2, out->error, sizeof(out->error));
+        } else if (step == SQLITE_DONE) {
+            rc = xa_error_set(XA_ENOTFOUND, "the link is not failing");
+        } else {
+            rc = xa_db_error(st, step, "reading sync attempts");
+        }
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
 /* Rewrite a moved op's context: dots old:(keep+1..) are now nu:(1..). */
 static void remap_ctx(xa_vv *ctx, xa_node old, xa_node nu, uint64_t keep)
 {

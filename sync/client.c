@@ -117,12 +117,26 @@ static int curl_fail(session *s, CURLcode cc)
                             "the district server's certificate could not be verified (%s);"
                             " check the address and `xasync remote set --cacert`",
                             detail);
+    case CURLE_ABORTED_BY_CALLBACK:
+        return xa_error_set(XA_ETRANSIENT, "stopped");
     case CURLE_WRITE_ERROR:
     case CURLE_FILESIZE_EXCEEDED:
         return xa_error_set(XA_ETRANSIENT, "the server's answer is too large");
     default:
         return xa_error_set(XA_ETRANSIENT, "the connection failed (%s)", detail);
     }
+}
+
+/* libcurl's progress callback: abandon the transfer when asked to stop. */
+static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    const session *s = ud;
+
+    (void)dt;
+    (void)dn;
+    (void)ut;
+    (void)un;
+    return s->o->stop && *s->o->stop;
 }
 
 static int session_open(session *s, const xa_remote *r, const char *scope, const char *token)
@@ -166,6 +180,11 @@ static int session_open(session *s, const xa_remote *r, const char *scope, const
     curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     if (r->cacert[0])
         curl_easy_setopt(c, CURLOPT_CAINFO, r->cacert);
+    if (s->o->stop) {
+        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(c, CURLOPT_XFERINFODATA, s);
+        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    }
     return 0;
 }
 
@@ -444,6 +463,10 @@ int xa_sync_run(xa_store *st, const xa_sync_opts *opts, xa_sync_report *rep)
     if (rc == 0)
         rc = session_open(&s, &r, scope, token);
     for (size_t i = 0; rc == 0 && !done; i++) {
+        if (opts->stop && *opts->stop) {
+            rc = xa_error_set(XA_ETRANSIENT, "stopped");
+            break;
+        }
         if (i >= opts->max_rounds) {
             rc = xa_error_set(XA_ETRANSIENT, "the sync did not finish in %zu round trips",
                               opts->max_rounds);

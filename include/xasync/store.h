@@ -204,6 +204,10 @@ int xa_store_install_snapshot(xa_store *st, const char *scope, const xa_snapshot
  * replica that never installed a snapshot). */
 int xa_store_base(xa_store *st, const char *scope, xa_vv *out);
 
+/* SQLite's PRAGMA data_version: changes when another connection commits
+ * (a clerk's `xasync set` while the daemon waits). */
+int xa_store_data_version(xa_store *st, int64_t *out);
+
 /* This replica's version vector for a scope. */
 int xa_store_have(xa_store *st, const char *scope, xa_vv *out);
 

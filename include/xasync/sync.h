@@ -27,6 +27,9 @@ typedef struct xa_sync_opts {
     size_t max_ops_back; /* most ops asked back per request (default 2000) */
     size_t max_rounds;   /* round trips before giving up (default 1000) */
     int verbose;         /* print each round trip to stderr */
+    /* When not NULL and set (by a signal handler), the transfer under way
+     * is abandoned and xa_sync_run returns XA_ETRANSIENT "stopped". */
+    volatile int *stop;
 } xa_sync_opts;
 
 void xa_sync_opts_default(xa_sync_opts *o);

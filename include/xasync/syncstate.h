@@ -48,6 +48,22 @@ int xa_syncstate_attempt_add(xa_store *st, const xa_attempt *a);
  * none. */
 int xa_syncstate_attempt_last(xa_store *st, int ok_only, xa_attempt *out);
 
+/* The daemon's plan, for `xasync status` and the editor's badge. */
+typedef struct xa_daemon_state {
+    int pid;           /* 0: no daemon has run */
+    int64_t started;   /* ms */
+    int64_t heartbeat; /* ms: the daemon's last sign of life */
+    int64_t next_try;  /* ms: when it will try next (0: as soon as there is work) */
+    uint32_t failures; /* failed attempts in a row */
+} xa_daemon_state;
+
+int xa_syncstate_daemon_get(xa_store *st, xa_daemon_state *out);
+int xa_syncstate_daemon_put(xa_store *st, const xa_daemon_state *d);
+
+/* The first failed attempt after the last success (when the link went
+ * down); XA_ENOTFOUND if the last attempt succeeded or there is none. */
+int xa_syncstate_failing_since(xa_store *st, xa_attempt *out);
+
 /*
  * A PC restored from an old backup: the server holds seqs of this node that
  * this copy never wrote or wrote differently.  Take a new node id and move
