@@ -16,13 +16,14 @@ typedef struct xa_serve_opts {
     const char *listen;   /* "127.0.0.1:8640", "[::1]:0" */
     const char *tls_cert; /* PEM files, or NULL for plain HTTP */
     const char *tls_key;
-    size_t max_body;     /* compressed request body (default 4 MiB) */
-    size_t max_inflated; /* inflated request body (default 64 MiB) */
-    size_t max_header;   /* memory per connection for headers (default 16 KiB) */
-    unsigned max_conns;  /* connections at once (default 256) */
-    unsigned timeout_s;  /* idle or slow client (default 60) */
-    unsigned threads;    /* worker threads (default 4) */
-    size_t max_ops_back; /* most ops in one response (default 5000) */
+    size_t max_body;         /* compressed request body (default 4 MiB) */
+    size_t max_inflated;     /* inflated request body (default 64 MiB) */
+    size_t max_header;       /* memory per connection for headers (default 16 KiB) */
+    unsigned max_conns;      /* connections at once (default 256) */
+    unsigned timeout_s;      /* idle or slow client (default 60) */
+    unsigned threads;        /* worker threads (default 4) */
+    size_t max_ops_back;     /* most ops in one response (default 5000) */
+    size_t max_answer_bytes; /* most bytes of ops in one response (default 8 MiB) */
 } xa_serve_opts;
 
 void xa_serve_opts_default(xa_serve_opts *o);

@@ -55,6 +55,7 @@ void xa_serve_opts_default(xa_serve_opts *o)
     o->timeout_s = 60;
     o->threads = 4;
     o->max_ops_back = 5000;
+    o->max_answer_bytes = 8 * 1024 * 1024;
 }
 
 typedef struct server {
@@ -237,6 +238,32 @@ static int body_kind(struct MHD_Connection *c)
 
 /* ---- the sync endpoint -------------------------------------------------- */
 
+/* An op's size in an answer, roughly (JSON text before compression). */
+static size_t op_bytes(const xa_op *op)
+{
+    return strlen(op->entity) + strlen(op->field) + strlen(op->value) + strlen(op->author) +
+           op->ctx.n * 24 + 48;
+}
+
+/* Bound an answer in bytes as well as in ops: cut the op list (keeping at
+ * least one op, and each node's run contiguous since the list is by node
+ * then seq) and say there is more.  Values may be 64 KiB each, so a count
+ * alone could make an answer a client refuses, again and again. */
+static void trim_answer(xa_sync_msg *out, size_t budget)
+{
+    size_t total = 0;
+
+    for (size_t i = 0; i < out->ops.n; i++) {
+        total += op_bytes(&out->ops.ops[i]);
+        if (total > budget && i > 0) {
+            while (out->ops.n > i)
+                xa_op_clear(&out->ops.ops[--out->ops.n]);
+            out->more = 1;
+            return;
+        }
+    }
+}
+
 /* A fresh replica (it holds nothing) gets the state instead of the history
  * when the history is longer than the state: every field's current values
  * and context.  Called with the lock held. */
@@ -254,10 +281,15 @@ static int maybe_snapshot(server *sv, const char *scope, xa_sync_msg *out)
     sn = calloc(1, sizeof(*sn));
     if (sn == NULL)
         return xa_error_set(XA_ENOMEM, "out of memory");
+    size_t bytes = 0;
     rc = xa_store_snapshot(sv->st, scope, sn);
-    for (size_t i = 0; rc == 0 && i < sn->n; i++)
+    for (size_t i = 0; rc == 0 && i < sn->n; i++) {
         nsib += sn->f[i].n;
-    if (rc < 0 || nsib >= ops) {
+        for (size_t k = 0; k < sn->f[i].n; k++)
+            bytes += op_bytes(&sn->f[i].sib[k]);
+    }
+    /* A state too large for one answer goes as history, in bounded parts. */
+    if (rc < 0 || nsib >= ops || bytes > sv->o->max_answer_bytes) {
         xa_snapshot_free(sn);
         free(sn);
         return rc;
@@ -316,6 +348,8 @@ static MHD_RESULT_T do_sync(server *sv, struct MHD_Connection *c, req *q)
         if (rc == 0)
             rc = xa_store_missing(sv->st, q->scope, out.snap ? &out.snap->have : &in.have, max,
                                   &out.ops, &out.more);
+        if (rc == 0)
+            trim_answer(&out, sv->o->max_answer_bytes);
     }
     pthread_mutex_unlock(&sv->lock);
     if (rc == 0)

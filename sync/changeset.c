@@ -54,6 +54,9 @@ int xa_pack(unsigned char **out, size_t *outlen, const char *text, size_t len, i
 
     if (kind != XA_PACK_DICT && kind != XA_PACK_DEFLATE && kind != XA_PACK_GZIP)
         return xa_error_set(XA_EINVAL, "unknown compression kind %d", kind);
+    /* zlib counts in 32 bits: one call, one bound. */
+    if (len > (size_t)UINT32_MAX / 2)
+        return xa_error_set(XA_ETOOBIG, "a changeset of %zu bytes is too large to pack", len);
     memset(&z, 0, sizeof(z));
     if (deflateInit2(&z, 9, Z_DEFLATED, bits, 9, Z_DEFAULT_STRATEGY) != Z_OK)
         return xa_error_set(XA_ENOMEM, "cannot start compression");
@@ -98,6 +101,9 @@ int xa_unpack(
         return xa_error_set(XA_EINVAL, "unknown compression kind %d", kind);
     if (inlen > UINT32_MAX)
         return xa_error_set(XA_ETOOBIG, "compressed body too large");
+    /* zlib's counters are 32-bit: no output bound past that. */
+    if (max_out > (size_t)UINT32_MAX - 1)
+        max_out = (size_t)UINT32_MAX - 1;
     memset(&z, 0, sizeof(z));
     if (inflateInit2(&z, bits) != Z_OK)
         return xa_error_set(XA_ENOMEM, "cannot start decompression");
@@ -270,6 +276,8 @@ static int snap_read(const cJSON *o, const char *scope, xa_snapshot *sn)
                 xa_codec_int(cJSON_GetArrayItem(sa, 4), 0, (double)(XA_SEQ_MAX - 1), &hlc) < 0 ||
                 !cJSON_IsString(au))
                 return xa_error_set(XA_EINVAL, "a malformed snapshot op");
+            if ((rc = xa_check_author(au->valuestring)) < 0)
+                return rc;
             op->seq = (uint64_t)seq;
             op->hlc = hlc;
             op->scope = strdup(scope);

@@ -220,9 +220,10 @@ static int post(session *s,
     curl_easy_getinfo(s->curl, CURLINFO_SIZE_UPLOAD_T, &up);
     curl_easy_getinfo(s->curl, CURLINFO_SIZE_DOWNLOAD_T, &down);
     s->rep->requests++;
-    /* libcurl's request size counts the headers and the body it sent. */
-    (void)up;
-    s->rep->bytes_sent += (uint64_t)reqsize;
+    /* libcurl's request size counts the body only when it went out with
+     * the headers (a small one); a larger body is sent apart and not in it. */
+    s->rep->bytes_sent +=
+        (uint64_t)reqsize >= (uint64_t)up ? (uint64_t)reqsize : (uint64_t)reqsize + (uint64_t)up;
     s->rep->bytes_received += (uint64_t)hdrsize + (uint64_t)down;
     if (cc != CURLE_OK) {
         if (resp->over)
@@ -380,7 +381,13 @@ static int round_trip(session *s, xa_store *st, const char *scope, xa_vv *acked,
                 s->rep->renoded += moved;
             goto out;
         }
-        if (status == 401)
+        if (status >= 300 && status < 400)
+            rc = xa_error_set(XA_ETRANSIENT,
+                              "the answer did not come from the district server (a captive"
+                              " portal or a proxy redirected it: HTTP %ld); check the internet"
+                              " link",
+                              status);
+        else if (status == 401)
             rc = xa_error_set(XA_EAUTH, "the district server refused the token (%s)", msg);
         else if (status == 403)
             rc = xa_error_set(XA_EAUTH, "the district server refused this commune (%s)", msg);
