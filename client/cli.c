@@ -165,6 +165,12 @@ static const struct optdef optdefs[] = {
     {"--backoff-cap", OPT_BACKOFF_CAP, 1},
     {"--request-timeout", OPT_REQ_TIMEOUT, 1},
     {"--batch-ops", OPT_BATCH, 1},
+    {"--id", OPT_ID, 1},
+    {"--format", OPT_FORMAT, 1},
+    {"--after", OPT_AFTER, 1},
+    {"--report", OPT_REPORT, 1},
+    {"--kind", OPT_KIND, 1},
+    {"--period", OPT_PERIOD, 1},
     {NULL, 0, 0},
 };
 
@@ -234,6 +240,18 @@ int xa_cli_main(int argc, char **argv)
                 cli.request_timeout = val;
             else if (d->bit == OPT_BATCH)
                 cli.batch_ops = val;
+            else if (d->bit == OPT_ID)
+                cli.id = val;
+            else if (d->bit == OPT_FORMAT)
+                cli.format = val;
+            else if (d->bit == OPT_AFTER)
+                cli.after = val;
+            else if (d->bit == OPT_REPORT)
+                cli.report = val;
+            else if (d->bit == OPT_KIND)
+                cli.kind = val;
+            else if (d->bit == OPT_PERIOD)
+                cli.period = val;
             continue;
         }
         if (cli.cmd == NULL) {

@@ -29,6 +29,12 @@ enum {
     OPT_BACKOFF_CAP = 1 << 10,
     OPT_REQ_TIMEOUT = 1 << 11,
     OPT_BATCH = 1 << 12,
+    OPT_ID = 1 << 13,
+    OPT_FORMAT = 1 << 14,
+    OPT_AFTER = 1 << 15,
+    OPT_REPORT = 1 << 16,
+    OPT_KIND = 1 << 17,
+    OPT_PERIOD = 1 << 18,
 };
 
 #define XA_CLI_MAXPOS 8
@@ -50,6 +56,12 @@ typedef struct xa_cli {
     const char *backoff_cap;
     const char *request_timeout;
     const char *batch_ops;
+    const char *id;
+    const char *format;
+    const char *after;
+    const char *report;
+    const char *kind;
+    const char *period;
     int npos;
     const char *pos[XA_CLI_MAXPOS];
 } xa_cli;
@@ -76,6 +88,9 @@ int xa_cli_open(xa_cli *cli, xa_store **out);
 
 /* The author of a write: --author, $XASYNC_AUTHOR, or the login name. */
 const char *xa_cli_author(const xa_cli *cli);
+
+/* `xasync report …` (report_cmd.c). */
+int xa_cmd_report(xa_cli *cli);
 
 int xa_cli_main(int argc, char **argv);
 

@@ -848,5 +848,22 @@ const xa_command xa_commands[] = {
      "one request (500); --verbose logs every attempt.  One daemon per database.\n",
      OPT_PULL | OPT_BACKOFF_BASE | OPT_BACKOFF_CAP | OPT_REQ_TIMEOUT | OPT_BATCH | OPT_VERBOSE, 0,
      0, cmd_daemon},
+    {"report", "import|list|outline|edit|add|delete|check|export ...",
+     "the commune report: import, edit, check and print it",
+     "  report import FILE [--id ID] [--kind K] [--period P]\n"
+     "                                       bring in a report in its text form (kind and\n"
+     "                                       period: what the district adds up; default\n"
+     "                                       from the title and date, so-ket-6-thang 2024-h1)\n"
+     "  report list                          the reports held\n"
+     "  report outline [--json]              parts and headings, with their paths\n"
+     "  report edit PATH VALUE               header/so, ind/4/est, 2.1, b/ID[/FIELD]\n"
+     "  report add KIND TEXT [--after PATH]  a para, bullet, heading or row\n"
+     "  report delete PATH                   a paragraph or a row\n"
+     "  report check [--json]                recompute the figures; exit 1 if something is"
+     " flagged\n"
+     "  report export [--format text|html|json]\n"
+     "  --report ID                          which report, when there are several\n",
+     OPT_ID | OPT_FORMAT | OPT_AFTER | OPT_REPORT | OPT_JSON | OPT_AUTHOR | OPT_KIND | OPT_PERIOD,
+     1, 3, xa_cmd_report},
     {NULL, NULL, NULL, NULL, 0, 0, 0, NULL},
 };

@@ -14,7 +14,9 @@
  */
 #include "district.h"
 #include "xasync/error.h"
+#include "xasync/report.h"
 #include "xasync/view.h"
+#include "xasync/vnum.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -37,6 +39,7 @@ typedef struct cli {
     int npos, json, help;
     const char *name, *district, *listen, *tls_cert, *tls_key;
     const char *max_body, *max_conns, *timeout, *threads;
+    const char *report, *format, *report_kind, *period;
 } cli;
 
 static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -69,7 +72,12 @@ static const char usage[] =
     "        [--tls-cert FILE --tls-key FILE] [--max-body BYTES]\n"
     "        [--max-connections N] [--timeout SECONDS] [--threads N]\n"
     "  communes [--json]                every commune: last sync, ops held, open conflicts\n"
-    "  show SCOPE [--json]              the latest state of a commune's fields\n\n"
+    "  show SCOPE [--json]              the latest state of a commune's fields\n"
+    "  show SCOPE --report ID [--format text|html|json]\n"
+    "                                   a commune's latest report, printed\n"
+    "  rollup --report-kind KIND --period PERIOD [--json]\n"
+    "                                   each indicator summed across communes, and the\n"
+    "                                   communes that have not reported\n\n"
     "The database is --db PATH, else $XASYNC_DISTRICT_DB, else\n"
     "~/.local/share/xasync/district.db.  Exit codes: 0 done, 1 error, 2 wrong usage.\n";
 
@@ -89,6 +97,10 @@ static int parse(int argc, char **argv, cli *c)
         {"--max-connections", offsetof(cli, max_conns)},
         {"--timeout", offsetof(cli, timeout)},
         {"--threads", offsetof(cli, threads)},
+        {"--report-kind", offsetof(cli, report_kind)},
+        {"--report", offsetof(cli, report)},
+        {"--format", offsetof(cli, format)},
+        {"--period", offsetof(cli, period)},
     };
     int end = 0;
 
@@ -382,6 +394,126 @@ static int cmd_communes(cli *c)
     return 0;
 }
 
+static int show_report(cli *c, xa_store *st)
+{
+    xa_report r;
+    char *out = NULL;
+    const char *fmt = c->format ? c->format : (c->json ? "json" : "text");
+    int f = strcmp(fmt, "text") == 0   ? XA_REPORT_TEXT
+            : strcmp(fmt, "html") == 0 ? XA_REPORT_HTML
+            : strcmp(fmt, "json") == 0 ? XA_REPORT_JSON
+                                       : 0;
+    int rc;
+
+    if (f == 0) {
+        xa_store_close(st);
+        return fail(2, "--format wants text, html or json");
+    }
+    rc = xa_report_load(st, c->pos[1], c->report, &r);
+    xa_store_close(st);
+    if (rc < 0)
+        return fail(1, "%s", xa_error_last());
+    rc = xa_report_render(&r, f, &out);
+    xa_report_free(&r);
+    if (rc < 0)
+        return fail(1, "%s", xa_error_last());
+    fputs(out, stdout);
+    free(out);
+    return 0;
+}
+
+static void put_sum(int64_t units, int scale, size_t n, char *buf, size_t cap)
+{
+    xa_vnum v = {units, scale, 0};
+
+    if (n == 0 || xa_vnum_format(&v, buf, cap) < 0)
+        snprintf(buf, cap, "-");
+}
+
+static int cmd_rollup(cli *c)
+{
+    xa_store *st = NULL;
+    xa_commune *v = NULL;
+    xa_rollup r;
+    const char **scopes = NULL;
+    size_t n = 0;
+    int rc;
+
+    if (c->npos != 1 || c->report_kind == NULL || c->period == NULL)
+        return fail(2, "usage: xasync-district rollup --report-kind KIND --period PERIOD [--json]");
+    if (open_db(c, &st) != 0)
+        return 1;
+    rc = xa_district_communes(st, &v, &n);
+    if (rc == 0 && (scopes = calloc(n + 1, sizeof(*scopes))) == NULL)
+        rc = xa_error_set(XA_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        scopes[i] = v[i].scope;
+    if (rc == 0)
+        rc = xa_report_rollup(st, scopes, n, c->report_kind, c->period, &r);
+    xa_store_close(st);
+    free(scopes);
+    free(v);
+    if (rc < 0)
+        return fail(1, "%s", xa_error_last());
+    if (c->json) {
+        cJSON *o = cJSON_CreateObject(), *rows = cJSON_AddArrayToObject(o, "rows");
+        cJSON *rep = cJSON_AddArrayToObject(o, "reported"),
+              *mis = cJSON_AddArrayToObject(o, "missing");
+        cJSON_AddStringToObject(o, "kind", c->report_kind);
+        cJSON_AddStringToObject(o, "period", c->period);
+        for (size_t i = 0; i < r.nrows; i++) {
+            const xa_rollup_row *w = &r.rows[i];
+            cJSON *x = cJSON_CreateObject();
+            char a[48];
+            cJSON_AddStringToObject(x, "tt", w->tt);
+            cJSON_AddStringToObject(x, "name", w->name);
+            cJSON_AddStringToObject(x, "unit", w->unit);
+            cJSON_AddBoolToObject(x, "additive", w->additive);
+            if (w->additive) {
+                put_sum(w->prev_u, w->scale, w->nprev, a, sizeof(a));
+                cJSON_AddStringToObject(x, "prev", a);
+                put_sum(w->plan_u, w->scale, w->nplan, a, sizeof(a));
+                cJSON_AddStringToObject(x, "plan", a);
+                put_sum(w->est_u, w->scale, w->nest, a, sizeof(a));
+                cJSON_AddStringToObject(x, "est", a);
+            }
+            cJSON_AddNumberToObject(x, "communes_with_est", (double)w->nest);
+            cJSON_AddItemToArray(rows, x);
+        }
+        for (size_t i = 0; i < r.nreported; i++)
+            cJSON_AddItemToArray(rep, cJSON_CreateString(r.reported[i]));
+        for (size_t i = 0; i < r.nmissing; i++)
+            cJSON_AddItemToArray(mis, cJSON_CreateString(r.missing[i]));
+        char *s = cJSON_Print(o);
+        puts(s ? s : "{}");
+        free(s);
+        cJSON_Delete(o);
+    } else {
+        printf("Tổng hợp / rollup: %s %s, %zu xã đã báo cáo / communes reported\n", c->report_kind,
+               c->period, r.nreported);
+        printf("TT\tChỉ tiêu\tĐVT\tKQ cùng kỳ\tKH\tƯớc thực hiện\tSố xã / communes\n");
+        for (size_t i = 0; i < r.nrows; i++) {
+            const xa_rollup_row *w = &r.rows[i];
+            char a[48], b[48], e[48];
+            if (w->additive) {
+                put_sum(w->prev_u, w->scale, w->nprev, a, sizeof(a));
+                put_sum(w->plan_u, w->scale, w->nplan, b, sizeof(b));
+                put_sum(w->est_u, w->scale, w->nest, e, sizeof(e));
+            } else {
+                snprintf(a, sizeof(a), "(không cộng / not added)");
+                b[0] = e[0] = '\0';
+            }
+            printf("%s\t%s\t%s\t%s\t%s\t%s\t%zu\n", w->tt, w->name, w->unit, a, b, e, w->nest);
+        }
+        printf("Chưa báo cáo / not reported (%zu):", r.nmissing);
+        for (size_t i = 0; i < r.nmissing; i++)
+            printf(" %s", r.missing[i]);
+        printf("%s\n", r.nmissing ? "" : " -");
+    }
+    xa_rollup_free(&r);
+    return 0;
+}
+
 static int cmd_show(cli *c)
 {
     xa_store *st = NULL;
@@ -391,10 +523,12 @@ static int cmd_show(cli *c)
     int rc;
 
     if (c->npos != 2)
-        return fail(2, "usage: xasync-district show SCOPE [--json]");
+        return fail(2, "usage: xasync-district show SCOPE [--json] [--report ID [--format F]]");
     if (open_db(c, &st) != 0)
         return 1;
     rc = xa_district_commune_get(st, c->pos[1], &cm);
+    if (rc == 0 && c->report)
+        return show_report(c, st);
     if (rc == 0)
         rc = xa_store_fields(st, c->pos[1], NULL, 0, &f, &n);
     xa_store_close(st);
@@ -454,5 +588,7 @@ int main(int argc, char **argv)
         return cmd_communes(&c);
     if (strcmp(cmd, "show") == 0)
         return cmd_show(&c);
+    if (strcmp(cmd, "rollup") == 0)
+        return cmd_rollup(&c);
     return fail(2, "unknown command '%s'; see `xasync-district --help`", cmd);
 }

@@ -1051,7 +1051,8 @@ int xa_store_set(xa_store *st,
         (rc = xa_check_value(value, strlen(value))) < 0 || (rc = json_valid(st, value)) < 0)
         return rc;
 
-    rc = xa_db_exec(st, "BEGIN IMMEDIATE");
+    int nested = 0;
+    rc = write_begin(st, &nested);
     if (rc == 0)
         rc = field_load(st, scope, entity, field, &fs, &exists);
     if (rc == 0 && !resolve && fs.nsib > 1)
@@ -1080,10 +1081,7 @@ int xa_store_set(xa_store *st,
     }
     if (rc == 0)
         rc = hlc_write(st, op.hlc);
-    if (rc == 0)
-        rc = xa_db_exec(st, "COMMIT");
-    if (rc < 0)
-        xa_db_rollback(st);
+    rc = write_end(st, nested, rc);
     assert(rc < 0 || r.applied == 1);
     if (rc == 0 && out) {
         memset(out, 0, sizeof(*out));

@@ -137,7 +137,8 @@ const char *xa_store_path(const xa_store *st);
  * op's ctx is the field's causal context, so it supersedes every value this
  * replica holds.  If the field is in conflict this is refused (XA_ECONFLICT)
  * unless `resolve` is set; with `resolve` set a field that is not in conflict
- * is refused (XA_EINVAL).  Returns only once the op is on disk.  `out`, if
+ * is refused (XA_EINVAL).  Returns only once the op is on disk (inside
+ * xa_store_begin(), once the caller commits).  `out`, if
  * not NULL, receives a copy of the op (caller clears it). */
 int xa_store_set(xa_store *st,
                  const char *scope,

@@ -1,0 +1,306 @@
+/*
+ * `xasync report …`: the commune report as a clerk knows it (report.h).
+ *
+ *   report import FILE [--id ID] [--kind K] [--period P]   the text form into fields
+ *   report list                       the reports held
+ *   report outline [--json]           parts and headings, with their paths
+ *   report edit PATH VALUE            header/so, ind/4/est, 2.1, b/ID[/FIELD]
+ *   report add KIND TEXT [--after PATH]   a para, bullet, heading or row
+ *   report delete PATH
+ *   report check [--json]             findings in Vietnamese and English; exit 1 if any
+ *   report export [--format text|html|json]
+ * --report ID picks the report when the database holds several.
+ */
+#include "cli.h"
+#include "xasync/error.h"
+#include "xasync/report.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_FILE (16 * 1024 * 1024)
+
+static char *read_all(const char *path, size_t *len)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+
+    if (f == NULL) {
+        xa_error_set(XA_EINVAL, "cannot read %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    for (;;) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 65536;
+            if (cap > MAX_FILE + 1)
+                cap = MAX_FILE + 1;
+            char *b = realloc(buf, cap + 1);
+            if (b == NULL) {
+                free(buf);
+                buf = NULL;
+                xa_error_set(XA_ENOMEM, "out of memory");
+                break;
+            }
+            buf = b;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (n > MAX_FILE) {
+            free(buf);
+            buf = NULL;
+            xa_error_set(XA_ETOOBIG, "%s is larger than 16 MiB: not a report", path);
+            break;
+        }
+        if (got == 0)
+            break;
+    }
+    if (f != stdin)
+        fclose(f);
+    if (buf) {
+        buf[n] = '\0';
+        *len = n;
+    }
+    return buf;
+}
+
+/* The report the command is about: --report, else the only one. */
+static int pick(const xa_cli *cli, xa_store *st, char *id, size_t cap)
+{
+    char **ids = NULL;
+    size_t n = 0;
+    int rc;
+
+    if (cli->report) {
+        snprintf(id, cap, "%s", cli->report);
+        return 0;
+    }
+    rc = xa_report_list(st, xa_store_scope(st), &ids, &n);
+    if (rc < 0)
+        return xa_cli_fail_xa(rc);
+    if (n == 1)
+        snprintf(id, cap, "%s", ids[0]);
+    xa_report_list_free(ids, n);
+    if (n == 0)
+        return xa_cli_fail(XA_EXIT_ERR,
+                           "no report yet; bring one in with `xasync report import FILE`");
+    if (n > 1)
+        return xa_cli_fail(XA_EXIT_USAGE, "several reports are held: name one with --report ID"
+                                          " (`xasync report list`)");
+    return 0;
+}
+
+static int do_import(xa_cli *cli, xa_store *st)
+{
+    xa_import_result res;
+    char *text;
+    size_t len = 0;
+    const char *id = cli->id ? cli->id : "report-2024-h1";
+    int rc;
+
+    if (cli->npos != 2)
+        return xa_cli_fail(XA_EXIT_USAGE, "usage: xasync report import FILE [--id ID]");
+    text = read_all(cli->pos[1], &len);
+    if (text == NULL)
+        return xa_cli_fail(XA_EXIT_ERR, "%s", xa_error_last());
+    rc = xa_report_import(st, xa_store_scope(st), id, cli->kind, cli->period, text, len,
+                          xa_cli_author(cli), &res);
+    free(text);
+    if (rc < 0)
+        return xa_cli_fail(XA_EXIT_ERR, "%s: %s", cli->pos[1], xa_error_last());
+    printf("imported report %s: %zu headings, %zu paragraphs, %zu bullets, %zu tables, %zu rows,"
+           " %zu cells\n",
+           id, res.headings, res.paras, res.bullets, res.tables, res.rows, res.cells);
+    for (size_t i = 0; i < res.nwarn; i++)
+        fprintf(stderr, "xasync: warning: %s\n", res.warn[i]);
+    xa_import_result_free(&res);
+    return XA_EXIT_OK;
+}
+
+static int do_outline(xa_cli *cli, const xa_report *r)
+{
+    cJSON *a = cli->json ? cJSON_CreateArray() : NULL;
+
+    if (!cli->json)
+        printf("%s\t%s\n", r->id, r->title);
+    for (size_t i = 0; i < r->n; i++) {
+        const xa_block *b = &r->b[i];
+        if (b->deleted || (strcmp(b->kind, "part") != 0 && strcmp(b->kind, "heading") != 0 &&
+                           strcmp(b->kind, "table") != 0))
+            continue;
+        if (a) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "path", b->id);
+            cJSON_AddStringToObject(o, "kind", b->kind);
+            cJSON_AddStringToObject(o, "num", b->num);
+            cJSON_AddStringToObject(o, "text", strcmp(b->kind, "table") == 0 ? "" : b->text);
+            cJSON_AddBoolToObject(o, "conflict", b->conflict);
+            cJSON_AddItemToArray(a, o);
+            continue;
+        }
+        if (strcmp(b->kind, "table") == 0) {
+            printf("  b/%s\t[bảng chỉ tiêu / indicator table: ind/TT/COLUMN]\n", b->id);
+            continue;
+        }
+        int depth = strcmp(b->kind, "part") == 0 ? 0 : 1;
+        for (const char *p = b->num; *p; p++)
+            depth += *p == '.' && p[1] && p[1] != ' ';
+        /* at most 70 bytes of the text, cut between characters */
+        int cut = (int)strlen(b->text);
+        if (cut > 70) {
+            cut = 70;
+            while (cut > 0 && ((unsigned char)b->text[cut] & 0xc0) == 0x80)
+                cut--;
+        }
+        printf("  b/%s\t%*s%s%s%.*s%s%s\n", b->id, depth * 2, "", b->num,
+               b->num[0] && b->text[0] ? " " : "", cut, b->text,
+               cut < (int)strlen(b->text) ? "…" : "", b->conflict ? "  [xung đột / conflict]" : "");
+    }
+    if (a) {
+        char *s = cJSON_Print(a);
+        puts(s ? s : "[]");
+        free(s);
+        cJSON_Delete(a);
+    }
+    return XA_EXIT_OK;
+}
+
+static int do_check(xa_cli *cli, const xa_report *r)
+{
+    xa_finding *f = NULL;
+    size_t n = 0;
+    int rc = xa_report_check(r, &f, &n);
+
+    if (rc < 0)
+        return xa_cli_fail_xa(rc);
+    if (cli->json) {
+        cJSON *a = cJSON_CreateArray();
+        for (size_t i = 0; a && i < n; i++) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "where", f[i].where);
+            cJSON_AddStringToObject(o, "vi", f[i].vi);
+            cJSON_AddStringToObject(o, "en", f[i].en);
+            cJSON_AddItemToArray(a, o);
+        }
+        char *s = cJSON_Print(a);
+        puts(s ? s : "[]");
+        free(s);
+        cJSON_Delete(a);
+    } else if (n == 0) {
+        puts("Không phát hiện sai sót. / Nothing to flag.");
+    } else {
+        printf("Phát hiện %zu điểm cần xem lại / %zu findings:\n", n, n);
+        for (size_t i = 0; i < n; i++)
+            printf("%s\t%s\n\t%s\n", f[i].where, f[i].vi, f[i].en);
+    }
+    xa_findings_free(f, n);
+    return n ? XA_EXIT_ERR : XA_EXIT_OK;
+}
+
+int xa_cmd_report(xa_cli *cli)
+{
+    xa_store *st = NULL;
+    xa_report r;
+    char id[XA_ENTITY_MAX + 1], newid[XA_ENTITY_MAX + 1];
+    const char *sub = cli->npos ? cli->pos[0] : "";
+    int rc, code = XA_EXIT_OK;
+
+    static const char *const subs[] = {"import", "list",   "outline", "edit",
+                                       "add",    "delete", "check",   "export"};
+    size_t k;
+    for (k = 0; k < sizeof(subs) / sizeof(subs[0]); k++)
+        if (strcmp(sub, subs[k]) == 0)
+            break;
+    if (k == sizeof(subs) / sizeof(subs[0]))
+        return xa_cli_fail(XA_EXIT_USAGE,
+                           "usage: xasync report import|list|outline|edit|add|delete|check|export"
+                           " (see `xasync report --help`)");
+    if (xa_cli_open(cli, &st) != 0)
+        return XA_EXIT_ERR;
+    if (strcmp(sub, "import") == 0) {
+        code = do_import(cli, st);
+        xa_store_close(st);
+        return code;
+    }
+    if (strcmp(sub, "list") == 0) {
+        char **ids = NULL;
+        size_t n = 0;
+        rc = xa_report_list(st, xa_store_scope(st), &ids, &n);
+        xa_store_close(st);
+        if (rc < 0)
+            return xa_cli_fail_xa(rc);
+        for (size_t i = 0; i < n; i++)
+            puts(ids[i]);
+        xa_report_list_free(ids, n);
+        return XA_EXIT_OK;
+    }
+    if ((code = pick(cli, st, id, sizeof(id))) != 0) {
+        xa_store_close(st);
+        return code;
+    }
+    if (strcmp(sub, "edit") == 0) {
+        if (cli->npos != 3) {
+            xa_store_close(st);
+            return xa_cli_fail(XA_EXIT_USAGE, "usage: xasync report edit PATH VALUE");
+        }
+        rc = xa_report_edit(st, xa_store_scope(st), id, cli->pos[1], cli->pos[2],
+                            xa_cli_author(cli));
+        xa_store_close(st);
+        return rc < 0 ? xa_cli_fail_xa(rc) : XA_EXIT_OK;
+    }
+    if (strcmp(sub, "add") == 0) {
+        if (cli->npos != 3) {
+            xa_store_close(st);
+            return xa_cli_fail(XA_EXIT_USAGE,
+                               "usage: xasync report add para|bullet|heading|row TEXT"
+                               " [--after PATH]");
+        }
+        rc = xa_report_add(st, xa_store_scope(st), id, cli->after, cli->pos[1], cli->pos[2],
+                           xa_cli_author(cli), newid);
+        xa_store_close(st);
+        if (rc < 0)
+            return xa_cli_fail_xa(rc);
+        puts(newid);
+        return XA_EXIT_OK;
+    }
+    if (strcmp(sub, "delete") == 0) {
+        if (cli->npos != 2) {
+            xa_store_close(st);
+            return xa_cli_fail(XA_EXIT_USAGE, "usage: xasync report delete PATH");
+        }
+        rc = xa_report_delete(st, xa_store_scope(st), id, cli->pos[1], xa_cli_author(cli));
+        xa_store_close(st);
+        return rc < 0 ? xa_cli_fail_xa(rc) : XA_EXIT_OK;
+    }
+    rc = xa_report_load(st, xa_store_scope(st), id, &r);
+    xa_store_close(st);
+    if (rc < 0)
+        return xa_cli_fail_xa(rc);
+    if (strcmp(sub, "outline") == 0) {
+        code = do_outline(cli, &r);
+    } else if (strcmp(sub, "check") == 0) {
+        code = do_check(cli, &r);
+    } else {
+        const char *fmt = cli->format ? cli->format : "text";
+        int f = strcmp(fmt, "text") == 0   ? XA_REPORT_TEXT
+                : strcmp(fmt, "html") == 0 ? XA_REPORT_HTML
+                : strcmp(fmt, "json") == 0 ? XA_REPORT_JSON
+                                           : 0;
+        char *out = NULL;
+        if (f == 0) {
+            xa_report_free(&r);
+            return xa_cli_fail(XA_EXIT_USAGE, "--format wants text, html or json");
+        }
+        rc = xa_report_render(&r, f, &out);
+        if (rc < 0)
+            code = xa_cli_fail_xa(rc);
+        else
+            fputs(out, stdout);
+        free(out);
+    }
+    xa_report_free(&r);
+    return code;
+}

@@ -1,0 +1,734 @@
+/*
+ * A report as a printable HTML page and as JSON (report.h, report_int.h).
+ *
+ * HTML: one self-contained page laid out as a Vietnamese administrative
+ * document (Nghị định 30/2020/NĐ-CP): a two-column header (issuing body and
+ * number on the left; the national motto and "place, date" on the right),
+ * the centred document type and title, the body blocks in order, and the
+ * closing two columns ("Nơi nhận:" and its list on the left, the signer on
+ * the right).  An indicator table is a bordered table whose header lines
+ * become <th> rows (in <thead>, so a browser repeats them on every printed
+ * page: the imported repeated header head2 is therefore not printed) and
+ * whose rows are the row blocks naming it, with the derived columns as
+ * xa_report_derived() prints them.  A block or row in conflict gets the
+ * class "conflict" and a "XUNG ĐỘT" badge; r->header_conflict marks the
+ * header and the closing block, which hold the header's fields.
+ *
+ * JSON, for programs:
+ *   {"id", "header": {"kind", "period", "number", "place", "date",
+ *    "doctype", "title", "body", "signer_role", "signer_name",
+ *    "recipients_label", "recipients": [lines], "conflict": bool},
+ *    "blocks": [{"id", "kind", "pos", "text", "num", "marker",
+ *    "deleted": bool, "conflict": bool,
+ *    rows:   "tt", "name", "unit", "prev", "plan", "est", "vs_prev",
+ *            "vs_plan", "remain" (as printed), "note", "table",
+ *    tables: "head": [lines], "head2": [lines], "break"}]}
+ * Every block is listed, deleted ones included (marked).
+ *
+ * Invariants:
+ *   1. every text from the report goes through html() or jstr(): in HTML
+ *      & < > " ' are escaped, in JSON " \ and control characters are, and
+ *      bytes that are not UTF-8 become U+FFFD, so the output is valid
+ *      UTF-8 whatever the fields hold;
+ *   2. the page references no external resource: no font, script, image,
+ *      stylesheet or link; its only style is the inline <style> below and
+ *      its only attributes are fixed class names and escaped data-block ids;
+ *   3. nothing of the report is dropped from the page but deleted blocks
+ *      (and rows of a table that is deleted or absent, as in the text form);
+ *   4. *out is written only on success and is the caller's to free().
+ */
+#include "report_int.h"
+#include "xasync/error.h"
+
+#include <assert.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Fields read back are "" when absent; a model built by hand may hold
+ * NULL, which reads the same. */
+static const char *str0(const char *s)
+{
+    return s ? s : "";
+}
+
+/* ---- UTF-8 ---------------------------------------------------------- */
+
+#define REPLACEMENT 0xFFFDu
+
+/* Decode one code point of the NUL-terminated s into *cp; the number of
+ * bytes it takes (at least 1).  A byte that does not start a valid,
+ * shortest-form sequence gives U+FFFD and takes one byte.  The NUL ends
+ * any sequence (it is not a continuation byte), so s is never overread. */
+static size_t u8next(const unsigned char *s, uint32_t *cp)
+{
+    unsigned c = s[0];
+    size_t len;
+    unsigned lo = 0x80, hi = 0xBF; /* bounds of the second byte */
+    uint32_t v;
+
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+        v = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        v = c & 0x0F;
+        if (c == 0xE0)
+            lo = 0xA0; /* overlong */
+        if (c == 0xED)
+            hi = 0x9F; /* surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        v = c & 0x07;
+        if (c == 0xF0)
+            lo = 0x90; /* overlong */
+        if (c == 0xF4)
+            hi = 0x8F; /* above U+10FFFF */
+    } else {
+        *cp = REPLACEMENT;
+        return 1;
+    }
+    if (s[1] < lo || s[1] > hi) {
+        *cp = REPLACEMENT;
+        return 1;
+    }
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80) {
+            *cp = REPLACEMENT;
+            return 1;
+        }
+        v = (v << 6) | (s[i] & 0x3F);
+    }
+    *cp = v;
+    return len;
+}
+
+static void u8put(xa_sb *o, uint32_t cp)
+{
+    char b[4];
+    size_t n;
+
+    assert(cp <= 0x10FFFF);
+    if (cp < 0x80) {
+        b[0] = (char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        b[0] = (char)(0xC0 | (cp >> 6));
+        b[1] = (char)(0x80 | (cp & 0x3F));
+        n = 2;
+    } else if (cp < 0x10000) {
+        b[0] = (char)(0xE0 | (cp >> 12));
+        b[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        b[2] = (char)(0x80 | (cp & 0x3F));
+        n = 3;
+    } else {
+        b[0] = (char)(0xF0 | (cp >> 18));
+        b[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        b[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        b[3] = (char)(0x80 | (cp & 0x3F));
+        n = 4;
+    }
+    xa_sb_add(o, b, n);
+}
+
+/* The capital of a Vietnamese letter (every letter with its tone marks
+ * lives in Latin-1, Latin Extended-A, ơ/ư, or Latin Extended Additional);
+ * anything else is returned unchanged. */
+static uint32_t vi_upper(uint32_t c)
+{
+    if (c >= 'a' && c <= 'z')
+        return c - 0x20;
+    if (c >= 0xE0 && c <= 0xFE && c != 0xF7)
+        return c - 0x20;
+    if ((c >= 0x100 && c <= 0x137) || (c >= 0x14A && c <= 0x177))
+        return (c & 1) ? c - 1 : c; /* ă ĩ ũ đ ... */
+    if (c >= 0x139 && c <= 0x148)
+        return (c & 1) ? c : c - 1;
+    if (c == 0x1A1 || c == 0x1B0)
+        return c - 1; /* ơ ư */
+    if ((c >= 0x1E00 && c <= 0x1E95) || (c >= 0x1EA0 && c <= 0x1EFF))
+        return (c & 1) ? c - 1 : c; /* ạ ả ấ ... ỹ */
+    return c;
+}
+
+/* ---- escapers ------------------------------------------------------- */
+
+enum { H_BR = 1, H_UPPER = 2 };
+
+/* s as HTML text (also safe inside a double- or single-quoted attribute):
+ * & < > " ' as entities; with H_BR a newline is a <br>; with H_UPPER
+ * letters are capitals.  Control characters other than tab and newline,
+ * and bytes that are not UTF-8, become U+FFFD (HTML forbids the first,
+ * and the page is declared UTF-8). */
+static void html(xa_sb *o, const char *s, int flags)
+{
+    const unsigned char *p = (const unsigned char *)str0(s);
+    const unsigned char *run = p; /* bytes copied as they are */
+
+    while (*p) {
+        uint32_t cp;
+        size_t len = u8next(p, &cp);
+        const char *rep = NULL;
+        uint32_t up = cp;
+
+        switch (cp) {
+        case '&':
+            rep = "&amp;";
+            break;
+        case '<':
+            rep = "&lt;";
+            break;
+        case '>':
+            rep = "&gt;";
+            break;
+        case '"':
+            rep = "&quot;";
+            break;
+        case '\'':
+            rep = "&#39;";
+            break;
+        case '\t':
+            break;
+        case '\n':
+            if (flags & H_BR)
+                rep = "<br>\n";
+            break;
+        case '\r':
+            rep = "";
+            break;
+        default:
+            if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == REPLACEMENT)
+                rep = "&#xFFFD;";
+            else if (flags & H_UPPER)
+                up = vi_upper(cp);
+        }
+        if (rep == NULL && up == cp) {
+            p += len;
+            continue;
+        }
+        xa_sb_add(o, (const char *)run, (size_t)(p - run));
+        if (rep)
+            xa_sb_puts(o, rep);
+        else
+            u8put(o, up);
+        p += len;
+        run = p;
+    }
+    xa_sb_add(o, (const char *)run, (size_t)(p - run));
+}
+
+/* s as a JSON string, quotes included: " and \ escaped, control characters
+ * as \n \r \t or \u00XX, U+2028 and U+2029 escaped (so the document is
+ * also valid JavaScript), bytes that are not UTF-8 as \ufffd. */
+static void jstr(xa_sb *o, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)str0(s);
+    const unsigned char *run = p;
+
+    xa_sb_add(o, "\"", 1);
+    while (*p) {
+        uint32_t cp;
+        size_t len = u8next(p, &cp);
+        char u[7] = {'\\', 'u', '0', '0', 0, 0, 0};
+        const char *rep = NULL;
+
+        if (cp == '"')
+            rep = "\\\"";
+        else if (cp == '\\')
+            rep = "\\\\";
+        else if (cp == '\n')
+            rep = "\\n";
+        else if (cp == '\r')
+            rep = "\\r";
+        else if (cp == '\t')
+            rep = "\\t";
+        else if (cp < 0x20) {
+            u[4] = hex[cp >> 4];
+            u[5] = hex[cp & 0xF];
+            rep = u;
+        } else if (cp == 0x2028)
+            rep = "\\u2028";
+        else if (cp == 0x2029)
+            rep = "\\u2029";
+        else if (cp == REPLACEMENT && len == 1)
+            rep = "\\ufffd"; /* not UTF-8 */
+        if (rep == NULL) {
+            p += len;
+            continue;
+        }
+        xa_sb_add(o, (const char *)run, (size_t)(p - run));
+        xa_sb_puts(o, rep);
+        p += len;
+        run = p;
+    }
+    xa_sb_add(o, (const char *)run, (size_t)(p - run));
+    xa_sb_add(o, "\"", 1);
+}
+
+/* "key": "value" with a comma before unless first. */
+static void jmember(xa_sb *o, const char *key, const char *value, int first)
+{
+    if (!first)
+        xa_sb_add(o, ",", 1);
+    jstr(o, key);
+    xa_sb_add(o, ":", 1);
+    jstr(o, value);
+}
+
+static void jbool(xa_sb *o, const char *key, int v)
+{
+    xa_sb_add(o, ",", 1);
+    jstr(o, key);
+    xa_sb_puts(o, v ? ":true" : ":false");
+}
+
+/* The lines of s (split at '\n') as an array of strings: "" is [], and a
+ * final newline does not make an empty last line. */
+static void jlines(xa_sb *o, const char *key, const char *s)
+{
+    const char *p = str0(s);
+    int first = 1;
+
+    xa_sb_add(o, ",", 1);
+    jstr(o, key);
+    xa_sb_add(o, ":[", 2);
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        char *line = malloc(n + 1);
+
+        if (line == NULL) {
+            o->failed = 1;
+            return;
+        }
+        memcpy(line, p, n);
+        line[n] = '\0';
+        if (!first)
+            xa_sb_add(o, ",", 1);
+        jstr(o, line);
+        free(line);
+        first = 0;
+        p += n;
+        if (*p == '\n')
+            p++;
+    }
+    xa_sb_add(o, "]", 1);
+}
+
+/* ---- HTML ----------------------------------------------------------- */
+
+/* The page's only style.  Sizes follow Nghị định 30/2020/NĐ-CP (A4; top
+ * and bottom 2 cm, right 1.5 cm, left 3 cm; Times New Roman 13-14 pt). */
+static const char STYLE[] =
+    "@page { size: A4; margin: 2cm 1.5cm 2cm 3cm; }\n"
+    "html { background: #e8e8e8; }\n"
+    "body { margin: 0; color: #000; font-family: \"Times New Roman\", Times, serif;"
+    " font-size: 13pt; line-height: 1.35; }\n"
+    ".page { background: #fff; max-width: 16.5cm; margin: 1cm auto;"
+    " padding: 2cm 1.5cm 2cm 3cm; box-shadow: 0 0 4pt #999; }\n"
+    "p { margin: 0 0 6pt 0; }\n"
+    "table.hd, table.sig { width: 100%; border-collapse: collapse; }\n"
+    "table.hd td { vertical-align: top; text-align: center; padding: 0 2pt; }\n"
+    "table.hd td.l { width: 40%; }\n"
+    ".organ { font-weight: bold; font-size: 13pt; }\n"
+    ".rule { width: 30%; margin: 1pt auto 0 auto; border-top: 1px solid #000; height: 0; }\n"
+    ".nation { font-weight: bold; font-size: 12pt; white-space: nowrap; }\n"
+    ".motto { font-weight: bold; font-size: 13pt; text-decoration: underline; }\n"
+    ".num { padding-top: 6pt; }\n"
+    ".when { font-style: italic; padding-top: 6pt; }\n"
+    ".doctype { text-align: center; font-weight: bold; font-size: 14pt;"
+    " margin: 18pt 0 2pt 0; }\n"
+    ".title { text-align: center; font-weight: bold; margin: 0 0 14pt 0; }\n"
+    ".part { text-align: center; font-weight: bold; margin: 12pt 0 6pt 0; }\n"
+    ".heading { font-weight: bold; text-align: justify; text-indent: 1cm; }\n"
+    ".para, .bullet { text-align: justify; text-indent: 1cm; }\n"
+    "table.ind { width: 100%; border-collapse: collapse; font-size: 11pt;"
+    " margin: 6pt 0 12pt 0; }\n"
+    "table.ind thead { display: table-header-group; }\n"
+    "table.ind th, table.ind td { border: 1px solid #000; padding: 2pt 3pt;"
+    " vertical-align: top; }\n"
+    "table.ind th { text-align: center; font-weight: bold; }\n"
+    "table.ind td.c { text-align: center; }\n"
+    "table.ind td.n { text-align: right; white-space: nowrap; }\n"
+    "table.ind tr.group td { font-weight: bold; }\n"
+    "table.ind tr { page-break-inside: avoid; break-inside: avoid; }\n"
+    "table.sig { margin-top: 12pt; page-break-inside: avoid; break-inside: avoid; }\n"
+    "table.sig td { vertical-align: top; padding: 0; }\n"
+    "td.recv { width: 45%; text-align: left; font-size: 11pt; }\n"
+    ".recv-label { font-weight: bold; font-style: italic; font-size: 12pt; }\n"
+    "td.signer { text-align: center; }\n"
+    ".role { font-weight: bold; }\n"
+    ".sign-space { height: 2.5cm; }\n"
+    ".signer-name { font-weight: bold; }\n"
+    ".conflict { background: #fff3a0; outline: 1px dashed #a07800; }\n"
+    ".badge { display: inline-block; text-indent: 0; margin-right: 4pt; padding: 0 3pt;"
+    " border: 1px solid #000; background: #ffd400; color: #000; font-size: 9pt;"
+    " font-weight: bold; font-style: normal; vertical-align: middle; }\n"
+    ".conflict, .badge { print-color-adjust: exact; -webkit-print-color-adjust: exact; }\n"
+    "@media print {\n"
+    "  html { background: none; }\n"
+    "  .page { margin: 0; padding: 0; max-width: none; box-shadow: none; }\n"
+    "}\n";
+
+#define BADGE                                                                                                \
+    "<span class=\"badge\" title=\"Trường này có giá trị đồng thời / concurrent values\">XUNG " \
+    "ĐỘT</span>"
+
+static int is_kind(const xa_block *b, const char *kind)
+{
+    return strcmp(str0(b->kind), kind) == 0;
+}
+
+/* A group row's TT is a roman numeral (I, II, III; as report_check.c). */
+static int is_roman(const char *tt)
+{
+    tt = str0(tt);
+    return tt[0] && strspn(tt, "IVX") == strlen(tt);
+}
+
+/* A row's derived columns as printed.  xa_report_derived() reads the
+ * row's fields as strings; a hand-built model may hold NULL for "". */
+static void derived(const xa_block *b, char d[3][64])
+{
+    static char empty[1];
+    xa_block c = *b;
+    char **f[] = {&c.kind, &c.tt, &c.prev, &c.plan, &c.est, &c.vs_prev, &c.vs_plan, &c.remain};
+
+    for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+        if (*f[i] == NULL)
+            *f[i] = empty;
+    xa_report_derived(&c, d[0], d[1], d[2], sizeof(d[0]));
+}
+
+/* <p class="cls[ conflict]" data-block="id">[badge] */
+static void open_p(xa_sb *o, const char *cls, const xa_block *b)
+{
+    xa_sb_puts(o, "<p class=\"");
+    xa_sb_puts(o, cls);
+    if (b->conflict)
+        xa_sb_puts(o, " conflict");
+    xa_sb_puts(o, "\" data-block=\"");
+    html(o, b->id, 0);
+    xa_sb_puts(o, "\">");
+    if (b->conflict)
+        xa_sb_puts(o, BADGE " ");
+}
+
+static void cell(xa_sb *o, const char *tag, const char *cls, const char *s)
+{
+    xa_sb_puts(o, "<");
+    xa_sb_puts(o, tag);
+    if (cls) {
+        xa_sb_puts(o, " class=\"");
+        xa_sb_puts(o, cls);
+        xa_sb_puts(o, "\"");
+    }
+    xa_sb_puts(o, ">");
+    html(o, s, H_BR);
+    xa_sb_puts(o, "</");
+    xa_sb_puts(o, tag);
+    xa_sb_puts(o, ">");
+}
+
+/* The header lines of a table as <th> rows, each padded to `ncols`
+ * cells so that the borders line up with the rows below. */
+static void html_head(xa_sb *o, const char *head, size_t ncols)
+{
+    const char *p = str0(head);
+
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        const char *end = nl ? nl : p + strlen(p);
+        size_t k = 0;
+
+        xa_sb_puts(o, "<tr>");
+        while (p <= end) {
+            const char *tab = memchr(p, '\t', (size_t)(end - p));
+            const char *ce = tab ? tab : end;
+            char *c = malloc((size_t)(ce - p) + 1);
+
+            if (c == NULL) {
+                o->failed = 1;
+                return;
+            }
+            memcpy(c, p, (size_t)(ce - p));
+            c[ce - p] = '\0';
+            cell(o, "th", NULL, c);
+            free(c);
+            k++;
+            p = ce + 1;
+        }
+        for (; k < ncols; k++)
+            xa_sb_puts(o, "<th></th>");
+        xa_sb_puts(o, "</tr>\n");
+        p = end;
+        if (*p == '\n')
+            p++;
+    }
+}
+
+static void html_row(xa_sb *o, const xa_block *row)
+{
+    char d[3][64];
+    int group = is_roman(row->tt);
+
+    derived(row, d);
+    xa_sb_puts(o, "<tr");
+    if (group || row->conflict) {
+        xa_sb_puts(o, " class=\"");
+        xa_sb_puts(o, group && row->conflict ? "group conflict" : group ? "group" : "conflict");
+        xa_sb_puts(o, "\"");
+    }
+    xa_sb_puts(o, " data-block=\"");
+    html(o, row->id, 0);
+    xa_sb_puts(o, "\">");
+    cell(o, "td", "c", row->tt);
+    xa_sb_puts(o, "<td>");
+    if (row->conflict)
+        xa_sb_puts(o, BADGE " ");
+    html(o, row->name, H_BR);
+    xa_sb_puts(o, "</td>");
+    cell(o, "td", "c", row->unit);
+    cell(o, "td", "n", row->prev);
+    cell(o, "td", "n", row->plan);
+    cell(o, "td", "n", row->est);
+    cell(o, "td", "n", d[0]);
+    cell(o, "td", "n", d[1]);
+    cell(o, "td", "n", d[2]);
+    cell(o, "td", NULL, row->note);
+    xa_sb_puts(o, "</tr>\n");
+}
+
+/* An indicator table: its header lines, then its rows in the report's
+ * order.  head2 (the header repeated after a page break in the source)
+ * is not printed: <thead> repeats the header on every page. */
+static void html_table(xa_sb *o, const xa_report *r, const xa_block *t)
+{
+    xa_sb_puts(o, "<table class=\"ind");
+    if (t->conflict)
+        xa_sb_puts(o, " conflict");
+    xa_sb_puts(o, "\" data-block=\"");
+    html(o, t->id, 0);
+    xa_sb_puts(o, "\">\n");
+    if (t->conflict)
+        xa_sb_puts(o, "<caption>" BADGE "</caption>\n");
+    xa_sb_puts(o, "<thead>\n");
+    html_head(o, t->head, 10);
+    xa_sb_puts(o, "</thead>\n<tbody>\n");
+    for (size_t k = 0; k < r->n; k++) {
+        const xa_block *row = &r->b[k];
+
+        if (row->deleted || !is_kind(row, "row") || strcmp(str0(row->table), str0(t->id)) != 0)
+            continue;
+        html_row(o, row);
+    }
+    xa_sb_puts(o, "</tbody>\n</table>\n");
+}
+
+static void html_block(xa_sb *o, const xa_report *r, const xa_block *b)
+{
+    if (is_kind(b, "part")) {
+        open_p(o, "part", b);
+        html(o, b->num, H_BR);
+        if (str0(b->num)[0] && str0(b->text)[0])
+            xa_sb_puts(o, "<br>\n");
+        html(o, b->text, H_BR);
+    } else if (is_kind(b, "heading")) {
+        open_p(o, "heading", b);
+        html(o, b->num, H_BR);
+        if (str0(b->num)[0])
+            xa_sb_puts(o, " ");
+        html(o, b->text, H_BR);
+    } else if (is_kind(b, "bullet")) {
+        open_p(o, "bullet", b);
+        html(o, str0(b->marker)[0] ? b->marker : "-", 0);
+        xa_sb_puts(o, " ");
+        html(o, b->text, H_BR);
+    } else if (is_kind(b, "table")) {
+        html_table(o, r, b);
+        return;
+    } else {
+        /* para, and any kind this version does not know: its text */
+        open_p(o, "para", b);
+        html(o, b->text, H_BR);
+    }
+    xa_sb_puts(o, "</p>\n");
+}
+
+/* The two-column header, the document type and the title. */
+static void html_header(xa_sb *o, const xa_report *r)
+{
+    const char *body = str0(r->body);
+    const char *place = str0(r->place);
+    const char *date = str0(r->date);
+
+    xa_sb_puts(o, r->header_conflict ? "<div class=\"header conflict\">" BADGE "\n"
+                                     : "<div class=\"header\">\n");
+    xa_sb_puts(o, "<table class=\"hd\">\n<tr><td class=\"l\"><div class=\"organ\">");
+    if (body[0]) {
+        html(o, body, H_BR | H_UPPER);
+    } else if (place[0]) {
+        xa_sb_puts(o, "UBND XÃ ");
+        html(o, place, H_UPPER);
+    }
+    xa_sb_puts(o, "</div><div class=\"rule\"></div></td>\n<td class=\"r\">"
+                  "<div class=\"nation\">CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</div>"
+                  "<div class=\"motto\">Độc lập - Tự do - Hạnh phúc</div></td></tr>\n"
+                  "<tr><td class=\"l num\">Số: ");
+    html(o, r->number, 0);
+    xa_sb_puts(o, "</td>\n<td class=\"r when\">");
+    html(o, place, 0);
+    if (place[0] && date[0])
+        xa_sb_puts(o, ", ");
+    html(o, date, 0);
+    xa_sb_puts(o, "</td></tr>\n</table>\n<p class=\"doctype\">");
+    html(o, r->doctype, H_BR);
+    xa_sb_puts(o, "</p>\n<p class=\"title\">");
+    html(o, r->title, H_BR);
+    xa_sb_puts(o, "</p>\n</div>\n");
+}
+
+/* "Nơi nhận:" and its list on the left, the signer on the right. */
+static void html_closing(xa_sb *o, const xa_report *r)
+{
+    const char *label = str0(r->recipients_label);
+
+    if (!label[0] && !str0(r->recipients)[0] && !str0(r->signer_role)[0] &&
+        !str0(r->signer_name)[0])
+        return;
+    xa_sb_puts(o,
+               r->header_conflict ? "<table class=\"sig conflict\">\n" : "<table class=\"sig\">\n");
+    xa_sb_puts(o, "<tr><td class=\"recv\"><div class=\"recv-label\">");
+    if (r->header_conflict)
+        xa_sb_puts(o, BADGE " ");
+    html(o, label[0] ? label : "Nơi nhận:", 0);
+    xa_sb_puts(o, "</div>\n<div class=\"recv-list\">");
+    html(o, r->recipients, H_BR);
+    xa_sb_puts(o, "</div></td>\n<td class=\"signer\"><div class=\"role\">");
+    html(o, r->signer_role, H_BR | H_UPPER);
+    xa_sb_puts(o, "</div><div class=\"sign-space\"></div><div class=\"signer-name\">");
+    html(o, r->signer_name, H_BR);
+    xa_sb_puts(o, "</div></td></tr>\n</table>\n");
+}
+
+static int check_args(const xa_report *r, char **out)
+{
+    if (r == NULL || out == NULL)
+        return xa_error_set(XA_EINVAL, "render: no report or no output");
+    if (r->n > 0 && r->b == NULL)
+        return xa_error_set(XA_EINVAL, "render: %zu blocks but no block array", r->n);
+    return 0;
+}
+
+static int finish(xa_sb *o, char **out)
+{
+    if (o->failed) {
+        free(o->p);
+        return xa_error_set(XA_ENOMEM, "out of memory rendering a report");
+    }
+    assert(o->p != NULL);
+    *out = o->p;
+    return 0;
+}
+
+int xa_report_render_html(const xa_report *r, char **out)
+{
+    xa_sb o = {0};
+    int rc = check_args(r, out);
+
+    if (rc < 0)
+        return rc;
+    xa_sb_puts(&o, "<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n"
+                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                   "<title>");
+    html(&o, r->title, 0);
+    xa_sb_puts(&o, "</title>\n<style>\n");
+    xa_sb_puts(&o, STYLE);
+    xa_sb_puts(&o, "</style>\n</head>\n<body>\n<div class=\"page\">\n");
+    html_header(&o, r);
+    for (size_t i = 0; i < r->n; i++) {
+        const xa_block *b = &r->b[i];
+
+        /* rows are printed inside their table */
+        if (b->deleted || is_kind(b, "row"))
+            continue;
+        html_block(&o, r, b);
+    }
+    html_closing(&o, r);
+    xa_sb_puts(&o, "</div>\n</body>\n</html>\n");
+    return finish(&o, out);
+}
+
+/* ---- JSON ----------------------------------------------------------- */
+
+static void json_block(xa_sb *o, const xa_block *b)
+{
+    xa_sb_add(o, "{", 1);
+    jmember(o, "id", b->id, 1);
+    jmember(o, "kind", b->kind, 0);
+    jmember(o, "pos", b->pos, 0);
+    jmember(o, "text", b->text, 0);
+    jmember(o, "num", b->num, 0);
+    jmember(o, "marker", b->marker, 0);
+    jbool(o, "deleted", b->deleted);
+    jbool(o, "conflict", b->conflict);
+    if (is_kind(b, "row")) {
+        char d[3][64];
+
+        derived(b, d);
+        jmember(o, "tt", b->tt, 0);
+        jmember(o, "name", b->name, 0);
+        jmember(o, "unit", b->unit, 0);
+        jmember(o, "prev", b->prev, 0);
+        jmember(o, "plan", b->plan, 0);
+        jmember(o, "est", b->est, 0);
+        jmember(o, "vs_prev", d[0], 0);
+        jmember(o, "vs_plan", d[1], 0);
+        jmember(o, "remain", d[2], 0);
+        jmember(o, "note", b->note, 0);
+        jmember(o, "table", b->table, 0);
+    } else if (is_kind(b, "table")) {
+        jlines(o, "head", b->head);
+        jlines(o, "head2", b->head2);
+        jmember(o, "break", b->brk, 0);
+    }
+    xa_sb_add(o, "}", 1);
+}
+
+int xa_report_render_json(const xa_report *r, char **out)
+{
+    xa_sb o = {0};
+    int rc = check_args(r, out);
+
+    if (rc < 0)
+        return rc;
+    xa_sb_add(&o, "{", 1);
+    jmember(&o, "id", r->id, 1);
+    xa_sb_puts(&o, ",\"header\":{");
+    jmember(&o, "kind", r->kind, 1);
+    jmember(&o, "period", r->period, 0);
+    jmember(&o, "number", r->number, 0);
+    jmember(&o, "place", r->place, 0);
+    jmember(&o, "date", r->date, 0);
+    jmember(&o, "doctype", r->doctype, 0);
+    jmember(&o, "title", r->title, 0);
+    jmember(&o, "body", r->body, 0);
+    jmember(&o, "signer_role", r->signer_role, 0);
+    jmember(&o, "signer_name", r->signer_name, 0);
+    jmember(&o, "recipients_label", r->recipients_label, 0);
+    jlines(&o, "recipients", r->recipients);
+    jbool(&o, "conflict", r->header_conflict);
+    xa_sb_puts(&o, "},\n\"blocks\":[");
+    for (size_t i = 0; i < r->n; i++) {
+        xa_sb_puts(&o, i ? ",\n" : "\n");
+        json_block(&o, &r->b[i]);
+    }
+    xa_sb_puts(&o, "\n]}\n");
+    return finish(&o, out);
+}

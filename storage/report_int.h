@@ -1,0 +1,30 @@
+/*
+ * Report internals shared by report_render.c, report_html.c and
+ * report_check.c: a growing string buffer and the derived columns.
+ */
+#ifndef XA_REPORT_INT_H
+#define XA_REPORT_INT_H
+
+#include "xasync/report.h"
+
+#include <stddef.h>
+
+typedef struct xa_sb {
+    char *p;
+    size_t n, cap;
+    int failed;
+} xa_sb;
+
+int xa_sb_add(xa_sb *b, const char *s, size_t n);
+int xa_sb_puts(xa_sb *b, const char *s);
+int xa_sb_printf(xa_sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A row's derived columns as printed: the imported text while present, else
+ * computed from prev, plan and est ("" when a figure is missing or not a
+ * number).  Each buffer holds `cap` bytes. */
+void xa_report_derived(const xa_block *b, char *vs_prev, char *vs_plan, char *remain, size_t cap);
+
+int xa_report_render_html(const xa_report *r, char **out);
+int xa_report_render_json(const xa_report *r, char **out);
+
+#endif
