@@ -133,7 +133,9 @@ static int do_outline(xa_cli *cli, const xa_report *r)
             continue;
         if (a) {
             cJSON *o = cJSON_CreateObject();
-            cJSON_AddStringToObject(o, "path", b->id);
+            char path[XA_ENTITY_MAX + 4];
+            snprintf(path, sizeof(path), "b/%s", b->id);
+            cJSON_AddStringToObject(o, "path", path);
             cJSON_AddStringToObject(o, "kind", b->kind);
             cJSON_AddStringToObject(o, "num", b->num);
             cJSON_AddStringToObject(o, "text", strcmp(b->kind, "table") == 0 ? "" : b->text);

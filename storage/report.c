@@ -321,6 +321,14 @@ static int is_table_header(const char *line)
     return strncmp(line, "TT\t", 3) == 0;
 }
 
+/* A line of a table's header: "TT<tab>…", a continuation (first cell
+ * empty), or the column letters "A<tab>B<tab>…". */
+static int head_line(const char *line)
+{
+    return strchr(line, '\t') != NULL &&
+           (is_table_header(line) || line[0] == '\t' || strncmp(line, "A\tB\t", 4) == 0);
+}
+
 /* Parse the whole text.  Lines are taken as they are (trailing spaces and
  * CR removed); blank lines only end a table or the recipients. */
 static int parse(const char *text, size_t len, parsed *p, xa_import_result *res)
@@ -397,13 +405,11 @@ static int parse(const char *text, size_t len, parsed *p, xa_import_result *res)
                 goto nomem;
             ti = p->n - 1;
             res->tables++;
-            /* header lines up to and including the column-letters line */
-            while (i < nl && strchr(lines[i], '\t') && strncmp(lines[i], "A\t", 2) != 0)
+            /* header lines: the "TT" line, lines continuing it (first cell
+             * empty), and the column letters ("A<tab>B<tab>…") */
+            while (i < nl && head_line(lines[i]))
                 if (append_line(&p->b[ti].head, lines[i++]) < 0)
                     goto nomem;
-            if (i < nl && strncmp(lines[i], "A\t", 2) == 0 &&
-                append_line(&p->b[ti].head, lines[i++]) < 0)
-                goto nomem;
             for (; i < nl; i++) {
                 const char *r = lines[i];
                 if (r[0] == '\0') {
@@ -414,12 +420,10 @@ static int parse(const char *text, size_t len, parsed *p, xa_import_result *res)
                         j++;
                     if (j < nl && is_table_header(lines[j]) && p->b[ti].head2 == NULL) {
                         i = j;
-                        while (i < nl && strchr(lines[i], '\t') && strncmp(lines[i], "A\t", 2) != 0)
+                        while (i < nl && head_line(lines[i]))
                             if (append_line(&p->b[ti].head2, lines[i++]) < 0)
                                 goto nomem;
-                        if (i < nl && strncmp(lines[i], "A\t", 2) == 0 &&
-                            append_line(&p->b[ti].head2, lines[i]) < 0)
-                            goto nomem;
+                        i--;
                         p->b[ti].brk = p->n; /* the next row */
                         continue;
                     }
@@ -693,6 +697,11 @@ int xa_report_import(xa_store *st,
             for (int c = 0; rc == 0 && c < NCOLS; c++)
                 if (b->cells[c][0] || (!group && c >= 6 && c <= 8))
                     rc = put(&w, ent, cols[c], b->cells[c]);
+            if (rc == 0 && !group) {
+                char pf[256];
+                snprintf(pf, sizeof(pf), "%s|%s|%s", b->cells[3], b->cells[4], b->cells[5]);
+                rc = put(&w, ent, "printed_for", pf);
+            }
         }
     }
     if (rc == 0)

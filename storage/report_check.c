@@ -54,11 +54,29 @@ static int remain_text(const char *plan, const char *est, char *out, size_t cap)
     return xa_vnum_format(&r, out, cap);
 }
 
+/* Are the printed derived columns still about the row's figures? */
+static int printed_current(const xa_block *b)
+{
+    char now[256];
+
+    if (b->printed_for == NULL || b->printed_for[0] == '\0')
+        return 1; /* no record of the figures: what is printed stands */
+    snprintf(now, sizeof(now), "%s|%s|%s", b->prev ? b->prev : "", b->plan ? b->plan : "",
+             b->est ? b->est : "");
+    return strcmp(now, b->printed_for) == 0;
+}
+
 void xa_report_derived(const xa_block *b, char *vs_prev, char *vs_plan, char *remain, size_t cap)
 {
     vs_prev[0] = vs_plan[0] = remain[0] = '\0';
     if (strcmp(b->kind, "row") != 0 || is_roman(b->tt))
         return;
+    if (!printed_current(b)) {
+        ratio_text(b->est, b->prev, vs_prev, cap);
+        ratio_text(b->est, b->plan, vs_plan, cap);
+        remain_text(b->plan, b->est, remain, cap);
+        return;
+    }
     /* "=" (or absent): computed; anything else, blank included, as printed. */
     if (strcmp(b->vs_prev, "=") != 0)
         snprintf(vs_prev, cap, "%s", b->vs_prev);
@@ -166,8 +184,16 @@ static void check_derived(flist *l,
     }
 }
 
-static void check_row(flist *l, const xa_block *b, int year_end)
+static void check_row(flist *l, const xa_block *b0, int year_end)
 {
+    /* printed columns no longer about these figures are computed, hence
+     * consistent: only what is printed for the figures is checked */
+    xa_block fresh = *b0;
+    const xa_block *b = b0;
+    if (!printed_current(b0)) {
+        fresh.vs_prev = fresh.vs_plan = fresh.remain = (char *)"=";
+        b = &fresh;
+    }
     char where[64], vi[512], en[512];
     xa_vnum prev, plan, est, r;
     int hp = num(b->prev, &prev), hpl = num(b->plan, &plan), he = num(b->est, &est);

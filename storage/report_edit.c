@@ -49,6 +49,7 @@ static char *junquote(xa_store *st, const char *json)
 
 static void block_free(xa_block *b)
 {
+    free(b->printed_for);
     char **f[] = {&b->id,      &b->kind,    &b->pos,    &b->text, &b->num,   &b->marker, &b->table,
                   &b->tt,      &b->name,    &b->unit,   &b->prev, &b->plan,  &b->est,    &b->note,
                   &b->vs_prev, &b->vs_plan, &b->remain, &b->head, &b->head2, &b->brk};
@@ -77,15 +78,25 @@ static char **block_slot(xa_block *b, const char *field)
         const char *name;
         size_t off;
     } map[] = {
-        {"kind", offsetof(xa_block, kind)},       {"pos", offsetof(xa_block, pos)},
-        {"text", offsetof(xa_block, text)},       {"num", offsetof(xa_block, num)},
-        {"marker", offsetof(xa_block, marker)},   {"table", offsetof(xa_block, table)},
-        {"tt", offsetof(xa_block, tt)},           {"name", offsetof(xa_block, name)},
-        {"unit", offsetof(xa_block, unit)},       {"prev", offsetof(xa_block, prev)},
-        {"plan", offsetof(xa_block, plan)},       {"est", offsetof(xa_block, est)},
-        {"note", offsetof(xa_block, note)},       {"vs_prev", offsetof(xa_block, vs_prev)},
-        {"vs_plan", offsetof(xa_block, vs_plan)}, {"remain", offsetof(xa_block, remain)},
-        {"head", offsetof(xa_block, head)},       {"head2", offsetof(xa_block, head2)},
+        {"kind", offsetof(xa_block, kind)},
+        {"pos", offsetof(xa_block, pos)},
+        {"text", offsetof(xa_block, text)},
+        {"num", offsetof(xa_block, num)},
+        {"marker", offsetof(xa_block, marker)},
+        {"table", offsetof(xa_block, table)},
+        {"tt", offsetof(xa_block, tt)},
+        {"name", offsetof(xa_block, name)},
+        {"unit", offsetof(xa_block, unit)},
+        {"prev", offsetof(xa_block, prev)},
+        {"plan", offsetof(xa_block, plan)},
+        {"est", offsetof(xa_block, est)},
+        {"note", offsetof(xa_block, note)},
+        {"vs_prev", offsetof(xa_block, vs_prev)},
+        {"vs_plan", offsetof(xa_block, vs_plan)},
+        {"remain", offsetof(xa_block, remain)},
+        {"printed_for", offsetof(xa_block, printed_for)},
+        {"head", offsetof(xa_block, head)},
+        {"head2", offsetof(xa_block, head2)},
         {"break", offsetof(xa_block, brk)},
     };
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
@@ -201,6 +212,8 @@ int xa_report_load(xa_store *st, const char *scope, const char *id, xa_report *o
                        &b->plan,   &b->est,  &b->note,  &b->vs_prev, &b->vs_plan,
                        &b->remain, &b->head, &b->head2, &b->brk};
         /* An absent derived column is computed when printed ("="). */
+        if (b->printed_for == NULL)
+            b->printed_for = dup0("");
         char **der[] = {&b->vs_prev, &b->vs_plan, &b->remain};
         for (size_t k = 0; k < 3; k++)
             if (*der[k] == NULL)
@@ -325,11 +338,20 @@ int xa_report_path(
         char tt[32];
         const char *slash = strchr(path + 4, '/');
         size_t n = slash ? (size_t)(slash - path - 4) : strlen(path + 4);
-        if (slash == NULL || n == 0 || n >= sizeof(tt))
+        if (n == 0 || n >= sizeof(tt))
             return xa_error_set(XA_ENOTFOUND,
-                                "'%s' names no cell: write ind/ROW/COLUMN (ind/4/est)", path);
+                                "'%s' names no row: write ind/ROW or ind/ROW/COLUMN (ind/4/est)",
+                                path);
         memcpy(tt, path + 4, n);
         tt[n] = '\0';
+        if (slash == NULL) {
+            /* the row itself (to delete it, or add after it) */
+            for (size_t i = 0; i < r->n; i++)
+                if (!r->b[i].deleted && strcmp(r->b[i].kind, "row") == 0 &&
+                    strcmp(r->b[i].tt, tt) == 0)
+                    return set_out(entity, ecap, field, fcap, pre, r->b[i].id, "name");
+            return xa_error_set(XA_ENOTFOUND, "the table has no row %s", tt);
+        }
         for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
             if (strcmp(slash + 1, cols[c]) != 0)
                 continue;
@@ -421,18 +443,6 @@ int xa_report_edit(xa_store *st,
         rc = xa_store_begin(st);
     if (rc == 0)
         rc = put(st, scope, entity, field, value, author);
-    /* A new figure makes the printed derived columns stale: clear them so
-     * they are computed. */
-    if (rc == 0 &&
-        (strcmp(field, "prev") == 0 || strcmp(field, "plan") == 0 || strcmp(field, "est") == 0)) {
-        const xa_block *b = find_block(&r, entity + strlen(id) + 3);
-        const char *const derived[] = {"vs_prev", "vs_plan", "remain"};
-        const char *const have[] = {b ? b->vs_prev : "=", b ? b->vs_plan : "=",
-                                    b ? b->remain : "="};
-        for (int k = 0; rc == 0 && k < 3; k++)
-            if (strcmp(have[k], "=") != 0)
-                rc = put(st, scope, entity, derived[k], "=", author);
-    }
     if (rc == 0)
         rc = xa_store_commit(st);
     if (rc < 0)

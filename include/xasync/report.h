@@ -20,9 +20,12 @@
  * are blocks of kind row, in the same order as the body, with
  *   table (the table block's id), tt, name, unit, prev, plan, est, note,
  *   and the derived columns as printed when imported (vs_prev, vs_plan,
- *   remain; a blank is kept as printed too).  Those are checked, never
- *   trusted: an edit of prev, plan or est sets them to "=", and "=" (or an
- *   absent one) is computed when the report is printed.
+ *   remain; a blank is kept as printed too) with the figures they were
+ *   printed for (printed_for, "prev|plan|est").  Those are checked, never
+ *   trusted: once prev, plan or est differ from printed_for, or a derived
+ *   column is "=" or absent, it is computed when the report is printed.
+ *   (Nothing is written to them on an edit, so two PCs editing one figure
+ *   conflict on that figure only.)
  *
  * Every change is an op through the journal, so it syncs and has history.
  */
@@ -44,6 +47,7 @@ typedef struct xa_block {
     /* rows */
     char *table, *tt, *name, *unit, *prev, *plan, *est, *note;
     char *vs_prev, *vs_plan, *remain;
+    char *printed_for; /* "prev|plan|est" the printed derived columns were for */
     /* tables */
     char *head, *head2, *brk;
     int deleted;
