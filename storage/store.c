@@ -354,6 +354,9 @@ int xa_store_open(xa_store **out, const char *path)
     if (rc != SQLITE_OK) {
         rc = xa_db_error(st, rc, "opening the database");
     } else {
+        /* Wait for a writer from the first read on: the header is read
+         * under a lock too. */
+        sqlite3_busy_timeout(st->db, 10000);
         rc = pragma_int(st, "PRAGMA application_id", &appid);
         if ((rc < 0 && rc != XA_EBUSY && rc != XA_ENOMEM) ||
             (rc == 0 && appid != XA_APPLICATION_ID))
