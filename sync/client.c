@@ -480,6 +480,8 @@ int xa_sync_run(xa_store *st, const xa_sync_opts *opts, xa_sync_report *rep)
             break;
         }
         rc = round_trip(&s, st, scope, &acked, &done);
+        if (rc == 0 && opts->on_round)
+            opts->on_round(opts->ud);
     }
     session_close(&s);
     xa_vv_free(&acked);
@@ -496,6 +498,8 @@ int xa_sync_run(xa_store *st, const xa_sync_opts *opts, xa_sync_report *rep)
     a.requests = rep->requests;
     if (rc == XA_ENOTFOUND)
         return rc; /* no remote: nothing was attempted */
+    if (rc < 0 && opts->stop && *opts->stop)
+        return rc; /* stopped by the clerk or systemd: not a failed link */
     {
         char keep[512];
         snprintf(keep, sizeof(keep), "%s", xa_error_last());

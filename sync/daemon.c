@@ -139,6 +139,19 @@ static void save_plan(xa_store *st, xa_daemon_state *d)
         logline(4, "cannot save the daemon's state: %s", xa_error_last());
 }
 
+/* During a long sync (a slow link, a big backlog): still alive. */
+typedef struct beat {
+    xa_store *st;
+    xa_daemon_state *d;
+} beat;
+
+static void on_round(void *ud)
+{
+    beat *b = ud;
+
+    save_plan(b->st, b->d);
+}
+
 int xa_daemon_run(const char *db, const xa_daemon_opts *o, volatile int *stop)
 {
     xa_store *st = NULL;
@@ -159,16 +172,21 @@ int xa_daemon_run(const char *db, const xa_daemon_opts *o, volatile int *stop)
     }
     if (getrandom(&rng, sizeof(rng), 0) != (ssize_t)sizeof(rng) || rng == 0)
         rng = (uint64_t)now_ms() ^ ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15ULL;
+    beat hb = {NULL, NULL};
     so.stop = stop;
+    so.on_round = on_round;
+    so.ud = &hb;
     memset(&d, 0, sizeof(d));
     d.pid = (int)getpid();
     d.started = now_ms();
+    hb.st = st;
+    hb.d = &d;
     save_plan(st, &d);
     last_beat = now_ms();
     next_pull = now_ms(); /* a first attempt at once: there may be work */
     xa_store_data_version(st, &dv);
-    logline(6, "started for %s (scope %s); pulling every %llds", db, xa_store_scope(st),
-            (long long)(o->pull_interval_ms / 1000));
+    logline(6, "started for %s (scope %s); pulling every %.1f s", db, xa_store_scope(st),
+            (double)o->pull_interval_ms / 1000.0);
 
     while (!*stop) {
         int64_t now = now_ms(), wait;

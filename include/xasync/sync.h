@@ -30,6 +30,9 @@ typedef struct xa_sync_opts {
     /* When not NULL and set (by a signal handler), the transfer under way
      * is abandoned and xa_sync_run returns XA_ETRANSIENT "stopped". */
     volatile int *stop;
+    /* Called after each completed round trip (the daemon's heartbeat). */
+    void (*on_round)(void *ud);
+    void *ud;
 } xa_sync_opts;
 
 void xa_sync_opts_default(xa_sync_opts *o);

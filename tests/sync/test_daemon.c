@@ -34,6 +34,7 @@
 #include "proxy_ctl.h"
 #include "support.h"
 #include "xasync/store.h"
+#include "xasync/syncstate.h"
 
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
@@ -130,6 +131,28 @@ static char *cat2(const char *a, const char *b)
     return s;
 }
 
+/* Point a PC at 127.0.0.1:port through the store, in this process: 0 or a
+ * negative code, never a failed test. */
+static int point_at(const fx *f, const char *db, int port)
+{
+    xa_store *st = NULL;
+    xa_remote r;
+    char *tok = xt_path(f->dir, KIM ".token");
+    int rc;
+
+    memset(&r, 0, sizeof r);
+    snprintf(r.url, sizeof r.url, "http://127.0.0.1:%d", port);
+    snprintf(r.token_file, sizeof r.token_file, "%s", tok);
+    free(tok);
+    rc = xa_store_open(&st, db);
+    if (rc == 0)
+        rc = xa_syncstate_remote_set(st, &r);
+    xa_store_close(st);
+    return rc;
+}
+
+/* cmocka runs no teardown after a failed setup: the server starts last, and
+ * nothing after it can fail the test and leave it running. */
 static int setup(void **state)
 {
     fx *f = calloc(1, sizeof *f);
@@ -143,10 +166,16 @@ static int setup(void **state)
     f->pc2 = xt_path(f->dir, "pc2.db");
     f->dlog = xt_path(f->dir, "daemon.log");
     f->ddb = xt_district_setup(f->dir, ARGV(KIM));
+    /* Port 1 until the server has one. */
+    xt_pc_setup(f->dir, f->pc, KIM, 1);
+    xt_pc_setup(f->dir, f->pc2, KIM, 1);
     xt_server_start(&f->srv, f->ddb, NULL);
     f->srv_port = f->srv.port;
-    xt_pc_setup(f->dir, f->pc, KIM, f->srv.port);
-    xt_pc_setup(f->dir, f->pc2, KIM, f->srv.port);
+    if (point_at(f, f->pc, f->srv.port) != 0 || point_at(f, f->pc2, f->srv.port) != 0) {
+        print_error("setup: cannot set the PCs' remote\n");
+        xt_server_stop(&f->srv, SIGTERM);
+        return -1;
+    }
     return 0;
 }
 
