@@ -11,8 +11,9 @@
  *   1. never two attempts at once, never two daemons on one database;
  *   2. the wait after n failures is in [0, min(cap, base * 2^(n-1))], or
  *      the server's Retry-After if that is longer;
- *   3. every attempt is logged on stderr, one line, and recorded in the
- *      store by xa_sync_run.
+ *   3. every attempt is logged on stderr, one line (info when edits moved,
+ *      debug for an empty pull, warning or error when it failed), and
+ *      recorded in the store by xa_sync_run.
  */
 #include "xasync/daemon.h"
 
@@ -220,14 +221,12 @@ int xa_daemon_run(const char *db, const xa_daemon_opts *o, volatile int *stop)
                 d.failures = 0;
                 d.next_try = 0;
                 next_pull = now + o->pull_interval_ms;
-                if (rep.ops_sent || rep.ops_received || o->verbose)
-                    logline(6,
-                            "sync ok: sent %llu ops, received %llu; %llu bytes up, %llu down,"
-                            " %llu requests, %lld ms",
-                            (unsigned long long)rep.ops_sent, (unsigned long long)rep.ops_received,
-                            (unsigned long long)rep.bytes_sent,
-                            (unsigned long long)rep.bytes_received,
-                            (unsigned long long)rep.requests, (long long)(now - t0));
+                logline(rep.ops_sent || rep.ops_received ? 6 : 7,
+                        "sync ok: sent %llu ops, received %llu; %llu bytes up, %llu down,"
+                        " %llu requests, %lld ms",
+                        (unsigned long long)rep.ops_sent, (unsigned long long)rep.ops_received,
+                        (unsigned long long)rep.bytes_sent, (unsigned long long)rep.bytes_received,
+                        (unsigned long long)rep.requests, (long long)(now - t0));
             } else {
                 int64_t delay = backoff(o, ++d.failures, &rng);
                 if (rep.retry_after_s > 0 && (int64_t)rep.retry_after_s * 1000 > delay)
