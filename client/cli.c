@@ -171,6 +171,8 @@ static const struct optdef optdefs[] = {
     {"--report", OPT_REPORT, 1},
     {"--kind", OPT_KIND, 1},
     {"--period", OPT_PERIOD, 1},
+    {"--listen", OPT_LISTEN, 1},
+    {"--open", OPT_OPEN, 0},
     {NULL, 0, 0},
 };
 
@@ -252,6 +254,10 @@ int xa_cli_main(int argc, char **argv)
                 cli.kind = val;
             else if (d->bit == OPT_PERIOD)
                 cli.period = val;
+            else if (d->bit == OPT_LISTEN)
+                cli.listen = val;
+            else if (d->bit == OPT_OPEN)
+                cli.open = 1;
             continue;
         }
         if (cli.cmd == NULL) {

@@ -35,6 +35,8 @@ enum {
     OPT_REPORT = 1 << 16,
     OPT_KIND = 1 << 17,
     OPT_PERIOD = 1 << 18,
+    OPT_LISTEN = 1 << 19,
+    OPT_OPEN = 1 << 20,
 };
 
 #define XA_CLI_MAXPOS 8
@@ -62,6 +64,8 @@ typedef struct xa_cli {
     const char *report;
     const char *kind;
     const char *period;
+    const char *listen;
+    int open;
     int npos;
     const char *pos[XA_CLI_MAXPOS];
 } xa_cli;
@@ -88,6 +92,12 @@ int xa_cli_open(xa_cli *cli, xa_store **out);
 
 /* The author of a write: --author, $XASYNC_AUTHOR, or the login name. */
 const char *xa_cli_author(const xa_cli *cli);
+
+/* The sync state as JSON (commands.c); malloc'd, NULL on error. */
+char *xa_cli_status_json(xa_store *st);
+
+/* `xasync ui` (ui.c). */
+int xa_cmd_ui(xa_cli *cli);
 
 /* `xasync report …` (report_cmd.c). */
 int xa_cmd_report(xa_cli *cli);

@@ -701,6 +701,64 @@ static int daemon_alive(const xa_daemon_state *d)
     return d->pid > 0 && now - d->heartbeat < 300000 && (kill(d->pid, 0) == 0 || errno == EPERM);
 }
 
+/* The sync state as JSON (status --json; the editor's badge).  NULL with
+ * the error set. */
+char *xa_cli_status_json(xa_store *st)
+{
+    xa_remote r;
+    xa_attempt ok, down, last;
+    xa_daemon_state d;
+    uint64_t pending = 0;
+    int rc, has_remote, has_ok, failing, alive;
+    cJSON *o;
+    char t[48], *s;
+
+    has_remote = xa_syncstate_remote_get(st, &r) == 0;
+    rc = xa_syncstate_pending(st, xa_store_scope(st), &pending);
+    has_ok = rc == 0 && xa_syncstate_attempt_last(st, 1, &ok) == 0;
+    failing = rc == 0 && xa_syncstate_failing_since(st, &down) == 0;
+    if (rc == 0)
+        rc = xa_syncstate_daemon_get(st, &d);
+    if (rc < 0)
+        return NULL;
+    alive = daemon_alive(&d);
+    o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "scope", xa_store_scope(st));
+    if (has_remote)
+        cJSON_AddStringToObject(o, "remote", r.url);
+    else
+        cJSON_AddNullToObject(o, "remote");
+    cJSON_AddNumberToObject(o, "pending", (double)pending);
+    if (has_ok) {
+        xa_view_time_iso(ok.ended, t, sizeof(t));
+        cJSON_AddStringToObject(o, "last_success", t);
+    } else {
+        cJSON_AddNullToObject(o, "last_success");
+    }
+    if (failing) {
+        xa_view_time_iso(down.started, t, sizeof(t));
+        cJSON_AddStringToObject(o, "failing_since", t);
+        if (xa_syncstate_attempt_last(st, 0, &last) == 0)
+            cJSON_AddStringToObject(o, "last_error", last.error);
+    } else {
+        cJSON_AddNullToObject(o, "failing_since");
+        cJSON_AddNullToObject(o, "last_error");
+    }
+    cJSON_AddBoolToObject(o, "daemon", alive);
+    if (alive && d.next_try > 0) {
+        xa_view_time_iso(d.next_try, t, sizeof(t));
+        cJSON_AddStringToObject(o, "next_try", t);
+    } else {
+        cJSON_AddNullToObject(o, "next_try");
+    }
+    cJSON_AddNumberToObject(o, "failures", alive ? d.failures : 0);
+    s = cJSON_Print(o);
+    cJSON_Delete(o);
+    if (s == NULL)
+        xa_error_set(XA_ENOMEM, "out of memory");
+    return s;
+}
+
 static int cmd_status(xa_cli *cli)
 {
     xa_store *st = NULL;
@@ -728,40 +786,11 @@ static int cmd_status(xa_cli *cli)
     }
     alive = daemon_alive(&d);
     if (cli->json) {
-        cJSON *o = cJSON_CreateObject();
-        char t[48];
-        cJSON_AddStringToObject(o, "scope", xa_store_scope(st));
-        if (has_remote)
-            cJSON_AddStringToObject(o, "remote", r.url);
-        else
-            cJSON_AddNullToObject(o, "remote");
-        cJSON_AddNumberToObject(o, "pending", (double)pending);
-        if (has_ok) {
-            xa_view_time_iso(ok.ended, t, sizeof(t));
-            cJSON_AddStringToObject(o, "last_success", t);
-        } else {
-            cJSON_AddNullToObject(o, "last_success");
+        char *s = xa_cli_status_json(st);
+        if (s == NULL) {
+            xa_store_close(st);
+            return xa_cli_fail_xa(XA_EIO);
         }
-        if (failing) {
-            xa_view_time_iso(down.started, t, sizeof(t));
-            cJSON_AddStringToObject(o, "failing_since", t);
-            xa_attempt last;
-            if (xa_syncstate_attempt_last(st, 0, &last) == 0)
-                cJSON_AddStringToObject(o, "last_error", last.error);
-        } else {
-            cJSON_AddNullToObject(o, "failing_since");
-            cJSON_AddNullToObject(o, "last_error");
-        }
-        cJSON_AddBoolToObject(o, "daemon", alive);
-        if (alive && d.next_try > 0) {
-            xa_view_time_iso(d.next_try, t, sizeof(t));
-            cJSON_AddStringToObject(o, "next_try", t);
-        } else {
-            cJSON_AddNullToObject(o, "next_try");
-        }
-        cJSON_AddNumberToObject(o, "failures", alive ? d.failures : 0);
-        char *s = cJSON_Print(o);
-        cJSON_Delete(o);
         put_text(s);
         return finish(st, XA_EXIT_OK);
     }
@@ -867,5 +896,10 @@ const xa_command xa_commands[] = {
      "  --report ID                          which report, when there are several\n",
      OPT_ID | OPT_FORMAT | OPT_AFTER | OPT_REPORT | OPT_JSON | OPT_AUTHOR | OPT_KIND | OPT_PERIOD,
      1, 3, xa_cmd_report},
+    {"ui", "[--listen 127.0.0.1:8641] [--open]",
+     "the clerk's editor: a page in the browser, served from this PC",
+     "Serves the editor on this PC only (loopback) until SIGTERM or Ctrl-C.  --open starts the\n"
+     "browser on it.  Works the same with the network down.\n",
+     OPT_LISTEN | OPT_OPEN | OPT_AUTHOR, 0, 0, xa_cmd_ui},
     {NULL, NULL, NULL, NULL, 0, 0, 0, NULL},
 };

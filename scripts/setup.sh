@@ -7,8 +7,11 @@ pkgs=(gcc libc6-dev make cmake pkg-config
       libsqlite3-dev libcurl4-openssl-dev libcjson-dev zlib1g-dev
       libmicrohttpd-dev libgnutls28-dev libcmocka-dev)
 if [ "${1:-}" = "--test" ]; then
-    # TLS test certificates; the changeset fuzzer (libFuzzer).
-    pkgs+=(openssl ca-certificates clang libclang-rt-14-dev)
+    # TLS test certificates; the changeset fuzzer (libFuzzer); the editor's
+    # browser tests (Debian's chromium, driven by playwright-core from npm).
+    pkgs+=(openssl ca-certificates clang libclang-rt-14-dev chromium)
+    command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+    command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 fi
 
 missing=()

@@ -43,6 +43,7 @@
 #include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -667,10 +668,15 @@ int xa_report_render_html(const xa_report *r, char **out)
 
 /* ---- JSON ----------------------------------------------------------- */
 
-static void json_block(xa_sb *o, const xa_block *b)
+static void json_block(xa_sb *o, const xa_report *r, const xa_block *b)
 {
+    char entity[XA_ENTITY_MAX + 8];
+
     xa_sb_add(o, "{", 1);
     jmember(o, "id", b->id, 1);
+    /* the entity of the block's fields, for an editor's writes */
+    snprintf(entity, sizeof(entity), "%s/b/%s", r->id, b->id);
+    jmember(o, "entity", entity, 0);
     jmember(o, "kind", b->kind, 0);
     jmember(o, "pos", b->pos, 0);
     jmember(o, "text", b->text, 0);
@@ -727,7 +733,7 @@ int xa_report_render_json(const xa_report *r, char **out)
     xa_sb_puts(&o, "},\n\"blocks\":[");
     for (size_t i = 0; i < r->n; i++) {
         xa_sb_puts(&o, i ? ",\n" : "\n");
-        json_block(&o, &r->b[i]);
+        json_block(&o, r, &r->b[i]);
     }
     xa_sb_puts(&o, "\n]}\n");
     return finish(&o, out);

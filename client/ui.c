@@ -1,0 +1,698 @@
+/*
+ * `xasync ui`: the clerk's editor, served from the PC itself
+ * (client/ui/API.md is the contract with the page).
+ *
+ * One libmicrohttpd thread does everything, with one store handle: the
+ * editor is one person's, and SQLite writes are serial anyway.  The page,
+ * its CSS and its JavaScript are built into the program (ui_assets.c,
+ * generated from client/ui/ at build time).
+ *
+ * Invariants:
+ *   1. it listens on loopback only;
+ *   2. a request whose Host (or Origin, when sent) is not this server's own
+ *      address is refused before anything else: another web page, or a DNS
+ *      rebinding, cannot read or write the report;
+ *   3. every write carries the per-start secret the page was given;
+ *   4. a write never overwrites a value the clerk has not seen: the page
+ *      says what it showed (`expect`), and a changed field is answered 409.
+ */
+#include "cli.h"
+#include "xasync/error.h"
+#include "xasync/report.h"
+#include "xasync/view.h"
+
+#include <arpa/inet.h>
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#if MHD_VERSION < 0x00097002
+typedef int MHD_RESULT_T;
+#else
+typedef enum MHD_Result MHD_RESULT_T;
+#endif
+
+#define MAX_BODY (1024 * 1024)
+
+extern const unsigned char xa_ui_index_html[], xa_ui_app_js[], xa_ui_app_css[];
+extern const size_t xa_ui_index_html_len, xa_ui_app_js_len, xa_ui_app_css_len;
+
+typedef struct ui {
+    xa_store *st;
+    const char *author;
+    char secret[33];
+    char host1[64], host2[64];     /* "127.0.0.1:PORT", "localhost:PORT" */
+    char origin1[80], origin2[80]; /* "http://" + the same */
+    char *index;                   /* the page with the secret in it */
+    size_t index_len;
+} ui;
+
+typedef struct req {
+    char *body;
+    size_t n;
+    int too_big;
+} req;
+
+/* ---- answers ------------------------------------------------------------ */
+
+static MHD_RESULT_T send_buf(struct MHD_Connection *c,
+                             unsigned status,
+                             const char *ctype,
+                             const void *data,
+                             size_t len,
+                             enum MHD_ResponseMemoryMode mode)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)data, mode);
+    MHD_RESULT_T ret;
+
+    if (r == NULL)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "X-Frame-Options", "DENY");
+    MHD_add_response_header(r, "Content-Security-Policy",
+                            "default-src 'self'; style-src 'self' 'unsafe-inline';"
+                            " img-src 'self' data:; frame-ancestors 'none'");
+    ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static MHD_RESULT_T send_json(struct MHD_Connection *c, unsigned status, cJSON *doc)
+{
+    char *s = doc ? cJSON_PrintUnformatted(doc) : NULL;
+
+    cJSON_Delete(doc);
+    if (s == NULL)
+        return MHD_NO;
+    return send_buf(c, status, "application/json; charset=utf-8", s, strlen(s),
+                    MHD_RESPMEM_MUST_FREE);
+}
+
+static MHD_RESULT_T fail(struct MHD_Connection *c, unsigned status, const char *msg)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    cJSON_AddStringToObject(o, "error", msg);
+    return send_json(c, status, o);
+}
+
+static unsigned status_of(int rc)
+{
+    switch (rc) {
+    case XA_EINVAL:
+    case XA_ETOOBIG:
+        return MHD_HTTP_BAD_REQUEST;
+    case XA_ENOTFOUND:
+        return MHD_HTTP_NOT_FOUND;
+    case XA_ECONFLICT:
+        return MHD_HTTP_CONFLICT;
+    case XA_EBUSY:
+        return MHD_HTTP_SERVICE_UNAVAILABLE;
+    default:
+        return MHD_HTTP_INTERNAL_SERVER_ERROR;
+    }
+}
+
+static MHD_RESULT_T fail_xa(struct MHD_Connection *c, int rc)
+{
+    return fail(c, status_of(rc), xa_error_last());
+}
+
+/* ---- reads -------------------------------------------------------------- */
+
+static const char *arg(struct MHD_Connection *c, const char *name)
+{
+    return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static MHD_RESULT_T api_reports(ui *u, struct MHD_Connection *c)
+{
+    char **ids = NULL;
+    size_t n = 0;
+    cJSON *o = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(o, "reports");
+    int rc = xa_report_list(u->st, xa_store_scope(u->st), &ids, &n);
+
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        xa_report r;
+        if (xa_report_load(u->st, xa_store_scope(u->st), ids[i], &r) < 0)
+            continue;
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "id", r.id);
+        cJSON_AddStringToObject(e, "title", r.title);
+        cJSON_AddStringToObject(e, "period", r.period);
+        cJSON_AddStringToObject(e, "kind", r.kind);
+        cJSON_AddItemToArray(a, e);
+        xa_report_free(&r);
+    }
+    xa_report_list_free(ids, n);
+    if (rc < 0) {
+        cJSON_Delete(o);
+        return fail_xa(c, rc);
+    }
+    return send_json(c, MHD_HTTP_OK, o);
+}
+
+static cJSON *values_json(const xa_field *f)
+{
+    char *s = xa_view_field(f, 0);
+    cJSON *o = s ? cJSON_Parse(s) : NULL;
+
+    free(s);
+    return o;
+}
+
+static MHD_RESULT_T api_report(ui *u, struct MHD_Connection *c)
+{
+    const char *id = arg(c, "report");
+    xa_report r;
+    xa_finding *fs = NULL;
+    xa_field *f = NULL;
+    size_t nfs = 0, nf = 0;
+    char *json = NULL, prefix[XA_ENTITY_MAX + 8];
+    cJSON *doc, *findings, *fields;
+    int rc;
+
+    if (id == NULL)
+        return fail(c, MHD_HTTP_BAD_REQUEST, "which report? (?report=ID)");
+    rc = xa_report_load(u->st, xa_store_scope(u->st), id, &r);
+    if (rc < 0)
+        return fail_xa(c, rc);
+    rc = xa_report_render(&r, XA_REPORT_JSON, &json);
+    if (rc == 0)
+        rc = xa_report_check(&r, &fs, &nfs);
+    if (rc == 0)
+        rc = xa_store_fields(u->st, xa_store_scope(u->st), NULL, 1, &f, &nf);
+    xa_report_free(&r);
+    doc = rc == 0 ? cJSON_Parse(json) : NULL;
+    free(json);
+    if (doc == NULL) {
+        xa_findings_free(fs, nfs);
+        xa_fields_free(f, nf);
+        return rc < 0 ? fail_xa(c, rc) : fail(c, 500, "cannot read the report");
+    }
+    findings = cJSON_AddArrayToObject(doc, "findings");
+    for (size_t i = 0; i < nfs; i++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "where", fs[i].where);
+        cJSON_AddStringToObject(e, "vi", fs[i].vi);
+        cJSON_AddStringToObject(e, "en", fs[i].en);
+        cJSON_AddItemToArray(findings, e);
+    }
+    /* the fields of this report in conflict, with every value */
+    fields = cJSON_AddObjectToObject(doc, "fields");
+    snprintf(prefix, sizeof(prefix), "%s/", id);
+    for (size_t i = 0; i < nf; i++) {
+        char key[XA_ENTITY_MAX + XA_FIELD_MAX + 2];
+        if (strcmp(f[i].entity, id) != 0 && strncmp(f[i].entity, prefix, strlen(prefix)) != 0)
+            continue;
+        snprintf(key, sizeof(key), "%s %s", f[i].entity, f[i].field);
+        cJSON_AddItemToObject(fields, key, values_json(&f[i]));
+    }
+    xa_findings_free(fs, nfs);
+    xa_fields_free(f, nf);
+    return send_json(c, MHD_HTTP_OK, doc);
+}
+
+static MHD_RESULT_T api_history(ui *u, struct MHD_Connection *c)
+{
+    const char *entity = arg(c, "entity"), *field = arg(c, "field");
+    xa_logent *e = NULL;
+    size_t n = 0;
+    cJSON *o, *a;
+    int rc;
+
+    if (entity == NULL || field == NULL)
+        return fail(c, MHD_HTTP_BAD_REQUEST, "which field? (?entity=E&field=F)");
+    rc = xa_store_log(u->st, xa_store_scope(u->st), entity, field, &e, &n);
+    if (rc < 0)
+        return fail_xa(c, rc);
+    o = cJSON_CreateObject();
+    a = cJSON_AddArrayToObject(o, "history");
+    for (size_t i = 0; i < n; i++) {
+        cJSON *h = cJSON_CreateObject(), *before = cJSON_CreateArray();
+        char t[48], node[XA_NODE_HEX + 1];
+        xa_view_time_iso(e[i].op.hlc, t, sizeof(t));
+        xa_node_format(e[i].op.node, node);
+        cJSON_AddStringToObject(h, "time", t);
+        cJSON_AddStringToObject(h, "author", e[i].op.author);
+        cJSON_AddStringToObject(h, "node", node);
+        for (size_t k = 0; k < e[i].nbefore; k++) {
+            cJSON *v = cJSON_Parse(e[i].before[k].value);
+            cJSON_AddItemToArray(before, v ? v : cJSON_CreateNull());
+        }
+        cJSON_AddItemToObject(h, "before", before);
+        cJSON *v = cJSON_Parse(e[i].op.value);
+        cJSON_AddItemToObject(h, "value", v ? v : cJSON_CreateNull());
+        cJSON_AddItemToArray(a, h);
+    }
+    xa_log_free(e, n);
+    return send_json(c, MHD_HTTP_OK, o);
+}
+
+static MHD_RESULT_T api_status(ui *u, struct MHD_Connection *c)
+{
+    char *s = xa_cli_status_json(u->st);
+
+    if (s == NULL)
+        return fail_xa(c, XA_EIO);
+    return send_buf(c, MHD_HTTP_OK, "application/json; charset=utf-8", s, strlen(s),
+                    MHD_RESPMEM_MUST_FREE);
+}
+
+static MHD_RESULT_T page_print(ui *u, struct MHD_Connection *c)
+{
+    const char *id = arg(c, "report");
+    xa_report r;
+    char *html = NULL;
+    int rc;
+
+    if (id == NULL)
+        return fail(c, MHD_HTTP_BAD_REQUEST, "which report? (?report=ID)");
+    rc = xa_report_load(u->st, xa_store_scope(u->st), id, &r);
+    if (rc == 0) {
+        rc = xa_report_render(&r, XA_REPORT_HTML, &html);
+        xa_report_free(&r);
+    }
+    if (rc < 0)
+        return fail_xa(c, rc);
+    return send_buf(c, MHD_HTTP_OK, "text/html; charset=utf-8", html, strlen(html),
+                    MHD_RESPMEM_MUST_FREE);
+}
+
+/* ---- writes ------------------------------------------------------------- */
+
+static const char *jstr(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static char *quote(const char *text)
+{
+    cJSON *s = cJSON_CreateString(text);
+    char *out = s ? cJSON_PrintUnformatted(s) : NULL;
+
+    cJSON_Delete(s);
+    return out;
+}
+
+static MHD_RESULT_T api_set(ui *u, struct MHD_Connection *c, const cJSON *in, int resolve)
+{
+    const char *entity = jstr(in, "entity"), *field = jstr(in, "field"), *value = jstr(in, "value");
+    const cJSON *expect = cJSON_GetObjectItemCaseSensitive(in, "expect");
+    xa_field f;
+    char *json;
+    int rc;
+
+    if (entity == NULL || field == NULL || value == NULL)
+        return fail(c, MHD_HTTP_BAD_REQUEST, "entity, field and value are needed");
+    if (!resolve) {
+        /* What the clerk saw must still be there. */
+        memset(&f, 0, sizeof(f));
+        rc = xa_store_get(u->st, xa_store_scope(u->st), entity, field, &f);
+        if (rc < 0 && rc != XA_ENOTFOUND)
+            return fail_xa(c, rc);
+        int changed = 0;
+        if (rc == 0) {
+            char *now = xa_view_text(f.v[0].value);
+            changed = f.n > 1 ||
+                      (cJSON_IsString(expect) && now && strcmp(now, expect->valuestring) != 0) ||
+                      cJSON_IsNull(expect);
+            free(now);
+        } else {
+            changed = cJSON_IsString(expect) && expect->valuestring[0] != '\0';
+        }
+        if (changed) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "error",
+                                    rc == 0 && f.n > 1
+                                        ? "this field holds values from two PCs: choose one"
+                                        : "this value was just changed on another PC");
+            cJSON_AddItemToObject(o, "current", rc == 0 ? values_json(&f) : cJSON_CreateNull());
+            if (rc == 0)
+                xa_field_clear(&f);
+            return send_json(c, MHD_HTTP_CONFLICT, o);
+        }
+        if (rc == 0)
+            xa_field_clear(&f);
+    }
+    json = quote(value);
+    if (json == NULL)
+        return fail(c, 500, "out of memory");
+    rc = xa_store_set(u->st, xa_store_scope(u->st), entity, field, json, u->author, resolve, NULL);
+    free(json);
+    if (rc < 0)
+        return fail_xa(c, rc);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddTrueToObject(o, "ok");
+    return send_json(c, MHD_HTTP_OK, o);
+}
+
+static MHD_RESULT_T api_add(ui *u, struct MHD_Connection *c, const cJSON *in)
+{
+    const char *report = jstr(in, "report"), *kind = jstr(in, "kind"), *text = jstr(in, "text");
+    const char *after = jstr(in, "after");
+    char path[XA_ENTITY_MAX + 1];
+    int rc;
+
+    if (report == NULL || kind == NULL || text == NULL)
+        return fail(c, MHD_HTTP_BAD_REQUEST, "report, kind and text are needed");
+    rc = xa_report_add(u->st, xa_store_scope(u->st), report, after, kind, text, u->author, path);
+    if (rc < 0)
+        return fail_xa(c, rc);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "path", path);
+    return send_json(c, MHD_HTTP_OK, o);
+}
+
+static MHD_RESULT_T api_delete(ui *u, struct MHD_Connection *c, const cJSON *in)
+{
+    const char *report = jstr(in, "report"), *path = jstr(in, "path");
+    int rc;
+
+    if (report == NULL || path == NULL)
+        return fail(c, MHD_HTTP_BAD_REQUEST, "report and path are needed");
+    rc = xa_report_delete(u->st, xa_store_scope(u->st), report, path, u->author);
+    if (rc < 0)
+        return fail_xa(c, rc);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddTrueToObject(o, "ok");
+    return send_json(c, MHD_HTTP_OK, o);
+}
+
+/* A new position for a block: after `after` (NULL: first). */
+static MHD_RESULT_T api_move(ui *u, struct MHD_Connection *c, const cJSON *in)
+{
+    const char *report = jstr(in, "report"), *path = jstr(in, "path"), *after = jstr(in, "after");
+    xa_report r;
+    char ent[XA_ENTITY_MAX + 1], fld[XA_FIELD_MAX + 1], aent[XA_ENTITY_MAX + 1], pos[64];
+    const char *lo = "", *hi = "";
+    size_t plen;
+    int rc;
+
+    if (report == NULL || path == NULL)
+        return fail(c, MHD_HTTP_BAD_REQUEST, "report and path are needed");
+    rc = xa_report_load(u->st, xa_store_scope(u->st), report, &r);
+    if (rc < 0)
+        return fail_xa(c, rc);
+    plen = strlen(report) + 3;
+    rc = xa_report_path(&r, path, ent, sizeof(ent), fld, sizeof(fld));
+    if (rc == 0 && after)
+        rc = xa_report_path(&r, after, aent, sizeof(aent), fld, sizeof(fld));
+    if (rc == 0) {
+        /* between `after` and the next block that is not the one moved */
+        size_t i = 0;
+        if (after) {
+            while (i < r.n && strcmp(r.b[i].id, aent + plen) != 0)
+                i++;
+            if (i < r.n)
+                lo = r.b[i++].pos;
+        }
+        while (i < r.n && strcmp(r.b[i].id, ent + plen) == 0)
+            i++;
+        if (i < r.n)
+            hi = r.b[i].pos;
+        rc = xa_pos_between(lo, hi, pos, sizeof(pos));
+    }
+    xa_report_free(&r);
+    if (rc == 0) {
+        char *json = quote(pos);
+        rc = json ? xa_store_set(u->st, xa_store_scope(u->st), ent, "pos", json, u->author, 0, NULL)
+                  : xa_error_set(XA_ENOMEM, "out of memory");
+        free(json);
+    }
+    if (rc < 0)
+        return fail_xa(c, rc);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddTrueToObject(o, "ok");
+    return send_json(c, MHD_HTTP_OK, o);
+}
+
+/* ---- routing ------------------------------------------------------------ */
+
+static int same_host(ui *u, const char *h)
+{
+    return h && (strcasecmp(h, u->host1) == 0 || strcasecmp(h, u->host2) == 0);
+}
+
+static int same_origin(ui *u, const char *o)
+{
+    return strcasecmp(o, u->origin1) == 0 || strcasecmp(o, u->origin2) == 0;
+}
+
+static MHD_RESULT_T handle(void *cls,
+                           struct MHD_Connection *c,
+                           const char *url,
+                           const char *method,
+                           const char *version,
+                           const char *upload,
+                           size_t *upload_size,
+                           void **con_cls)
+{
+    ui *u = cls;
+    req *q = *con_cls;
+    const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ORIGIN);
+    int post = strcmp(method, "POST") == 0;
+
+    (void)version;
+    if (q == NULL) {
+        /* Before anything: is this our own page asking? */
+        if (!same_host(u, host))
+            return fail(c, MHD_HTTP_FORBIDDEN, "wrong Host: this editor answers its own page only");
+        if (origin && !same_origin(u, origin))
+            return fail(c, MHD_HTTP_FORBIDDEN, "another site may not use this editor");
+        if (!post) {
+            if (strcmp(method, "GET") != 0)
+                return fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "GET or POST");
+            if (strcmp(url, "/") == 0)
+                return send_buf(c, MHD_HTTP_OK, "text/html; charset=utf-8", u->index, u->index_len,
+                                MHD_RESPMEM_PERSISTENT);
+            if (strcmp(url, "/app.js") == 0)
+                return send_buf(c, MHD_HTTP_OK, "text/javascript; charset=utf-8", xa_ui_app_js,
+                                xa_ui_app_js_len, MHD_RESPMEM_PERSISTENT);
+            if (strcmp(url, "/app.css") == 0)
+                return send_buf(c, MHD_HTTP_OK, "text/css; charset=utf-8", xa_ui_app_css,
+                                xa_ui_app_css_len, MHD_RESPMEM_PERSISTENT);
+            if (strcmp(url, "/print") == 0)
+                return page_print(u, c);
+            if (strcmp(url, "/api/reports") == 0)
+                return api_reports(u, c);
+            if (strcmp(url, "/api/report") == 0)
+                return api_report(u, c);
+            if (strcmp(url, "/api/history") == 0)
+                return api_history(u, c);
+            if (strcmp(url, "/api/status") == 0)
+                return api_status(u, c);
+            return fail(c, MHD_HTTP_NOT_FOUND, "no such page");
+        }
+        const char *secret = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Xasync-Secret");
+        if (secret == NULL || strcmp(secret, u->secret) != 0)
+            return fail(c, MHD_HTTP_FORBIDDEN, "a write needs the editor's secret");
+        q = calloc(1, sizeof(*q));
+        if (q == NULL)
+            return MHD_NO;
+        *con_cls = q;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (q->n + *upload_size > MAX_BODY) {
+            q->too_big = 1;
+        } else {
+            char *b = realloc(q->body, q->n + *upload_size + 1);
+            if (b == NULL)
+                return MHD_NO;
+            q->body = b;
+            memcpy(q->body + q->n, upload, *upload_size);
+            q->n += *upload_size;
+            q->body[q->n] = '\0';
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (q->too_big)
+        return fail(c, MHD_HTTP_CONTENT_TOO_LARGE, "the request is too large");
+    cJSON *in = q->body ? cJSON_ParseWithLength(q->body, q->n) : NULL;
+    MHD_RESULT_T ret;
+    if (!cJSON_IsObject(in))
+        ret = fail(c, MHD_HTTP_BAD_REQUEST, "the request is not a JSON object");
+    else if (strcmp(url, "/api/set") == 0)
+        ret = api_set(u, c, in, 0);
+    else if (strcmp(url, "/api/resolve") == 0)
+        ret = api_set(u, c, in, 1);
+    else if (strcmp(url, "/api/add") == 0)
+        ret = api_add(u, c, in);
+    else if (strcmp(url, "/api/delete") == 0)
+        ret = api_delete(u, c, in);
+    else if (strcmp(url, "/api/move") == 0)
+        ret = api_move(u, c, in);
+    else
+        ret = fail(c, MHD_HTTP_NOT_FOUND, "no such action");
+    cJSON_Delete(in);
+    return ret;
+}
+
+static void
+completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    req *q = *con_cls;
+
+    (void)cls;
+    (void)c;
+    (void)toe;
+    if (q) {
+        free(q->body);
+        free(q);
+        *con_cls = NULL;
+    }
+}
+
+/* ---- start -------------------------------------------------------------- */
+
+/* The page with the per-start secret in place of "@SECRET@". */
+static int make_index(ui *u)
+{
+    const char *page = (const char *)xa_ui_index_html, *at;
+    size_t n = xa_ui_index_html_len, sl = strlen(u->secret);
+    char *copy = malloc(n + 1);
+
+    if (copy == NULL)
+        return -1;
+    memcpy(copy, page, n);
+    copy[n] = '\0';
+    at = strstr(copy, "@SECRET@");
+    if (at == NULL) {
+        u->index = copy;
+        u->index_len = n;
+        return 0;
+    }
+    u->index = malloc(n - 8 + sl + 1);
+    if (u->index == NULL) {
+        free(copy);
+        return -1;
+    }
+    size_t pre = (size_t)(at - copy);
+    memcpy(u->index, copy, pre);
+    memcpy(u->index + pre, u->secret, sl);
+    memcpy(u->index + pre + sl, at + 8, n - pre - 8 + 1);
+    u->index_len = n - 8 + sl;
+    free(copy);
+    return 0;
+}
+
+static volatile sig_atomic_t ui_stop;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    ui_stop = 1;
+}
+
+int xa_cmd_ui(xa_cli *cli)
+{
+    ui u;
+    struct MHD_Daemon *d;
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof(sa);
+    const char *listen_on = cli->listen ? cli->listen : "127.0.0.1:8641";
+    char hostpart[64];
+    const char *colon = strrchr(listen_on, ':');
+    unsigned char rnd[16];
+    long port;
+    int fd, one = 1;
+    char *end;
+
+    memset(&u, 0, sizeof(u));
+    if (colon == NULL || (size_t)(colon - listen_on) >= sizeof(hostpart))
+        return xa_cli_fail(XA_EXIT_USAGE, "--listen wants 127.0.0.1:PORT");
+    memcpy(hostpart, listen_on, (size_t)(colon - listen_on));
+    hostpart[colon - listen_on] = '\0';
+    errno = 0;
+    port = strtol(colon + 1, &end, 10);
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    if (errno || *end || port < 0 || port > 65535 ||
+        inet_pton(AF_INET, strcmp(hostpart, "localhost") == 0 ? "127.0.0.1" : hostpart,
+                  &sa.sin_addr) != 1)
+        return xa_cli_fail(XA_EXIT_USAGE, "--listen wants 127.0.0.1:PORT");
+    /* Loopback only: the report is the clerk's, not the network's. */
+    if ((ntohl(sa.sin_addr.s_addr) >> 24) != 127)
+        return xa_cli_fail(XA_EXIT_USAGE,
+                           "the editor listens on this PC only (127.0.0.1), not on %s", hostpart);
+    sa.sin_port = htons((uint16_t)port);
+    if (xa_cli_open(cli, &u.st) != 0)
+        return XA_EXIT_ERR;
+    u.author = xa_cli_author(cli);
+    if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+        xa_store_close(u.st);
+        return xa_cli_fail(XA_EXIT_ERR, "cannot read random bytes");
+    }
+    for (size_t i = 0; i < sizeof(rnd); i++)
+        snprintf(u.secret + 2 * i, 3, "%02x", rnd[i]);
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+        bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 32) != 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &sl) != 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        xa_store_close(u.st);
+        return xa_cli_fail(XA_EXIT_ERR, "cannot listen on %s: %s", listen_on, strerror(e));
+    }
+    port = ntohs(sa.sin_port);
+    char ip[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof(ip));
+    snprintf(u.host1, sizeof(u.host1), "%s:%ld", ip, port);
+    snprintf(u.host2, sizeof(u.host2), "localhost:%ld", port);
+    snprintf(u.origin1, sizeof(u.origin1), "http://%s", u.host1);
+    snprintf(u.origin2, sizeof(u.origin2), "http://%s", u.host2);
+    if (make_index(&u) != 0) {
+        close(fd);
+        xa_store_close(u.st);
+        return xa_cli_fail(XA_EXIT_ERR, "out of memory");
+    }
+    d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_SUPPRESS_DATE_NO_CLOCK, 0, NULL,
+                         NULL, handle, &u, MHD_OPTION_LISTEN_SOCKET, fd,
+                         MHD_OPTION_NOTIFY_COMPLETED, completed, &u, MHD_OPTION_CONNECTION_LIMIT,
+                         (unsigned)64, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_END);
+    if (d == NULL) {
+        close(fd);
+        free(u.index);
+        xa_store_close(u.st);
+        return xa_cli_fail(XA_EXIT_ERR, "cannot start the editor on %s", listen_on);
+    }
+    printf("Trình soạn thảo / editor: http://%s/\n", u.host1);
+    fflush(stdout);
+    if (cli->open) {
+        char cmd[160];
+        snprintf(cmd, sizeof(cmd), "xdg-open 'http://%s/' >/dev/null 2>&1 &", u.host1);
+        if (system(cmd) != 0)
+            fprintf(stderr, "xasync: open http://%s/ in the browser\n", u.host1);
+    }
+    struct sigaction act;
+    memset(&act, 0, sizeof(act));
+    act.sa_handler = on_stop;
+    sigemptyset(&act.sa_mask);
+    sigaction(SIGTERM, &act, NULL);
+    sigaction(SIGINT, &act, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    while (!ui_stop)
+        sleep(1); /* a signal cuts it short */
+    MHD_stop_daemon(d);
+    close(fd);
+    free(u.index);
+    xa_store_close(u.st);
+    return XA_EXIT_OK;
+}

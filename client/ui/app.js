@@ -1,0 +1,1576 @@
+/*
+ * xasync — the clerk's report editor (client/ui/app.js).
+ *
+ * Served by `xasync ui` with index.html and app.css, built into the program
+ * as they are: plain ES2020 in one file, no framework, no build step, nothing
+ * loaded from anywhere else.  The HTTP interface is client/ui/API.md.
+ *
+ * How it works: the page loads the report's JSON (GET /api/report) and
+ * renders all of it (header, blocks, indicator table, conflicts, findings)
+ * from scratch.  Every write (POST) goes through one queue; after it the
+ * report is loaded and rendered again, keeping the scroll position, the
+ * focus and anything the clerk is still typing.  A save sends `expect` =
+ * the value the page showed, so a value that arrived from another PC in the
+ * meantime is never overwritten: the page shows it instead (409).
+ *
+ * Sections: 1 words (vi/en) · 2 state and helpers · 3 HTTP · 4 Vietnamese
+ * numbers · 5 times · 6 sync badge · 7 banner and "saved" · 8 loading and
+ * re-rendering · 9 rendering · 10 editing and saving · 11 block and row
+ * actions · 12 history panel · 13 outline, language, start.
+ */
+'use strict';
+
+(() => {
+  /* ---- 1. words ------------------------------------------------------- */
+
+  /* Every label: [Vietnamese, English]. */
+  const WORDS = {
+    skip: ['Bỏ qua, đến nội dung báo cáo', 'Skip to the report'],
+    appName: ['Soạn báo cáo', 'Report editor'], reportLabel: ['Báo cáo', 'Report'],
+    print: ['Bản in', 'Print view'],
+    printTitle: ['Mở bản in của báo cáo trong thẻ mới', 'Open the printable report in a new tab'],
+    langButton: ['English', 'Tiếng Việt'],
+    langTitle: ['Switch the page to English', 'Chuyển trang sang tiếng Việt'],
+    outline: ['Mục lục', 'Outline'], outlineHeader: ['Thông tin văn bản', 'Document details'],
+    outlineTable: ['Bảng chỉ tiêu', 'Indicator table'], loading: ['Đang tải…', 'Loading…'],
+    noReports: ['Chưa có báo cáo nào trên máy này. Hãy nhập báo cáo bằng lệnh «xasync report import».', 'There is no report on this PC yet. Import one with “xasync report import”.'],
+    headerTitle: ['Thông tin văn bản', 'Document details'], fNumber: ['Số', 'Number'],
+    fPlace: ['Địa danh', 'Place'], fDate: ['Ngày tháng', 'Date'], fDoctype: ['Loại văn bản', 'Document type'],
+    fTitle: ['Trích yếu (tên báo cáo)', 'Title'], fBody: ['Cơ quan ban hành', 'Issuing body'],
+    fSignerRole: ['Chức vụ người ký', 'Signer’s role'], fSignerName: ['Họ tên người ký', 'Signer’s name'],
+    fRecipients: ['Nơi nhận (mỗi dòng một nơi)', 'Recipients (one per line)'],
+    fNum: ['Số thứ tự đề mục', 'Heading number'], fText: ['Nội dung', 'Text'],
+    fMarker: ['Dấu đầu dòng', 'Bullet mark'], fPos: ['Vị trí', 'Position'], fDeleted: ['Đã xóa', 'Deleted'],
+    fKind: ['Loại', 'Kind'], fTable: ['Bảng', 'Table'],
+    multiHint: ['Enter: xuống dòng · Ctrl+Enter: lưu · Esc: hủy', 'Enter: new line · Ctrl+Enter: save · Esc: cancel'],
+    kPart: ['Phần', 'Part'], kHeading: ['Đề mục', 'Heading'], kPara: ['Đoạn văn', 'Paragraph'],
+    kBullet: ['Gạch đầu dòng', 'Bullet'], kTable: ['Bảng chỉ tiêu', 'Indicator table'],
+    kRow: ['Dòng chỉ tiêu', 'Indicator row'],
+    orphanRows: ['Dòng chỉ tiêu không thuộc bảng nào', 'Indicator rows outside any table'],
+    colTT: ['TT', 'No.'], colName: ['Chỉ tiêu', 'Indicator'], colUnit: ['ĐVT', 'Unit'],
+    colPrev: ['KQ 6 tháng năm trước', 'Last year, 6 months'], colPlan: ['KH năm', 'Year plan'],
+    colEst: ['Ước thực hiện', 'Estimate'], colVsPrev: ['So với cùng kỳ (%)', 'vs last year (%)'],
+    colVsPlan: ['So với kế hoạch (%)', 'vs plan (%)'], colRemain: ['Còn phải thực hiện', 'Still to do'],
+    colNote: ['Ghi chú', 'Note'], colActions: ['Thao tác', 'Actions'],
+    tools: ['Thao tác: {what}', 'Actions: {what}'],
+    aAddPara: ['Thêm đoạn văn phía sau', 'Add a paragraph after'],
+    aAddBullet: ['Thêm gạch đầu dòng phía sau', 'Add a bullet after'],
+    aDelete: ['Xóa khối này', 'Delete this block'], aMoveUp: ['Chuyển lên', 'Move up'],
+    aMoveDown: ['Chuyển xuống', 'Move down'], aHistory: ['Lịch sử sửa đổi', 'History of changes'],
+    aAddRow: ['Thêm dòng phía sau', 'Add a row after'], aDeleteRow: ['Xóa dòng này', 'Delete this row'],
+    confirmDelete: ['Xóa khối này?', 'Delete this block?'],
+    confirmDeleteRow: ['Xóa dòng này?', 'Delete this row?'], yesDelete: ['Xóa', 'Delete'],
+    noKeep: ['Không', 'No'],
+    badNumber: ['Không đọc được số này. Viết theo kiểu Việt Nam: 1.460 (một nghìn bốn trăm sáu mươi) hoặc 636,4. Vẫn lưu được.', 'Not a number in the Vietnamese format: 1.460 (one thousand four hundred sixty) or 636,4. It can still be saved.'],
+    derivedTitle: ['Tự tính từ các cột số liệu', 'Computed from the figures of the row'],
+    saved: ['Đã lưu', 'Saved'],
+    changedElsewhere: ['Giá trị này vừa được thay đổi từ máy khác', 'This value was just changed on another computer'],
+    youTyped: ['Bạn đã gõ:', 'You typed:'], useMine: ['Dùng lại chữ tôi đã gõ', 'Put my text back'],
+    dismiss: ['Đóng', 'Close'],
+    conflictTitle: ['Hai máy đã sửa «{field}» cùng lúc. Hãy chọn giá trị giữ lại:', 'Two computers changed “{field}” at the same time. Choose the value to keep:'],
+    conflictMark: ['XUNG ĐỘT', 'CONFLICT'],
+    conflictMarkTitle: ['Ô này có giá trị từ hai máy; chọn ở dòng bên dưới', 'This cell holds values from two computers; choose below the row'],
+    conflictBlock: ['Khối này có giá trị đồng thời từ hai máy.', 'This block holds concurrent values from two computers.'],
+    conflictsSummary: ['{n} chỗ có giá trị từ hai máy cần chọn.', '{n} place(s) hold values from two computers and need a choice.'],
+    gotoFirst: ['Đến chỗ đầu tiên', 'Go to the first one'], keep: ['Giữ giá trị này', 'Keep this value'],
+    writeNew: ['Viết giá trị mới', 'Write a new value'], save: ['Lưu', 'Save'], cancel: ['Hủy', 'Cancel'],
+    empty: ['(trống)', '(empty)'], by: ['{author}, lúc {time}', '{author}, at {time}'],
+    findingsLeft: ['Kết quả kiểm tra báo cáo (chỉ để tham khảo, không ngăn việc lưu hay gửi):', 'Report check (for information only; it never blocks saving or sending):'],
+    findingAt: ['Tại {where}: ', 'At {where}: '], historyTitle: ['Lịch sử: {what}', 'History: {what}'],
+    historyClose: ['Đóng', 'Close'], historyNone: ['Chưa có thay đổi nào.', 'No changes yet.'],
+    historyLoading: ['Đang tải lịch sử…', 'Loading the history…'],
+    hTime: ['Thời gian', 'Time'], hAuthor: ['Người sửa', 'Author'], hField: ['Mục', 'Field'],
+    hChange: ['Trước → Sau', 'Before → After'],
+    badgeSent: ['Đã gửi lên huyện lúc {t}', 'Sent to the district at {t}'],
+    badgeNothing: ['Không có thay đổi nào chờ gửi', 'No changes waiting'],
+    badgeWaiting1: ['{n} thay đổi đang chờ gửi', '{n} change waiting to be sent'],
+    badgeWaitingN: ['{n} thay đổi đang chờ gửi', '{n} changes waiting to be sent'],
+    badgeOffline: ['Mất kết nối từ {t} — thử lại sau khoảng {x} phút', 'Connection lost since {t} — next try in about {x} min'],
+    badgeOfflineSoon: ['Mất kết nối từ {t} — thử lại sau vài giây', 'Connection lost since {t} — next try in a few seconds'],
+    badgeOfflineNoTry: ['Mất kết nối từ {t}', 'Connection lost since {t}'],
+    badgeNoRemote: ['Chưa đặt máy chủ huyện', 'No district server set'],
+    badgeLocalDown: ['Không liên lạc được với xasync trên máy này', 'Cannot reach xasync on this PC'],
+    badgeChecking: ['Đang kiểm tra đồng bộ…', 'Checking the sync…'],
+    tipPending: ['Thay đổi chờ gửi: {n}', 'Changes waiting: {n}'],
+    tipLast: ['Gửi thành công lần cuối: {t}', 'Last sent: {t}'],
+    tipNever: ['Chưa gửi thành công lần nào', 'Never sent yet'],
+    tipError: ['Lỗi gần nhất: {e}', 'Last error: {e}'],
+    tipNoDaemon: ['Chương trình đồng bộ (xasync daemon) đang không chạy', 'The sync daemon (xasync daemon) is not running'],
+    tipRemote: ['Máy chủ huyện: {r}', 'District server: {r}'],
+    errNetwork: ['Không liên lạc được với chương trình xasync trên máy này. Thay đổi chưa được lưu; hãy kiểm tra «xasync ui» còn chạy rồi thử lại.', 'Cannot reach the xasync program on this PC. The change is not saved; check that “xasync ui” is still running and try again.'],
+    errForbidden: ['xasync từ chối yêu cầu (có thể trang đã cũ vì xasync vừa khởi động lại). Hãy tải lại trang (F5).', 'xasync refused the request (the page may be out of date because xasync restarted). Reload the page (F5).'],
+    errTooBig: ['Nội dung quá dài để lưu một lần.', 'The text is too long to save at once.'],
+    errNotFound: ['Không tìm thấy mục này (có thể máy khác vừa xóa).', 'This item was not found (another computer may have deleted it).'],
+    errOther: ['Lỗi {status}.', 'Error {status}.'],
+    errNoSecret: ['Trang này không được mở qua lệnh «xasync ui» nên sẽ không lưu được. Hãy mở lại bằng lệnh đó.', 'This page was not opened through “xasync ui”, so it cannot save. Open it again with that command.'],
+    errSave: ['Chưa lưu được', 'Not saved'],
+    errLoad: ['Không mở được báo cáo', 'Cannot open the report'],
+    errList: ['Không đọc được danh sách báo cáo', 'Cannot read the list of reports'],
+    errAdd: ['Không thêm được', 'Cannot add'], errDelete: ['Không xóa được', 'Cannot delete'],
+    errMove: ['Không chuyển được', 'Cannot move'],
+    errResolve: ['Không lưu được lựa chọn', 'Cannot save the choice'],
+    errHistory: ['Không xem được lịch sử', 'Cannot show the history'],
+    errBadReport: ['Dữ liệu báo cáo nhận được không đúng dạng.', 'The report data received is not in the expected form.'],
+    nowConflict: ['Ô này vừa có giá trị khác từ máy khác: hãy chọn giá trị giữ lại.', 'Another computer just wrote a different value here: choose the value to keep.'],
+    close: ['Đóng thông báo', 'Close the message'],
+  };
+
+  /* A label in the current language, {name} replaced from params. */
+  function t(key, params) {
+    const w = WORDS[key];
+    let s = w ? w[S.lang === 'en' ? 1 : 0] : key;
+    if (params) s = s.replace(/\{(\w+)\}/g, (m, k) => (params[k] == null ? m : String(params[k])));
+    return s;
+  }
+
+  /* ---- 2. state and helpers ------------------------------------------- */
+
+  const S = {
+    lang: 'vi',
+    secret: '',
+    reports: [],
+    reportId: null,
+    report: null,           // the last /api/report answer, normalised
+    header: {},             // header fields as strings (recipients joined by \n)
+    byEntity: new Map(),    // entity → block
+    byId: new Map(),        // block id → block
+    live: [],               // blocks not deleted, in order
+    display: [],            // live blocks other than rows, in order (what move works on)
+    rowsByTable: new Map(), // table id → its live rows
+    orphans: [],            // live rows of no live table
+    shown: new Map(),       // fkey → the value the page shows (the `expect` of a save)
+    conflicts: new Map(),   // fkey → {values}
+    conflictFields: new Map(), // entity → [field]
+    notices: new Map(),     // fkey → {typed, who}: "changed on another computer"
+    inflight: new Map(),    // fkey → value being saved
+    restoreTyped: new Map(),// fkey → text the clerk was typing, put back after a re-render
+    findings: new Map(),    // entity → [finding]
+    findingCols: new Map(), // entity → Set of columns named by findings
+    unmatched: [],          // findings that name nothing on the page
+    loadSeq: 0,
+    historySeq: 0,
+    historyReturn: null,
+    pendingWrites: 0,
+    focusAfter: null,       // focus key to use at the next render
+    rendering: false,
+    lastSuccess: undefined,
+    status: null,
+    statusFailed: false,
+    bannerKind: null,
+    listFailed: false,
+  };
+
+  const SEP = '\u0001';
+  const fkey = (entity, field) => entity + SEP + field;
+  const $ = (sel) => document.querySelector(sel);
+  const main = $('#main');
+  const TEXT_KINDS = ['part', 'heading', 'para', 'bullet'];
+  const FIELD_SIZING = !!(window.CSS && CSS.supports && CSS.supports('field-sizing', 'content'));
+
+  /* A field's value as text: fields are JSON values, usually strings. */
+  const str = (v) => (v == null ? '' : typeof v === 'string' ? v : JSON.stringify(v));
+  const esc = (s) => (window.CSS && CSS.escape ? CSS.escape(s) : String(s).replace(/["\\]/g, '\\$&'));
+  const isRoman = (tt) => /^[IVX]+$/.test(tt || '');
+  const entOf = (b) => (b.entity ? b.entity : `${S.report.id}/b/${b.id}`);
+
+  /* h('tag', {attr: value, ...}, ...children): text children are text
+   * nodes (never HTML); null, false and undefined are skipped. */
+  function h(tag, attrs, ...kids) {
+    const el = document.createElement(tag);
+    if (attrs) {
+      for (const [k, v] of Object.entries(attrs)) {
+        if (v == null || v === false) continue;
+        if (k === 'class') el.className = v;
+        else if (k === 'value') el.value = v;
+        else el.setAttribute(k, v === true ? '' : String(v));
+      }
+    }
+    for (const kid of kids.flat(Infinity)) {
+      if (kid == null || kid === false) continue;
+      el.append(kid instanceof Node ? kid : String(kid));
+    }
+    return el;
+  }
+
+  function btn(action, label, attrs) {
+    return h('button', Object.assign({ type: 'button', class: 'btn btn-small', 'data-action': action }, attrs), label);
+  }
+
+  /* Icons: fixed inline SVG (never built from data). */
+  const SVG = (d) => `<svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" focusable="false" fill="none" stroke="currentColor" stroke-width="1.6" stroke-linecap="round" stroke-linejoin="round">${d}</svg>`;
+  const ICON = {
+    para: SVG('<path d="M2 3.5h8M2 7h8M2 10.5h4.5M12.5 9v6M9.5 12h6"/>'),
+    bullet: SVG('<circle cx="3" cy="5" r="1.3" fill="currentColor" stroke="none"/><path d="M6 5h6M12.5 9v6M9.5 12h6"/>'),
+    up: SVG('<path d="M8 13.5V2.5M3.5 7 8 2.5 12.5 7"/>'),
+    down: SVG('<path d="M8 2.5v11M3.5 9 8 13.5 12.5 9"/>'),
+    clock: SVG('<circle cx="8" cy="8" r="6"/><path d="M8 4.5V8l2.5 1.6"/>'),
+    trash: SVG('<path d="M2.5 4h11M6 4V2.5h4V4M4 4l.8 9.5h6.4L12 4M6.6 6.5v4.5M9.4 6.5v4.5"/>'),
+    plus: SVG('<path d="M8 3v10M3 8h10"/>'),
+    warn: '<svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" focusable="false"><path d="M8 1.3 15.2 14H.8z" fill="#f2b200" stroke="#5a4000" stroke-width="1" stroke-linejoin="round"/><path d="M8 5.6v4.3" stroke="#1b1b1b" stroke-width="1.7" stroke-linecap="round"/><circle cx="8" cy="11.9" r=".95" fill="#1b1b1b"/></svg>',
+  };
+  const icon = (name, cls) => {
+    const s = h('span', { class: cls || 'icon' });
+    s.innerHTML = ICON[name];
+    return s;
+  };
+
+  /* ---- 3. HTTP -------------------------------------------------------- */
+
+  class ApiError extends Error {
+    constructor(status, data) {
+      super(`HTTP ${status}`);
+      this.status = status; // 0: no answer
+      this.data = data;
+    }
+  }
+
+  /* GET or POST one endpoint; the answer's JSON, or an ApiError. */
+  async function api(method, path, body) {
+    const opts = { method, cache: 'no-store', credentials: 'same-origin', headers: { Accept: 'application/json' } };
+    if (method === 'POST') {
+      opts.headers['Content-Type'] = 'application/json';
+      opts.headers['X-Xasync-Secret'] = S.secret;
+      opts.body = JSON.stringify(body);
+    }
+    const ctl = new AbortController();
+    const timer = setTimeout(() => ctl.abort(), 30000);
+    opts.signal = ctl.signal;
+    let res, text;
+    try {
+      res = await fetch(path, opts);
+      text = await res.text();
+    } catch (e) {
+      throw new ApiError(0, null);
+    } finally {
+      clearTimeout(timer);
+    }
+    let data = null;
+    try {
+      data = text ? JSON.parse(text) : null;
+    } catch (e) {
+      data = null;
+    }
+    if (!res.ok) throw new ApiError(res.status, data);
+    if (S.bannerKind === 'network') hideBanner();
+    return data;
+  }
+
+  /* An error in the clerk's words: the server's own message when it gave one. */
+  function errText(e) {
+    const said = e && e.data && typeof e.data.error === 'string' ? e.data.error : '';
+    if (!e || !(e instanceof ApiError)) return String(e && e.message ? e.message : e);
+    if (e.status === 0) return t('errNetwork');
+    if (e.status === 403) return t('errForbidden') + (said ? ` (${said})` : '');
+    if (e.status === 413) return t('errTooBig');
+    if (said) return said;
+    if (e.status === 404) return t('errNotFound');
+    return t('errOther', { status: e.status });
+  }
+
+  /* Writes run one at a time, in the order the clerk made them. */
+  let writeChain = Promise.resolve();
+  function queueWrite(fn) {
+    const run = writeChain.then(fn);
+    writeChain = run.catch(() => {});
+    return run;
+  }
+
+  /* ---- 4. Vietnamese numbers ------------------------------------------ */
+  /* As storage/vnum.c: '.' groups thousands (1.460), ',' is the decimal
+   * mark (636,4), an optional '-' and '%'.  Exact: units / 10^scale with
+   * BigInt units, never floats; ratios rounded half away from zero. */
+
+  const INT64_MAX = 9223372036854775807n;
+  const VN_WS = /^[ \t\r\n]+|[ \t\r\n]+$/g;
+  const VN_RE = /^(-?)(0|[1-9][0-9]*|[1-9][0-9]{0,2}(?:\.[0-9]{3})+)(?:,([0-9]{1,6}))?(%?)$/;
+  const pow10 = (k) => 10n ** BigInt(k);
+
+  /* {units, scale, percent}, or null for anything that is not a number. */
+  function parseVn(s) {
+    if (typeof s !== 'string') return null;
+    const m = VN_RE.exec(s.replace(VN_WS, ''));
+    if (!m) return null;
+    let units = BigInt(m[2].replace(/\./g, '') + (m[3] || ''));
+    if (units > INT64_MAX) return null;
+    if (m[1] && units !== 0n) units = -units;
+    return { units, scale: m[3] ? m[3].length : 0, percent: m[4] === '%' };
+  }
+
+  function formatVn(v) {
+    const neg = v.units < 0n;
+    let digits = (neg ? -v.units : v.units).toString();
+    if (v.scale > 0) digits = digits.padStart(v.scale + 1, '0');
+    const int = v.scale > 0 ? digits.slice(0, -v.scale) : digits;
+    const frac = v.scale > 0 ? digits.slice(-v.scale) : '';
+    return (neg ? '-' : '') + int.replace(/\B(?=(\d{3})+(?!\d))/g, '.') + (frac ? ',' + frac : '') + (v.percent ? '%' : '');
+  }
+
+  /* num / den * 100 at `decimals` places, half away from zero; null when
+   * den is zero or the result is too large (as xa_vnum_ratio). */
+  function ratioVn(num, den, decimals) {
+    if (!num || !den || den.units === 0n) return null;
+    const an = num.units < 0n ? -num.units : num.units;
+    const ad = den.units < 0n ? -den.units : den.units;
+    const n = an * pow10(den.scale + 2 + decimals);
+    const d = ad * pow10(num.scale);
+    let q = n / d;
+    const r = n % d;
+    if (r >= d - r) q += 1n;
+    if (q > INT64_MAX) return null;
+    const neg = (num.units < 0n) !== (den.units < 0n);
+    return { units: neg ? -q : q, scale: decimals, percent: false };
+  }
+
+  /* a - b exactly at the larger scale; '%' kept when both have it. */
+  function subVn(a, b) {
+    const s = Math.max(a.scale, b.scale);
+    const u = a.units * pow10(s - a.scale) - b.units * pow10(s - b.scale);
+    if (u > INT64_MAX || u < -INT64_MAX) return null;
+    return { units: u, scale: s, percent: a.percent && b.percent };
+  }
+
+  /* The three derived columns of a row, as storage/report_check.c computes
+   * them: est/prev*100 and est/plan*100 at 1 decimal, plan-est (blank when
+   * negative); blank for a group row (TT I, II, ...) or missing figures. */
+  function deriveRow(tt, prev, plan, est) {
+    const out = { vs_prev: '', vs_plan: '', remain: '' };
+    if (isRoman(tt)) return out;
+    const p = parseVn(prev), pl = parseVn(plan), e = parseVn(est);
+    const a = e && p ? ratioVn(e, p, 1) : null;
+    const b = e && pl ? ratioVn(e, pl, 1) : null;
+    const c = e && pl ? subVn(pl, e) : null;
+    if (a) out.vs_prev = formatVn(a);
+    if (b) out.vs_plan = formatVn(b);
+    if (c && c.units >= 0n) out.remain = formatVn(c);
+    return out;
+  }
+
+  /* ---- 5. times ------------------------------------------------------- */
+
+  const p2 = (n) => String(n).padStart(2, '0');
+  function toDate(x) {
+    if (x == null || x === '') return null;
+    const d = new Date(x);
+    return isNaN(d.getTime()) ? null : d;
+  }
+  const timeMs = (x) => (toDate(x) ? toDate(x).getTime() : 0);
+
+  /* "10:42" today, "10:42 05/07" another day. */
+  function clock(x) {
+    const d = toDate(x);
+    if (!d) return str(x);
+    const hm = `${p2(d.getHours())}:${p2(d.getMinutes())}`;
+    return d.toDateString() === new Date().toDateString() ? hm : `${hm} ${p2(d.getDate())}/${p2(d.getMonth() + 1)}`;
+  }
+
+  /* "10:42 05/07/2024" */
+  function dateTime(x) {
+    const d = toDate(x);
+    if (!d) return str(x);
+    return `${p2(d.getHours())}:${p2(d.getMinutes())} ${p2(d.getDate())}/${p2(d.getMonth() + 1)}/${d.getFullYear()}`;
+  }
+
+  /* ---- 6. sync badge (GET /api/status every 5 s) ---------------------- */
+
+  const groupInt = (n) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, S.lang === 'vi' ? '.' : ',');
+
+  /* {state: sent|waiting|offline|noremote, text, tip} */
+  function badgeInfo(s) {
+    if (!s || typeof s !== 'object') return { state: 'offline', text: t('badgeLocalDown'), tip: t('errNetwork') };
+    const n = Math.max(0, Number(s.pending) || 0);
+    const tip = [];
+    if (s.remote) tip.push(t('tipRemote', { r: s.remote }));
+    tip.push(t('tipPending', { n: groupInt(n) }));
+    tip.push(s.last_success ? t('tipLast', { t: dateTime(s.last_success) }) : t('tipNever'));
+    if (s.last_error) tip.push(t('tipError', { e: s.last_error }));
+    if (s.daemon === false) tip.push(t('tipNoDaemon'));
+    const info = (state, text) => ({ state, text, tip: tip.join('\n') });
+    if (s.remote == null || s.remote === '') return info('noremote', t('badgeNoRemote'));
+    if (s.failing_since) {
+      const since = clock(s.failing_since);
+      const next = toDate(s.next_try);
+      if (!next) return info('offline', t('badgeOfflineNoTry', { t: since }));
+      const ms = next.getTime() - Date.now();
+      if (ms < 60000) return info('offline', t('badgeOfflineSoon', { t: since }));
+      return info('offline', t('badgeOffline', { t: since, x: Math.round(ms / 60000) }));
+    }
+    if (n > 0) return info('waiting', t(n === 1 ? 'badgeWaiting1' : 'badgeWaitingN', { n: groupInt(n) }));
+    if (s.last_success) return info('sent', t('badgeSent', { t: clock(s.last_success) }));
+    return info('sent', t('badgeNothing'));
+  }
+
+  function renderBadge() {
+    const el = $('#sync-badge');
+    if (S.status === null && !S.statusFailed) return; // not asked yet
+    const b = badgeInfo(S.statusFailed ? null : S.status);
+    el.dataset.state = b.state;
+    const text = el.querySelector('.badge-text');
+    text.removeAttribute('data-i18n');
+    if (text.textContent !== b.text) text.textContent = b.text;
+    el.title = b.tip;
+  }
+
+  async function pollStatus() {
+    try {
+      const s = await api('GET', '/api/status');
+      S.status = s && typeof s === 'object' ? s : {};
+      S.statusFailed = false;
+      if (S.listFailed) loadReports();
+      /* a sync happened: it may have brought edits from other PCs */
+      const last = S.status.last_success ?? null;
+      if (S.lastSuccess !== undefined && last !== S.lastSuccess && S.pendingWrites === 0 && S.report) loadReport();
+      S.lastSuccess = last;
+    } catch (e) {
+      S.statusFailed = true;
+    }
+    renderBadge();
+    setTimeout(pollStatus, 5000);
+  }
+
+  /* ---- 7. banner and "saved" ------------------------------------------ */
+
+  function showBanner(msg, kind = 'error') {
+    $('#banner-text').textContent = msg;
+    $('#banner').dataset.kind = kind;
+    $('#banner').hidden = false;
+    S.bannerKind = kind;
+  }
+  function hideBanner() {
+    $('#banner').hidden = true;
+    S.bannerKind = null;
+  }
+  function showError(prefix, e) {
+    showBanner(`${prefix}: ${errText(e)}`, e instanceof ApiError && e.status === 0 ? 'network' : 'error');
+  }
+
+  let savedTimer = 0;
+  function showSaved() {
+    const el = $('#saved');
+    el.textContent = t('saved');
+    el.classList.add('show');
+    clearTimeout(savedTimer);
+    savedTimer = setTimeout(() => el.classList.remove('show'), 2500);
+  }
+
+  /* ---- 8. loading and re-rendering ------------------------------------ */
+
+  async function loadReports() {
+    let data;
+    try {
+      data = await api('GET', '/api/reports');
+    } catch (e) {
+      S.listFailed = true;
+      showError(t('errList'), e);
+      main.replaceChildren(h('p', { class: 'muted' }, t('errList')));
+      return;
+    }
+    S.listFailed = false;
+    S.reports = (data && Array.isArray(data.reports) ? data.reports : []).filter((r) => r && typeof r.id === 'string');
+    renderPicker();
+    if (!S.reports.length) {
+      main.replaceChildren(h('p', { class: 'empty' }, t('noReports')));
+      return;
+    }
+    S.reportId = S.reports[0].id;
+    $('#report-picker').value = S.reportId;
+    await loadReport({ top: true });
+  }
+
+  function renderPicker() {
+    const sel = $('#report-picker');
+    sel.replaceChildren(...S.reports.map((r) => {
+      const title = str(r.title) || r.id;
+      const label = (title.length > 80 ? title.slice(0, 78) + '…' : title) + (r.period ? ` — ${str(r.period)}` : '');
+      return h('option', { value: r.id, title }, label);
+    }));
+    sel.disabled = S.reports.length === 0;
+    if (S.reportId) sel.value = S.reportId;
+  }
+
+  /* Load the report and render it; answers that come back out of order
+   * are dropped. */
+  async function loadReport(opts = {}) {
+    if (!S.reportId) return;
+    const seq = ++S.loadSeq;
+    let data;
+    try {
+      data = await api('GET', '/api/report?report=' + encodeURIComponent(S.reportId));
+    } catch (e) {
+      if (seq === S.loadSeq) showError(t('errLoad'), e);
+      return;
+    }
+    if (seq !== S.loadSeq) return;
+    if (!data || typeof data !== 'object' || !data.header || !Array.isArray(data.blocks)) {
+      showBanner(t('errBadReport'));
+      return;
+    }
+    S.report = data;
+    render(opts);
+  }
+
+  const BLOCK_STR = ['id', 'kind', 'pos', 'text', 'num', 'marker', 'tt', 'name', 'unit', 'prev', 'plan', 'est',
+    'vs_prev', 'vs_plan', 'remain', 'note', 'table', 'break', 'entity'];
+  const HEADER_NAMES = ['kind', 'period', 'number', 'place', 'date', 'doctype', 'title', 'body',
+    'signer_role', 'signer_name', 'recipients_label', 'recipients'];
+
+  /* Normalise the answer (every member a string) and index it. */
+  function indexReport() {
+    const r = S.report;
+    r.id = str(r.id) || S.reportId;
+    S.header = {};
+    for (const k of HEADER_NAMES) {
+      const v = r.header[k];
+      S.header[k] = Array.isArray(v) ? v.map(str).join('\n') : str(v);
+    }
+    S.byEntity = new Map();
+    S.byId = new Map();
+    const blocks = [];
+    for (const raw of r.blocks) {
+      if (!raw || typeof raw !== 'object') continue;
+      const b = Object.assign({}, raw);
+      for (const k of BLOCK_STR) b[k] = str(raw[k]);
+      b.deleted = raw.deleted === true || raw.deleted === '1';
+      b.conflict = raw.conflict === true;
+      blocks.push(b);
+      S.byEntity.set(entOf(b), b);
+      S.byId.set(b.id, b);
+    }
+    S.live = blocks.filter((b) => !b.deleted);
+    const tables = new Set(S.live.filter((b) => b.kind === 'table').map((b) => b.id));
+    S.display = [];
+    S.rowsByTable = new Map();
+    S.orphans = [];
+    for (const b of S.live) {
+      if (b.kind !== 'row') S.display.push(b);
+      else if (tables.has(b.table)) {
+        if (!S.rowsByTable.has(b.table)) S.rowsByTable.set(b.table, []);
+        S.rowsByTable.get(b.table).push(b);
+      } else S.orphans.push(b);
+    }
+    /* fields in conflict: {"ENTITY FIELD": {conflict, values}} */
+    S.conflicts = new Map();
+    S.conflictFields = new Map();
+    const fields = r.fields && typeof r.fields === 'object' ? r.fields : {};
+    for (const [key, v] of Object.entries(fields)) {
+      const i = key.lastIndexOf(' ');
+      const values = v && Array.isArray(v.values) ? v.values : [];
+      if (i <= 0 || !(v && (v.conflict === true || values.length > 1))) continue;
+      const entity = key.slice(0, i), field = key.slice(i + 1);
+      S.conflicts.set(fkey(entity, field), { values });
+      if (!S.conflictFields.has(entity)) S.conflictFields.set(entity, []);
+      S.conflictFields.get(entity).push(field);
+    }
+    indexFindings();
+  }
+
+  /* Findings name "ind/TT", "ind/TT/col" or "b/ID".  A TT such as "-" is
+   * shared by several rows: findings come in the report's order, so each is
+   * matched from the row the previous one matched onwards. */
+  function indexFindings() {
+    S.findings = new Map();
+    S.findingCols = new Map();
+    S.unmatched = [];
+    const list = Array.isArray(S.report.findings) ? S.report.findings : [];
+    let cursor = 0;
+    for (const f of list) {
+      if (!f || typeof f !== 'object') continue;
+      const where = str(f.where);
+      let target = null, col = null, m;
+      if ((m = /^ind\/([^/]+)(?:\/(.+))?$/.exec(where))) {
+        const tt = m[1];
+        col = m[2] || null;
+        const match = (b) => b.kind === 'row' && (b.tt === tt || (!b.tt && b.id === tt));
+        let i = S.live.findIndex((b, j) => j >= cursor && match(b));
+        if (i < 0) i = S.live.findIndex(match);
+        if (i >= 0) {
+          target = S.live[i];
+          cursor = i;
+        }
+      } else if ((m = /^b\/([^/]+)/.exec(where))) {
+        const b = S.byId.get(m[1]);
+        if (b && !b.deleted) target = b;
+      }
+      if (!target) {
+        S.unmatched.push(f);
+        continue;
+      }
+      const k = entOf(target);
+      if (!S.findings.has(k)) S.findings.set(k, []);
+      S.findings.get(k).push(f);
+      if (col) {
+        if (!S.findingCols.has(k)) S.findingCols.set(k, new Set());
+        S.findingCols.get(k).add(col);
+      }
+    }
+  }
+
+  /* The value a field holds in the loaded report (undefined: no such field). */
+  function currentValue(entity, field) {
+    if (entity === S.report.id) return HEADER_NAMES.includes(field) ? S.header[field] : undefined;
+    const b = S.byEntity.get(entity);
+    return b && !b.deleted ? str(b[field]) : undefined;
+  }
+
+  /* What to keep across a re-render: focus, selection, what is being
+   * typed, and the block at the top of the screen. */
+  function capture() {
+    const c = { focus: null, sel: null, anchor: null, dirty: [], scrollY: window.scrollY };
+    const active = document.activeElement;
+    const inMain = active && active !== main && main.contains(active);
+    if (inMain) {
+      c.focus = focusKeyOf(active);
+      if (typeof active.selectionStart === 'number') c.sel = [active.selectionStart, active.selectionEnd];
+    }
+    for (const el of main.querySelectorAll('.fld-input')) {
+      const k = fkey(el.dataset.entity, el.dataset.field);
+      if (S.shown.has(k) && el.value !== S.shown.get(k)) {
+        c.dirty.push({ k, entity: el.dataset.entity, field: el.dataset.field, typed: el.value, old: S.shown.get(k) });
+      }
+    }
+    const topH = $('#topbar').offsetHeight;
+    let anchor = inMain ? active.closest('[data-key]:not(.blk-table)') : null;
+    if (anchor) {
+      const r = anchor.getBoundingClientRect();
+      if (r.bottom < topH || r.top > window.innerHeight) anchor = null;
+    }
+    if (!anchor) {
+      for (const el of main.querySelectorAll('[data-key]:not(.blk-table)')) {
+        if (el.getBoundingClientRect().bottom > topH) {
+          anchor = el;
+          break;
+        }
+      }
+    }
+    if (anchor) c.anchor = { key: anchor.dataset.key, top: anchor.getBoundingClientRect().top };
+    return c;
+  }
+
+  /* Render the whole report again (opts.top: a new report, start at the top). */
+  function render(opts = {}) {
+    const keep = opts.top || !S.shown.size ? null : capture();
+    indexReport();
+    /* what the clerk was typing: kept if the field did not change under
+     * it, else shown as "changed on another computer" */
+    S.restoreTyped = new Map();
+    if (keep) {
+      for (const d of keep.dirty) {
+        const now = currentValue(d.entity, d.field);
+        if (now === undefined || now === d.typed) continue;
+        if (!S.conflicts.has(d.k) && (now === d.old || S.inflight.has(d.k))) S.restoreTyped.set(d.k, d.typed);
+        else S.notices.set(d.k, { typed: d.typed, who: '' });
+      }
+    }
+    S.shown = new Map();
+    const content = buildMain();
+    S.rendering = true;
+    try {
+      main.replaceChildren(content);
+    } finally {
+      S.rendering = false;
+    }
+    renderOutline();
+    autosizeAll();
+    restoreView(keep);
+    document.title = `${S.header.title || S.report.id} — xasync`;
+  }
+
+  function restoreView(keep) {
+    const fromAction = S.focusAfter;
+    S.focusAfter = null;
+    const fk = fromAction || (keep && keep.focus);
+    const target = fk ? findByFocusKey(fk) : null;
+    if (target) {
+      target.focus({ preventScroll: true });
+      if (!fromAction && keep && keep.sel && typeof target.setSelectionRange === 'function') {
+        try {
+          target.setSelectionRange(keep.sel[0], keep.sel[1]);
+        } catch (e) { /* not a text field */ }
+      }
+    }
+    if (!keep) window.scrollTo(0, 0);
+    else if (keep.anchor) {
+      const el = main.querySelector(`[data-key="${esc(keep.anchor.key)}"]`);
+      if (el) window.scrollBy(0, el.getBoundingClientRect().top - keep.anchor.top);
+      else window.scrollTo(0, keep.scrollY);
+    } else window.scrollTo(0, keep.scrollY);
+    if (fromAction && target) {
+      const r = target.getBoundingClientRect();
+      if (r.top < $('#topbar').offsetHeight || r.bottom > window.innerHeight) target.scrollIntoView({ block: 'center' });
+    }
+  }
+
+  /* A string naming a focusable element that survives a re-render. */
+  function focusKeyOf(el) {
+    if (el.matches('.fld-input')) return ['f', el.dataset.entity, el.dataset.field].join(SEP);
+    const box = el.closest('.conflict');
+    if (box) return ['c', box.dataset.entity, box.dataset.field, el.dataset.action || el.className, el.dataset.index || ''].join(SEP);
+    const holder = el.closest('[data-key]');
+    if (el.dataset.action && holder) return ['a', holder.dataset.key, el.dataset.action].join(SEP);
+    return el.id ? ['i', el.id].join(SEP) : null;
+  }
+
+  function findByFocusKey(k) {
+    const p = k.split(SEP);
+    if (p[0] === 'f') return main.querySelector(`.fld-input[data-entity="${esc(p[1])}"][data-field="${esc(p[2])}"]`);
+    if (p[0] === 'c') {
+      const box = main.querySelector(`.conflict[data-entity="${esc(p[1])}"][data-field="${esc(p[2])}"]`);
+      if (!box) return findByFocusKey(['f', p[1], p[2]].join(SEP));
+      return [...box.querySelectorAll('button, textarea')].find((x) => (x.dataset.action || x.className) === p[3] && (x.dataset.index || '') === p[4] && !x.closest('[hidden]')) || box.querySelector('button');
+    }
+    if (p[0] === 'a') {
+      const holder = main.querySelector(`[data-key="${esc(p[1])}"]`);
+      if (!holder) return null;
+      return holder.querySelector(`[data-action="${esc(p[2])}"]:not([disabled])`) || holder.querySelector('.fld-input, .tool:not([disabled])');
+    }
+    return p[0] === 'i' ? document.getElementById(p[1]) : null;
+  }
+
+  /* Textareas grow with their text (CSS field-sizing where supported). */
+  function autosizeAll() {
+    if (FIELD_SIZING) return;
+    const y = window.scrollY;
+    const list = [...main.querySelectorAll('textarea')];
+    for (const el of list) el.style.height = 'auto';
+    const heights = list.map((el) => el.scrollHeight);
+    list.forEach((el, i) => { el.style.height = heights[i] + 2 + 'px'; });
+    if (window.scrollY !== y) window.scrollTo(window.scrollX, y);
+  }
+  function autosize(el) {
+    if (FIELD_SIZING || el.tagName !== 'TEXTAREA') return;
+    const y = window.scrollY;
+    el.style.height = 'auto';
+    el.style.height = el.scrollHeight + 2 + 'px';
+    if (window.scrollY !== y) window.scrollTo(window.scrollX, y);
+  }
+
+  /* ---- 9. rendering --------------------------------------------------- */
+
+  const HEADER_FIELDS = [ // [field, label, options]
+    ['body', 'fBody', { multiline: true }],
+    ['number', 'fNumber'],
+    ['place', 'fPlace'],
+    ['date', 'fDate'],
+    ['doctype', 'fDoctype'],
+    ['title', 'fTitle', { area: true, wide: true }],
+    ['signer_role', 'fSignerRole'],
+    ['signer_name', 'fSignerName'],
+    ['recipients', 'fRecipients', { multiline: true, wide: true }],
+  ];
+  const ROW_COLS = [ // [field, label, kind]
+    ['tt', 'colTT', 'input'], ['name', 'colName', 'area'], ['unit', 'colUnit', 'input'],
+    ['prev', 'colPrev', 'number'], ['plan', 'colPlan', 'number'], ['est', 'colEst', 'number'],
+    ['vs_prev', 'colVsPrev', 'derived'], ['vs_plan', 'colVsPlan', 'derived'], ['remain', 'colRemain', 'derived'],
+    ['note', 'colNote', 'area'],
+  ];
+  const FIELD_LABEL = {
+    number: 'fNumber', place: 'fPlace', date: 'fDate', doctype: 'fDoctype', title: 'fTitle', body: 'fBody',
+    signer_role: 'fSignerRole', signer_name: 'fSignerName', recipients: 'fRecipients', num: 'fNum',
+    text: 'fText', marker: 'fMarker', pos: 'fPos', deleted: 'fDeleted', kind: 'fKind', table: 'fTable',
+    tt: 'colTT', name: 'colName', unit: 'colUnit', prev: 'colPrev', plan: 'colPlan', est: 'colEst', note: 'colNote',
+  };
+  const fieldLabel = (f) => (FIELD_LABEL[f] ? t(FIELD_LABEL[f]) : f);
+  const KIND_LABEL = { part: 'kPart', heading: 'kHeading', para: 'kPara', bullet: 'kBullet', table: 'kTable', row: 'kRow' };
+  const kindName = (k) => t(KIND_LABEL[k] || 'kPara');
+
+  /* "Đề mục 2.1." or "Dòng chỉ tiêu 4": how a block is named to the clerk. */
+  function describe(b) {
+    if (b.kind === 'row') return `${kindName('row')} ${b.tt || ''} ${b.name ? '— ' + b.name.slice(0, 40) : ''}`.trim();
+    const text = b.text ? ' — ' + (b.text.length > 40 ? b.text.slice(0, 40) + '…' : b.text) : '';
+    return `${kindName(b.kind)}${b.num ? ' ' + b.num : ''}${b.kind === 'table' ? '' : text}`;
+  }
+
+  /* Part 0; roman headings 1; "1." 2; "2.1." 3. */
+  function headingLevel(b) {
+    if (b.kind === 'part') return 0;
+    const n = b.num.trim();
+    if (/^[IVXLC]+\.?$/.test(n)) return 1;
+    const m = /^\d+(?:\.\d+)*/.exec(n);
+    return m ? Math.min(3, 1 + m[0].split('.').length) : 2;
+  }
+
+  function buildMain() {
+    const frag = document.createDocumentFragment();
+    if (S.conflicts.size) {
+      frag.append(h('div', { class: 'summary conflict-summary', role: 'note' }, icon('warn'), ' ',
+        t('conflictsSummary', { n: S.conflicts.size }), ' ', btn('goto-conflict', t('gotoFirst'), { id: 'goto-conflict' })));
+    }
+    if (S.unmatched.length) {
+      frag.append(h('div', { class: 'summary findings-left' }, h('p', null, t('findingsLeft')),
+        S.unmatched.map((f) => findingLine(f, t('findingAt', { where: str(f.where) })))));
+    }
+    frag.append(renderHeader());
+    const doc = h('div', { class: 'doc' });
+    S.display.forEach((b, i) => doc.append(b.kind === 'table' ? renderTableBlock(b, i) : renderBlock(b, i)));
+    if (S.orphans.length) {
+      doc.append(h('section', { class: 'orphans' }, h('h2', { class: 'section-title' }, t('orphanRows')), indicatorTable(S.orphans)));
+    }
+    frag.append(doc);
+    return frag;
+  }
+
+  /* An editable field: <input> or <textarea> carrying data-entity and
+   * data-field; or, when it holds concurrent values, the conflict box. */
+  function field(entity, name, value, o = {}) {
+    const k = fkey(entity, name);
+    const c = S.conflicts.get(k);
+    if (c) return conflictBox(entity, name, c);
+    S.shown.set(k, value);
+    const area = o.area || o.multiline;
+    const el = h(area ? 'textarea' : 'input', {
+      class: 'fld-input' + (o.cls ? ' ' + o.cls : ''),
+      type: area ? null : 'text',
+      rows: area ? 1 : null,
+      id: o.id,
+      'data-entity': entity,
+      'data-field': name,
+      'data-multiline': o.multiline ? '1' : null,
+      'data-numeric': o.numeric ? '1' : null,
+      'aria-label': o.label,
+      placeholder: o.placeholder,
+      size: o.size,
+      spellcheck: 'false',
+      autocomplete: 'off',
+    });
+    const typed = S.restoreTyped.get(k);
+    el.value = typed !== undefined ? typed : value;
+    if (typed !== undefined) el.classList.add('dirty');
+    if (o.numeric) checkNumber(el);
+    return el;
+  }
+
+  /* Both (or all) values of a field in conflict, with author and time, and
+   * the buttons "keep this value" and "write a new value". */
+  function conflictBox(entity, name, c) {
+    const k = fkey(entity, name);
+    const notice = S.notices.get(k);
+    const box = h('div', { class: 'conflict', 'data-entity': entity, 'data-field': name, role: 'group', 'aria-label': t('conflictTitle', { field: fieldLabel(name) }) });
+    box.append(h('p', { class: 'conflict-title' }, icon('warn'), ' ', t('conflictTitle', { field: fieldLabel(name) })));
+    box.append(h('div', { class: 'conflict-values' }, c.values.map((v, i) => h('div', { class: 'cv' },
+      h('div', { class: 'cv-value' }, str(v && v.value) || t('empty')),
+      h('div', { class: 'cv-meta' }, t('by', { author: str(v && v.author) || '?', time: dateTime(v && v.time) })),
+      btn('keep', t('keep'), { 'data-index': i, class: 'btn btn-small btn-primary' })))));
+    const input = h('textarea', { class: 'resolve-input', rows: 2, spellcheck: 'false', 'aria-label': `${t('writeNew')}: ${fieldLabel(name)}` });
+    input.value = notice ? notice.typed : str(currentValue(entity, name));
+    box.append(h('div', { class: 'conflict-actions' }, btn('write-new', t('writeNew'))),
+      h('div', { class: 'write-new', hidden: true }, input, h('div', { class: 'row-buttons' },
+        btn('resolve-save', t('save'), { class: 'btn btn-small btn-primary' }), btn('resolve-cancel', t('cancel')))));
+    if (notice) box.append(h('p', { class: 'notice' }, t('nowConflict'), ' ', t('youTyped'), ' ', h('q', null, notice.typed || t('empty'))));
+    return box;
+  }
+
+  /* "Changed on another computer" under a field, with the clerk's text. */
+  function noticeEl(entity, name, withLabel) {
+    const k = fkey(entity, name);
+    const n = S.notices.get(k);
+    if (!n || S.conflicts.has(k)) return null;
+    return h('div', { class: 'notice', role: 'status' },
+      withLabel ? h('b', null, fieldLabel(name) + ': ') : null,
+      h('strong', null, t('changedElsewhere')), n.who ? ` (${n.who})` : '', '. ',
+      t('youTyped'), ' ', h('q', null, n.typed || t('empty')), ' ',
+      btn('use-mine', t('useMine'), { 'data-nentity': entity, 'data-nfield': name }), ' ',
+      btn('dismiss-notice', t('dismiss'), { 'data-nentity': entity, 'data-nfield': name }));
+  }
+
+  function findingLine(f, prefix) {
+    const text = S.lang === 'en' ? str(f.en) || str(f.vi) : str(f.vi) || str(f.en);
+    return h('div', { class: 'finding', role: 'note', 'data-where': str(f.where) }, icon('warn'), ' ', prefix || '', text);
+  }
+
+  /* A warning icon whose tooltip holds the findings of an entity. */
+  function findingIcon(entity) {
+    const list = S.findings.get(entity);
+    if (!list) return null;
+    const el = icon('warn', 'finding-icon');
+    el.title = list.map((f) => (S.lang === 'en' ? str(f.en) || str(f.vi) : str(f.vi) || str(f.en))).join('\n');
+    return el;
+  }
+
+  /* Under a block or row: its findings, conflicts of fields not shown in
+   * place, notices ('none', 'plain' or 'labelled': with the field's name),
+   * and a note when it is marked in conflict with no field listed. */
+  function extras(entity, inPlace, b, notices) {
+    const out = [];
+    for (const f of S.findings.get(entity) || []) out.push(findingLine(f));
+    for (const name of S.conflictFields.get(entity) || []) {
+      if (!inPlace.includes(name)) out.push(conflictBox(entity, name, S.conflicts.get(fkey(entity, name))));
+    }
+    if (notices !== 'none') for (const name of inPlace) out.push(noticeEl(entity, name, notices === 'labelled'));
+    if (b && b.conflict && !S.conflictFields.has(entity)) out.push(h('p', { class: 'conflict-note' }, icon('warn'), ' ', t('conflictBlock')));
+    return out.filter(Boolean);
+  }
+
+  /* A toolbar of small icon buttons: one tab stop, arrow keys move inside. */
+  function toolbar(items, what) {
+    const bar = h('div', { class: 'tools', role: 'toolbar', 'aria-label': t('tools', { what }) });
+    let first = true;
+    for (const [action, key, ico, disabled] of items) {
+      const b = h('button', { type: 'button', class: 'tool', 'data-action': action, title: t(key), 'aria-label': t(key), disabled: !!disabled, tabindex: -1 });
+      b.innerHTML = ICON[ico];
+      if (!disabled && first) {
+        b.tabIndex = 0;
+        first = false;
+      }
+      bar.append(b);
+    }
+    return bar;
+  }
+
+  function blockTools(b, i, what) {
+    return toolbar([
+      ['add-para', 'aAddPara', 'para'],
+      ['add-bullet', 'aAddBullet', 'bullet'],
+      ['move-up', 'aMoveUp', 'up', i <= 0],
+      ['move-down', 'aMoveDown', 'down', i >= S.display.length - 1],
+      ['history', 'aHistory', 'clock'],
+      ['delete', 'aDelete', 'trash'],
+    ], what);
+  }
+
+  function renderHeader() {
+    const id = S.report.id;
+    const sec = h('section', { class: 'doc-header', id: 'doc-header', 'data-key': 'header:' + id, 'aria-labelledby': 'doc-header-title' });
+    sec.append(h('div', { class: 'blk-main' }, h('h2', { id: 'doc-header-title', class: 'section-title' }, t('headerTitle')),
+      toolbar([['history', 'aHistory', 'clock']], t('headerTitle'))));
+    const grid = h('div', { class: 'header-grid' });
+    for (const [name, key, o = {}] of HEADER_FIELDS) {
+      const inConflict = S.conflicts.has(fkey(id, name));
+      const fid = 'hf-' + name;
+      grid.append(h('div', { class: 'hf' + (o.wide ? ' wide' : '') },
+        inConflict ? h('span', { class: 'fld-label' }, t(key)) : h('label', { class: 'fld-label', for: fid }, t(key)),
+        field(id, name, S.header[name], { id: fid, area: o.area, multiline: o.multiline, cls: 'doc-text' }),
+        o.multiline && !inConflict ? h('div', { class: 'hint' }, t('multiHint')) : null,
+        noticeEl(id, name, false)));
+    }
+    sec.append(grid, ...extras(id, HEADER_FIELDS.map((x) => x[0]), { conflict: S.report.header.conflict === true }, 'none'));
+    return sec;
+  }
+
+  function renderBlock(b, i) {
+    const entity = entOf(b);
+    const kind = TEXT_KINDS.includes(b.kind) ? b.kind : 'para';
+    const sec = h('section', {
+      class: `blk blk-${kind}` + (b.conflict ? ' has-conflict' : ''), id: 'blk-' + b.id,
+      'data-key': entity, 'data-kind': kind, 'data-block': b.id,
+      'data-level': kind === 'heading' || kind === 'part' ? headingLevel(b) : null,
+    });
+    const what = describe(b);
+    const body = h('div', { class: 'blk-body' });
+    const inPlace = [];
+    if (kind === 'part' || kind === 'heading') {
+      /* the importer splits "Phần thứ nhất" and its title into two parts:
+       * a part shows only its non-empty field (text when both are empty) */
+      const num = kind === 'heading' || b.num !== '' || S.conflicts.has(fkey(entity, 'num'));
+      const text = kind === 'heading' || b.text !== '' || !num || S.conflicts.has(fkey(entity, 'text'));
+      if (num) body.append(field(entity, 'num', b.num, { cls: 'num-input doc-text', label: `${what} — ${t('fNum')}`, size: Math.max(3, b.num.length + 1) }));
+      if (text) body.append(field(entity, 'text', b.text, { area: true, cls: 'doc-text', label: what }));
+      if (num) inPlace.push('num');
+      if (text) inPlace.push('text');
+    } else if (kind === 'bullet') {
+      body.append(field(entity, 'marker', b.marker, { cls: 'marker-input doc-text', label: `${what} — ${t('fMarker')}`, placeholder: '-', size: 2 }),
+        field(entity, 'text', b.text, { area: true, cls: 'doc-text', label: what }));
+      inPlace.push('marker', 'text');
+    } else {
+      body.append(field(entity, 'text', b.text, { area: true, cls: 'doc-text', label: what }));
+      inPlace.push('text');
+    }
+    sec.append(h('div', { class: 'blk-main' }, findingIcon(entity), body, blockTools(b, i, what)),
+      ...extras(entity, inPlace, b, inPlace.length > 1 ? 'labelled' : 'plain'));
+    return sec;
+  }
+
+  function renderTableBlock(b, i) {
+    const entity = entOf(b);
+    const sec = h('section', {
+      class: 'blk blk-table' + (b.conflict ? ' has-conflict' : ''), id: 'blk-' + b.id,
+      'data-key': entity, 'data-kind': 'table', 'data-block': b.id,
+    });
+    sec.append(h('div', { class: 'blk-main' }, findingIcon(entity), h('h3', { class: 'table-title' }, t('kTable')),
+      blockTools(b, i, t('kTable'))), ...extras(entity, [], b, 'none'), indicatorTable(S.rowsByTable.get(b.id) || []));
+    return sec;
+  }
+
+  /* The indicator table: fixed columns, one <tr class="row"> per row and,
+   * when needed, a <tr class="row-extra"> under it. */
+  function indicatorTable(rows) {
+    const table = h('table', { class: 'ind' },
+      h('colgroup', null, ROW_COLS.map(([name]) => h('col', { class: 'col-' + name })), h('col', { class: 'col-actions' })),
+      h('thead', null, h('tr', null, ROW_COLS.map(([name, key]) => h('th', { scope: 'col', class: 'h-' + name }, t(key))),
+        h('th', { scope: 'col', class: 'h-actions' }, h('span', { class: 'sr-only' }, t('colActions'))))));
+    const tbody = h('tbody');
+    for (const r of rows) tbody.append(...renderRow(r));
+    table.append(tbody);
+    return table;
+  }
+
+  function renderRow(r) {
+    const entity = entOf(r);
+    const what = describe(r);
+    const tr = h('tr', {
+      class: 'row' + (isRoman(r.tt) ? ' group' : '') + (r.tt === '-' ? ' sub' : '') + (r.conflict ? ' has-conflict' : ''),
+      id: 'blk-' + r.id, 'data-tt': r.tt, 'data-key': entity, 'data-block': r.id,
+    });
+    const cols = S.findingCols.get(entity);
+    let restored = false;
+    for (const [name, key, kind] of ROW_COLS) {
+      const td = h('td', { class: `c-${name}` + (kind === 'number' || kind === 'derived' ? ' num' : '') + (cols && cols.has(name) ? ' has-finding' : '') });
+      if (kind === 'derived') {
+        td.classList.add('derived');
+        td.dataset.derived = name;
+        td.title = t('derivedTitle');
+        td.textContent = r[name];
+      } else if (S.conflicts.has(fkey(entity, name))) {
+        td.append(h('span', { class: 'conflict-mark', title: t('conflictMarkTitle') }, icon('warn'), ' ', t('conflictMark')));
+      } else {
+        const el = field(entity, name, r[name], { area: kind === 'area', numeric: kind === 'number', label: `${t(key)} — ${what}` });
+        if (kind === 'number' && S.restoreTyped.has(fkey(entity, name))) restored = true;
+        td.append(el);
+      }
+      if (name === 'tt') td.prepend(findingIcon(entity) || '');
+      tr.append(td);
+    }
+    tr.append(h('td', { class: 'c-actions' }, toolbar([
+      ['add-row', 'aAddRow', 'plus'],
+      ['history', 'aHistory', 'clock'],
+      ['delete-row', 'aDeleteRow', 'trash'],
+    ], what)));
+    if (restored) recomputeRow(tr);
+    /* every field of a row in conflict gets its box below the row */
+    const editable = ROW_COLS.filter((c) => c[2] !== 'derived').map((c) => c[0]);
+    const more = extras(entity, editable.filter((n) => !S.conflicts.has(fkey(entity, n))), r, 'labelled');
+    if (!more.length) return [tr];
+    return [tr, h('tr', { class: 'row-extra', 'data-for': entity }, h('td', { colspan: ROW_COLS.length + 1 }, more))];
+  }
+
+  /* ---- 10. editing and saving ----------------------------------------- */
+
+  function checkNumber(el) {
+    const v = el.value;
+    const bad = v.replace(VN_WS, '') !== '' && !parseVn(v);
+    el.classList.toggle('bad-number', bad);
+    if (bad) {
+      el.setAttribute('aria-invalid', 'true');
+      el.title = t('badNumber');
+    } else {
+      el.removeAttribute('aria-invalid');
+      el.removeAttribute('title');
+    }
+  }
+
+  /* The derived cells of a row follow what is typed in prev, plan, est;
+   * with the figures as loaded they show what the report prints. */
+  function recomputeRow(tr) {
+    const b = S.byEntity.get(tr.dataset.key);
+    if (!b) return;
+    const get = (f) => {
+      const el = tr.querySelector(`.fld-input[data-field="${f}"]`);
+      return el ? { v: el.value, changed: el.value !== S.shown.get(fkey(el.dataset.entity, f)) } : { v: b[f], changed: false };
+    };
+    const tt = get('tt'), prev = get('prev'), plan = get('plan'), est = get('est');
+    const changed = tt.changed || prev.changed || plan.changed || est.changed;
+    const d = changed ? deriveRow(tt.v, prev.v, plan.v, est.v) : { vs_prev: b.vs_prev, vs_plan: b.vs_plan, remain: b.remain };
+    for (const k of ['vs_prev', 'vs_plan', 'remain']) {
+      const cell = tr.querySelector(`[data-derived="${k}"]`);
+      if (cell && cell.textContent !== d[k]) cell.textContent = d[k];
+      if (cell) cell.classList.toggle('live', changed);
+    }
+  }
+
+  function markDirty(el) {
+    const k = fkey(el.dataset.entity, el.dataset.field);
+    el.classList.toggle('dirty', S.shown.has(k) && el.value !== S.shown.get(k));
+  }
+
+  function revert(el) {
+    const k = fkey(el.dataset.entity, el.dataset.field);
+    if (!S.shown.has(k)) return;
+    el.value = S.shown.get(k);
+    el.classList.remove('dirty');
+    afterChange(el);
+  }
+
+  function afterChange(el) {
+    autosize(el);
+    if (el.dataset.numeric) checkNumber(el);
+    const tr = el.closest('tr.row');
+    if (tr && ['tt', 'prev', 'plan', 'est'].includes(el.dataset.field)) recomputeRow(tr);
+  }
+
+  /* POST /api/set.  A 409 that only says the page's `expect` was written
+   * differently (null for a field that had none; a final newline) is
+   * retried once with the value the server holds. */
+  async function setField(entity, field, value, expect) {
+    let exp = expect;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await api('POST', '/api/set', { entity, field, value, expect: exp });
+        return { ok: true };
+      } catch (e) {
+        if (!(e instanceof ApiError) || e.status !== 409) throw e;
+        const cur = e.data && e.data.current;
+        const values = cur && Array.isArray(cur.values) ? cur.values : null;
+        if (!values || cur.conflict === true || values.length > 1) return { ok: false, conflict: true };
+        const now = values.length ? values[0].value : null;
+        if (values.length && str(now) === value) return { ok: true }; // already holds it
+        const norm = (x) => str(x).replace(/\n+$/, '');
+        if (attempt === 0 && norm(now) === norm(exp) && now !== exp) {
+          exp = values.length ? now : null;
+          continue;
+        }
+        const v = values[0];
+        return { ok: false, now: str(now), who: v ? [str(v.author), v.time ? clock(v.time) : ''].filter(Boolean).join(', ') : '' };
+      }
+    }
+    return { ok: false, conflict: true };
+  }
+
+  const fieldElByKey = (k) => findByFocusKey('f' + SEP + k);
+
+  /* Save a field if it differs from what the page showed. */
+  function save(el) {
+    if (S.rendering || !el.isConnected) return;
+    const entity = el.dataset.entity, name = el.dataset.field, k = fkey(entity, name);
+    if (!S.shown.has(k)) return;
+    const value = el.value, expect = S.shown.get(k);
+    if (value === expect) {
+      el.classList.remove('dirty');
+      return;
+    }
+    if (S.inflight.get(k) === value) return;
+    S.inflight.set(k, value);
+    el.classList.add('saving');
+    S.pendingWrites++;
+    queueWrite(async () => {
+      let reload = true;
+      try {
+        const r = await setField(entity, name, value, expect);
+        if (r.ok) {
+          S.shown.set(k, value);
+          S.notices.delete(k);
+          const cur = fieldElByKey(k);
+          if (cur) markDirty(cur);
+          showSaved();
+        } else if (r.conflict) {
+          S.notices.set(k, { typed: value, who: '' });
+          showBanner(t('nowConflict'), 'info');
+        } else {
+          /* show the new value; keep the clerk's text in the notice */
+          const cur = fieldElByKey(k);
+          S.notices.set(k, { typed: cur ? cur.value : value, who: r.who });
+          S.shown.set(k, r.now);
+          if (cur) {
+            cur.value = r.now;
+            cur.classList.remove('dirty');
+            afterChange(cur);
+          }
+        }
+      } catch (e) {
+        reload = !(e instanceof ApiError && e.status === 0);
+        showError(t('errSave'), e);
+      } finally {
+        S.inflight.delete(k);
+        S.pendingWrites--;
+        const cur = fieldElByKey(k);
+        if (cur) cur.classList.remove('saving');
+      }
+      if (reload && S.pendingWrites === 0) await loadReport();
+    });
+  }
+
+  /* A write other than a field (add, delete, move, resolve): queued, then
+   * the report is loaded again. */
+  function write(fn, errKey) {
+    S.pendingWrites++;
+    return queueWrite(async () => {
+      let reload = true;
+      try {
+        await fn();
+        showSaved();
+      } catch (e) {
+        reload = !(e instanceof ApiError && e.status === 0);
+        S.focusAfter = null;
+        showError(t(errKey), e);
+      } finally {
+        S.pendingWrites--;
+      }
+      if (reload) await loadReport();
+    });
+  }
+
+  function onInput(e) {
+    const el = e.target;
+    if (el.matches('.fld-input')) {
+      markDirty(el);
+      afterChange(el);
+    } else if (el.matches('.resolve-input')) autosize(el);
+  }
+
+  function onFocusOut(e) {
+    if (e.target.matches && e.target.matches('.fld-input')) save(e.target);
+  }
+
+  /* The same field in the next (or previous) row of the table. */
+  function rowNeighbour(tr, name, up) {
+    let r = up ? tr.previousElementSibling : tr.nextElementSibling;
+    while (r && !r.matches('tr.row')) r = up ? r.previousElementSibling : r.nextElementSibling;
+    return r ? r.querySelector(`.fld-input[data-field="${esc(name)}"]`) : null;
+  }
+
+  function onKeyDown(e) {
+    const el = e.target;
+    if (e.isComposing || e.keyCode === 229) return; // an input method is composing
+    if (el.matches('.fld-input')) {
+      if (e.key === 'Escape') {
+        e.preventDefault();
+        revert(el);
+      } else if (e.key === 'Enter') {
+        const multi = el.dataset.multiline === '1';
+        if (multi ? e.ctrlKey || e.metaKey : !e.shiftKey || el.tagName === 'INPUT') {
+          e.preventDefault();
+          const tr = el.closest('tr.row');
+          const next = tr && rowNeighbour(tr, el.dataset.field, e.shiftKey);
+          if (next) next.focus(); // leaving the field saves it
+          else save(el);
+        }
+      }
+      return;
+    }
+    if (el.matches('.resolve-input')) {
+      if (e.key === 'Escape') {
+        e.preventDefault();
+        closeWriter(el.closest('.conflict'));
+      } else if (e.key === 'Enter' && (e.ctrlKey || e.metaKey || !e.shiftKey)) {
+        e.preventDefault();
+        resolveFrom(el.closest('.conflict'), el.value);
+      }
+      return;
+    }
+    if (e.key === 'Escape' && el.closest('.confirm')) {
+      e.preventDefault();
+      cancelDelete(el);
+      return;
+    }
+    const bar = el.closest('.tools');
+    if (bar && !bar.classList.contains('confirming') && ['ArrowLeft', 'ArrowRight', 'Home', 'End'].includes(e.key)) {
+      const list = [...bar.querySelectorAll('.tool:not([disabled])')];
+      let i = list.indexOf(el);
+      if (i < 0) return;
+      e.preventDefault();
+      if (e.key === 'ArrowLeft') i = (i - 1 + list.length) % list.length;
+      else if (e.key === 'ArrowRight') i = (i + 1) % list.length;
+      else i = e.key === 'Home' ? 0 : list.length - 1;
+      list.forEach((b, j) => { b.tabIndex = j === i ? 0 : -1; });
+      list[i].focus();
+    }
+  }
+
+  /* ---- 11. block and row actions -------------------------------------- */
+
+  function onClick(e) {
+    const b0 = e.target.closest('button[data-action]');
+    if (!b0 || b0.disabled || !main.contains(b0)) return;
+    const action = b0.dataset.action;
+    const holder = b0.closest('[data-key]');
+    const block = holder ? S.byEntity.get(holder.dataset.key) : null;
+    const box = b0.closest('.conflict');
+    switch (action) {
+      case 'add-para': return block && addAfter(block, 'para');
+      case 'add-bullet': return block && addAfter(block, 'bullet');
+      case 'add-row': return block && addAfter(block, 'row');
+      case 'move-up': return block && move(block, -1);
+      case 'move-down': return block && move(block, +1);
+      case 'delete':
+      case 'delete-row': return block && askDelete(b0, block);
+      case 'confirm-delete': return block && doDelete(block);
+      case 'cancel-delete': return cancelDelete(b0);
+      case 'history':
+        return block ? openHistory(entOf(block), block.kind, describe(block), b0)
+          : openHistory(S.report.id, 'header', t('headerTitle'), b0);
+      case 'keep': {
+        const c = S.conflicts.get(fkey(box.dataset.entity, box.dataset.field));
+        const v = c && c.values[Number(b0.dataset.index)];
+        return v && resolve(box.dataset.entity, box.dataset.field, typeof v.value === 'string' ? v.value : str(v.value));
+      }
+      case 'write-new': {
+        const w = box.querySelector('.write-new');
+        w.hidden = false;
+        const area = w.querySelector('.resolve-input');
+        autosize(area);
+        area.focus();
+        return;
+      }
+      case 'resolve-save': return resolveFrom(box, box.querySelector('.resolve-input').value);
+      case 'resolve-cancel': return closeWriter(box);
+      case 'use-mine':
+      case 'dismiss-notice': {
+        const k = fkey(b0.dataset.nentity, b0.dataset.nfield);
+        const n = S.notices.get(k);
+        S.notices.delete(k);
+        const el = fieldElByKey(k);
+        b0.closest('.notice').remove();
+        if (el && n && action === 'use-mine') {
+          el.value = n.typed;
+          markDirty(el);
+          afterChange(el);
+        }
+        if (el) el.focus();
+        return;
+      }
+      case 'goto-conflict': {
+        const first = main.querySelector('.conflict');
+        if (first) {
+          first.scrollIntoView({ block: 'center' });
+          const k = first.querySelector('button');
+          if (k) k.focus({ preventScroll: true });
+        }
+      }
+    }
+  }
+
+  function addAfter(b, kind) {
+    const entity = entOf(b);
+    return write(async () => {
+      const cur = S.byEntity.get(entity);
+      if (!cur) return;
+      const res = await api('POST', '/api/add', { report: S.reportId, after: 'b/' + cur.id, kind, text: '' });
+      if (res && typeof res.path === 'string') {
+        S.focusAfter = ['f', `${S.report.id}/${res.path}`, kind === 'row' ? 'name' : 'text'].join(SEP);
+      }
+    }, 'errAdd');
+  }
+
+  /* Move a block one place among the blocks shown (rows are shown in their
+   * table, wherever they sit): up goes after the block two places above
+   * (null: first), down after the block below. */
+  function move(b, dir) {
+    const entity = entOf(b);
+    S.focusAfter = ['a', entity, dir < 0 ? 'move-up' : 'move-down'].join(SEP);
+    return write(async () => {
+      const cur = S.byEntity.get(entity);
+      const i = cur ? S.display.indexOf(cur) : -1;
+      if (i < 0 || (dir < 0 && i === 0) || (dir > 0 && i >= S.display.length - 1)) return;
+      const after = dir < 0 ? (i >= 2 ? 'b/' + S.display[i - 2].id : null) : 'b/' + S.display[i + 1].id;
+      await api('POST', '/api/move', { report: S.reportId, path: 'b/' + cur.id, after });
+    }, 'errMove');
+  }
+
+  function askDelete(button, b) {
+    const bar = button.closest('.tools');
+    if (!bar || bar.classList.contains('confirming')) return;
+    bar.classList.add('confirming');
+    const no = btn('cancel-delete', t('noKeep'));
+    bar.append(h('span', { class: 'confirm', role: 'group' },
+      h('span', { class: 'confirm-text' }, t(b.kind === 'row' ? 'confirmDeleteRow' : 'confirmDelete')), ' ',
+      btn('confirm-delete', t('yesDelete'), { class: 'btn btn-small btn-danger' }), ' ', no));
+    no.focus();
+  }
+
+  function cancelDelete(el) {
+    const bar = el.closest('.tools');
+    if (!bar) return;
+    const c = bar.querySelector('.confirm');
+    if (c) c.remove();
+    bar.classList.remove('confirming');
+    const d = bar.querySelector('[data-action="delete"], [data-action="delete-row"]');
+    if (d) d.focus();
+  }
+
+  function doDelete(b) {
+    /* focus goes to the neighbour below (or above) */
+    const list = b.kind === 'row' ? S.rowsByTable.get(b.table) || S.orphans : S.display;
+    const i = list.indexOf(b);
+    const n = list[i + 1] || list[i - 1];
+    if (n) S.focusAfter = ['a', entOf(n), b.kind === 'row' ? 'add-row' : 'add-para'].join(SEP);
+    return write(() => api('POST', '/api/delete', { report: S.reportId, path: 'b/' + b.id }), 'errDelete');
+  }
+
+  function resolve(entity, name, value) {
+    const k = fkey(entity, name);
+    S.focusAfter = ['f', entity, name].join(SEP);
+    return write(async () => {
+      await api('POST', '/api/resolve', { entity, field: name, value });
+      S.notices.delete(k);
+    }, 'errResolve');
+  }
+
+  function resolveFrom(box, value) {
+    if (box) resolve(box.dataset.entity, box.dataset.field, value);
+  }
+
+  function closeWriter(box) {
+    if (!box) return;
+    box.querySelector('.write-new').hidden = true;
+    const b = box.querySelector('[data-action="write-new"]');
+    if (b) b.focus();
+  }
+
+  /* ---- 12. history panel ---------------------------------------------- */
+
+  const HISTORY_FIELDS = {
+    header: ['number', 'place', 'date', 'doctype', 'title', 'body', 'signer_role', 'signer_name', 'recipients'],
+    part: ['num', 'text', 'pos', 'deleted'],
+    heading: ['num', 'text', 'pos', 'deleted'],
+    para: ['text', 'pos', 'deleted'],
+    bullet: ['marker', 'text', 'pos', 'deleted'],
+    table: ['pos', 'deleted'],
+    row: ['tt', 'name', 'unit', 'prev', 'plan', 'est', 'note', 'deleted'],
+  };
+
+  /* GET /api/history for each field of the entity, merged, newest first. */
+  async function openHistory(entity, kind, what, returnEl) {
+    const panel = $('#history'), body = $('#history-body'), title = $('#history-title');
+    const seq = ++S.historySeq;
+    S.historyReturn = returnEl ? focusKeyOf(returnEl) : null;
+    title.textContent = t('historyTitle', { what });
+    body.replaceChildren(h('p', { class: 'muted' }, t('historyLoading')));
+    panel.hidden = false;
+    title.focus();
+    const fields = HISTORY_FIELDS[kind] || HISTORY_FIELDS.para;
+    let entries;
+    try {
+      const lists = await Promise.all(fields.map((f) =>
+        api('GET', `/api/history?entity=${encodeURIComponent(entity)}&field=${encodeURIComponent(f)}`)
+          .then((d) => (d && Array.isArray(d.history) ? d.history : []).map((x) => Object.assign({}, x, { field: f })))
+          .catch((e) => {
+            if (e instanceof ApiError && e.status === 404) return [];
+            throw e;
+          })));
+      entries = lists.flat();
+    } catch (e) {
+      if (seq === S.historySeq) body.replaceChildren(h('p', { class: 'error' }, `${t('errHistory')}: ${errText(e)}`));
+      return;
+    }
+    if (seq !== S.historySeq) return;
+    entries.sort((a, b) => timeMs(b.time) - timeMs(a.time));
+    if (!entries.length) {
+      body.replaceChildren(h('p', null, t('historyNone')));
+      return;
+    }
+    const shown = (v) => str(v) || t('empty');
+    const before = (x) => (Array.isArray(x.before) && x.before.length ? x.before.map(shown).join(' | ') : t('empty'));
+    body.replaceChildren(h('table', { class: 'history-table' },
+      h('thead', null, h('tr', null, h('th', { scope: 'col' }, t('hTime')), h('th', { scope: 'col' }, t('hAuthor')),
+        h('th', { scope: 'col' }, t('hField')), h('th', { scope: 'col' }, t('hChange')))),
+      h('tbody', null, entries.map((x) => h('tr', null,
+        h('td', { class: 'h-time' }, dateTime(x.time)),
+        h('td', null, str(x.author) || '?'),
+        h('td', null, fieldLabel(x.field)),
+        h('td', { class: 'h-change' }, h('span', { class: 'h-before' }, before(x)), ' → ', h('span', { class: 'h-after' }, shown(x.value))))))));
+  }
+
+  function closeHistory() {
+    const panel = $('#history');
+    if (panel.hidden) return;
+    panel.hidden = true;
+    S.historySeq++;
+    const back = S.historyReturn && findByFocusKey(S.historyReturn);
+    S.historyReturn = null;
+    if (back) back.focus();
+  }
+
+  /* ---- 13. outline, language, start ----------------------------------- */
+
+  function renderOutline() {
+    const nav = $('#outline');
+    const item = (target, text, cls, mark) => h('li', { class: cls },
+      h('a', { href: '#' + target, 'data-target': target, class: mark ? 'has-conflict' : null, title: text }, text));
+    const list = h('ol', { class: 'outline-list' }, item('doc-header', t('outlineHeader'), 'lvl-0 lvl-doc', S.report.header.conflict === true));
+    for (const b of S.display) {
+      if (b.kind === 'part' || b.kind === 'heading') {
+        list.append(item('blk-' + b.id, `${b.num} ${b.text}`.trim() || '…', 'lvl-' + headingLevel(b), b.conflict));
+      } else if (b.kind === 'table') {
+        list.append(item('blk-' + b.id, t('outlineTable'), 'lvl-table', b.conflict || (S.rowsByTable.get(b.id) || []).some((r) => r.conflict)));
+      }
+    }
+    nav.replaceChildren(h('h2', { class: 'outline-title' }, t('outline')), list);
+  }
+
+  function onOutlineClick(e) {
+    const a = e.target.closest('a[data-target]');
+    if (!a) return;
+    e.preventDefault();
+    const el = document.getElementById(a.dataset.target);
+    if (!el) return;
+    el.scrollIntoView({ block: 'start' });
+    const f = el.querySelector('.fld-input, .conflict button, .tool:not([disabled])');
+    if (f) f.focus({ preventScroll: true });
+  }
+
+  function loadLang() {
+    try {
+      const v = localStorage.getItem('xasync.lang');
+      return v === 'en' ? 'en' : 'vi';
+    } catch (e) {
+      return 'vi';
+    }
+  }
+
+  function setLang(lang) {
+    S.lang = lang;
+    try {
+      localStorage.setItem('xasync.lang', lang);
+    } catch (e) { /* private mode: not remembered */ }
+    applyStatic();
+    renderBadge();
+    if (S.report) render();
+  }
+
+  /* Labels written in index.html (data-i18n, data-i18n-title, data-i18n-aria). */
+  function applyStatic() {
+    document.documentElement.lang = S.lang;
+    for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+    for (const el of document.querySelectorAll('[data-i18n-title]')) el.title = t(el.dataset.i18nTitle);
+    for (const el of document.querySelectorAll('[data-i18n-aria]')) el.setAttribute('aria-label', t(el.dataset.i18nAria));
+    $('#lang-btn').lang = S.lang === 'vi' ? 'en' : 'vi';
+    if (!S.report) document.title = `${t('appName')} — xasync`;
+  }
+
+  function setTopbarHeight() {
+    document.documentElement.style.setProperty('--topbar-h', $('#topbar').offsetHeight + 'px');
+  }
+
+  function boot() {
+    S.lang = loadLang();
+    const meta = document.querySelector('meta[name="xasync-secret"]');
+    S.secret = meta ? meta.getAttribute('content') || '' : '';
+    applyStatic();
+    setTopbarHeight();
+    if (!S.secret || S.secret === '@SECRET@') showBanner(t('errNoSecret'), 'info');
+
+    main.addEventListener('input', onInput);
+    main.addEventListener('keydown', onKeyDown);
+    main.addEventListener('focusout', onFocusOut);
+    main.addEventListener('click', onClick);
+    $('#outline').addEventListener('click', onOutlineClick);
+    $('#report-picker').addEventListener('change', (e) => {
+      S.reportId = e.target.value;
+      S.notices.clear();
+      S.shown = new Map();
+      loadReport({ top: true });
+    });
+    $('#print-btn').addEventListener('click', () => {
+      if (S.reportId) window.open('/print?report=' + encodeURIComponent(S.reportId), '_blank', 'noopener');
+    });
+    $('#lang-btn').addEventListener('click', () => setLang(S.lang === 'vi' ? 'en' : 'vi'));
+    $('#banner-close').addEventListener('click', hideBanner);
+    $('#history-close').addEventListener('click', closeHistory);
+    document.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape' && !$('#history').hidden && !e.defaultPrevented) closeHistory();
+    });
+    let resizeTimer = 0;
+    window.addEventListener('resize', () => {
+      clearTimeout(resizeTimer);
+      resizeTimer = setTimeout(() => {
+        setTopbarHeight();
+        autosizeAll();
+      }, 150);
+    });
+
+    pollStatus();
+    loadReports();
+  }
+
+  /* For tests: the number functions, pure. */
+  window.xasyncUI = Object.freeze({ parseVn, formatVn, ratioVn, subVn, deriveRow });
+
+  boot();
+})();

@@ -1,0 +1,15 @@
+# Turn the editor's files into C arrays (no tool beyond CMake itself).
+#   cmake -DDIR=client/ui -DOUT=ui_assets.c -P embed.cmake
+set(out "/* Generated from client/ui by embed.cmake; do not edit. */\n#include <stddef.h>\n")
+foreach(pair "index.html:xa_ui_index_html" "app.js:xa_ui_app_js" "app.css:xa_ui_app_css")
+  string(REPLACE ":" ";" parts "${pair}")
+  list(GET parts 0 file)
+  list(GET parts 1 sym)
+  file(READ "${DIR}/${file}" hex HEX)
+  string(LENGTH "${hex}" hexlen)
+  math(EXPR len "${hexlen} / 2")
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  string(APPEND out "const unsigned char ${sym}[] = {${bytes}0x00};\n")
+  string(APPEND out "const size_t ${sym}_len = ${len};\n")
+endforeach()
+file(WRITE "${OUT}" "${out}")

@@ -1,0 +1,228 @@
+// The clerk's editor in a real browser: Debian's chromium, headless, driven
+// by playwright-core, against the real `xasync ui`, `xasync daemon` and
+// `xasync-district` processes on loopback.  Run by ctest (tests/CMakeLists.txt)
+// with XA_BIN, XA_DISTRICT_BIN, XA_SEED_REPORT and XA_SHOTS in the
+// environment; screenshots go to XA_SHOTS (docs/screenshots).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const XA = process.env.XA_BIN;
+const XD = process.env.XA_DISTRICT_BIN;
+const SEED = process.env.XA_SEED_REPORT;
+const SHOTS = process.env.XA_SHOTS;
+const CHROMIUM = process.env.XA_CHROMIUM || '/usr/bin/chromium';
+
+const dir = mkdtempSync(join(tmpdir(), 'xasync-ui-'));
+const dbA = join(dir, 'a.db');
+const dbB = join(dir, 'b.db');
+const ddb = join(dir, 'district.db');
+const procs = [];
+let browser, page, base, districtPort, server;
+const timings = {};
+
+const xa = (...args) => execFileSync(XA, args, { encoding: 'utf8', timeout: 60000 });
+const xd = (...args) => execFileSync(XD, args, { encoding: 'utf8', timeout: 60000 });
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Start a process and wait (10 s at most) for a line matching `re` on stdout.
+function start(bin, args, re) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    procs.push(p);
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${bin} ${args.join(' ')}: no "${re}" in 10 s: ${out}`)), 10000);
+    p.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(re);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ p, m });
+      }
+    });
+    p.stderr.on('data', () => {});
+    p.on('exit', (code) => {
+      clearTimeout(timer);
+      if (!out.match(re)) reject(new Error(`${bin} exited ${code}: ${out}`));
+    });
+  });
+}
+
+function stop(p) {
+  return new Promise((resolve) => {
+    if (p.exitCode !== null || p.signalCode !== null) return resolve();
+    const t = setTimeout(() => p.kill('SIGKILL'), 10000);
+    p.on('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    p.kill('SIGTERM');
+  });
+}
+
+async function waitFor(what, fn, ms = 20000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+const startDistrict = async () =>
+  (server = (await start(XD, ['--db', ddb, 'serve', '--listen', `127.0.0.1:${districtPort}`], /listening on .*:(\d+)/)).p);
+
+before(async () => {
+  if (SHOTS) mkdirSync(SHOTS, { recursive: true });
+  // The district, to learn a port; then stopped: the PC starts offline.
+  xd('--db', ddb, 'init');
+  const tok = join(dir, 'hk.token');
+  writeFileSync(tok, xd('--db', ddb, 'commune', 'add', 'hoang-kim', '--name', 'Xã Hoằng Kim'));
+  const first = await start(XD, ['--db', ddb, 'serve', '--listen', '127.0.0.1:0'], /listening on .*:(\d+)/);
+  districtPort = first.m[1];
+  await stop(first.p);
+  for (const db of [dbA, dbB]) {
+    xa('--db', db, 'init', '--scope', 'hoang-kim');
+    xa('--db', db, 'remote', 'set', `http://127.0.0.1:${districtPort}`, '--token-file', tok);
+  }
+  xa('--db', dbA, 'report', 'import', SEED, '--author', 'Lê Thị Lan');
+  const ui = await start(XA, ['--db', dbA, 'ui', '--listen', '127.0.0.1:0', '--author', 'Lê Thị Lan'],
+    /http:\/\/(127\.0\.0\.1:\d+)\//);
+  base = `http://${ui.m[1]}`;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  for (const p of procs.reverse()) await stop(p);
+  rmSync(dir, { recursive: true, force: true });
+  console.log(`timings (ms): ${JSON.stringify(timings)}`);
+});
+
+const cell = (tt, col) => page.locator(`[data-tt="${tt}"] [data-field="${col}"]`).first();
+const derived = (tt, col) => page.locator(`[data-tt="${tt}"] [data-derived="${col}"]`).first();
+
+test('the seed report opens, with its outline and table', async () => {
+  const t0 = Date.now();
+  await page.goto(base + '/');
+  await page.locator('[data-tt="4"]').first().waitFor();
+  timings.open = Date.now() - t0;
+  assert.match(await page.locator('#outline').innerText(), /Phần thứ nhất/);
+  assert.equal((await derived('4', 'vs_prev').innerText()).trim(), '111,1');
+  if (SHOTS) await page.screenshot({ path: join(SHOTS, 'editor.png') });
+});
+
+test('a figure edited: derived columns follow as the clerk types, and it is saved', async () => {
+  const est = cell('4', 'est');
+  await est.click();
+  await est.fill('640');
+  await waitFor('live derived columns', async () => (await derived('4', 'vs_prev').innerText()).trim() === '111,7');
+  assert.equal((await derived('4', 'vs_plan').innerText()).trim(), '43,8');
+  assert.equal((await derived('4', 'remain').innerText()).trim(), '820');
+  const t0 = Date.now();
+  const saved = page.waitForResponse((r) => r.url().endsWith('/api/set') && r.status() === 200);
+  await est.press('Enter');
+  await saved;
+  timings.save = Date.now() - t0;
+  await page.reload();
+  await page.locator('[data-tt="4"]').first().waitFor();
+  assert.equal(await cell('4', 'est').inputValue(), '640');
+  assert.match(xa('--db', dbA, 'get', 'report-2024-h1/b/0073', 'est'), /^640/);
+});
+
+test('a paragraph added and deleted', async () => {
+  const before = (await page.request.get(base + '/api/report?report=report-2024-h1').then((r) => r.json())).blocks.length;
+  await page.locator('[data-action="add-para"]').first().click();
+  await waitFor('a new block', async () =>
+    (await page.request.get(base + '/api/report?report=report-2024-h1').then((r) => r.json())).blocks.length === before + 1);
+  const doc = await page.request.get(base + '/api/report?report=report-2024-h1').then((r) => r.json());
+  const added = doc.blocks.find((b) => !b.id.match(/^\d{4}$/));
+  assert.ok(added, 'the new block has a random id');
+  // Deleting asks first, in the page (no browser dialog).
+  await page.locator(`[data-key="${added.entity}"] [data-action="delete"]`).first().click();
+  await page.locator(`[data-key="${added.entity}"] [data-action="confirm-delete"]`).first().click();
+  await waitFor('the block deleted', async () => {
+    const d2 = await page.request.get(base + '/api/report?report=report-2024-h1').then((r) => r.json());
+    return d2.blocks.find((b) => b.id === added.id)?.deleted === true;
+  });
+});
+
+test('the badge goes from waiting to sent when the district comes up', async () => {
+  await waitFor('badge waiting', async () =>
+    ['waiting', 'offline'].includes(await page.locator('#sync-badge').getAttribute('data-state')));
+  // The daemon logs on stderr only: started, not waited for.
+  procs.push(spawn(XA, ['--db', dbA, 'daemon', '--backoff-base', '0.3', '--backoff-cap', '1', '--pull-interval', '1'], { stdio: 'ignore' }));
+  await startDistrict();
+  await waitFor('badge sent', async () => (await page.locator('#sync-badge').getAttribute('data-state')) === 'sent', 30000);
+});
+
+test('a conflict made by a second PC is shown and resolved', async () => {
+  xa('--db', dbB, 'sync');
+  xa('--db', dbB, 'report', 'edit', 'ind/5/est', '9', '--author', 'Nguyễn Văn Bình');
+  xa('--db', dbA, 'report', 'edit', 'ind/5/est', '10', '--author', 'Lê Thị Lan');
+  xa('--db', dbB, 'sync');
+  await waitFor('the conflict on A', async () => {
+    try { xa('--db', dbA, 'get', 'report-2024-h1/b/0074', 'est'); return false; } catch (e) { return e.status === 3; }
+  }, 30000);
+  await page.reload();
+  const conflict = page.locator('.conflict').first();
+  await conflict.waitFor();
+  if (SHOTS) {
+    await conflict.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SHOTS, 'conflict.png') });
+  }
+  await page.locator('.conflict [data-action="keep"]').first().click();
+  await waitFor('resolved on A', async () => {
+    try { xa('--db', dbA, 'get', 'report-2024-h1/b/0074', 'est'); return true; } catch { return false; }
+  });
+  await waitFor('resolved on B', async () => {
+    try { xa('--db', dbB, 'sync'); xa('--db', dbB, 'get', 'report-2024-h1/b/0074', 'est'); return true; } catch { return false; }
+  }, 30000);
+});
+
+test('the print view', async () => {
+  const print = await browser.newPage({ viewport: { width: 1000, height: 1400 } });
+  await print.goto(base + '/print?report=report-2024-h1');
+  assert.match(await print.content(), /CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM/);
+  if (SHOTS) await print.screenshot({ path: join(SHOTS, 'print.png') });
+  await print.close();
+});
+
+test('a write from another origin, another host, or without the secret is refused', async () => {
+  const port = base.split(':')[2];
+  const body = JSON.stringify({ entity: 'report-2024-h1', field: 'title', value: 'hacked', expect: null });
+  const post = (headers) => fetch(`${base}/api/set`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body });
+  const secret = await page.locator('meta[name="xasync-secret"]').getAttribute('content');
+  assert.equal((await post({ 'X-Xasync-Secret': secret, Origin: 'http://evil.example' })).status, 403);
+  assert.equal((await post({ Origin: base })).status, 403);
+  // A DNS rebinding arrives with another Host.
+  const rebind = await new Promise((resolve) => {
+    import('node:http').then(({ request }) => {
+      const r = request({ host: '127.0.0.1', port, path: '/api/reports', headers: { Host: 'evil.example' } }, (res) => resolve(res.statusCode));
+      r.end();
+    });
+  });
+  assert.equal(rebind, 403);
+  // And from a page of another origin, in the browser itself.
+  const other = await browser.newPage();
+  await other.goto('about:blank');
+  const status = await other.evaluate(async (url) => {
+    try {
+      const r = await fetch(url + '/api/set', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+      return r.status;
+    } catch { return 'blocked'; }
+  }, base);
+  assert.ok(status === 403 || status === 'blocked', `got ${status}`);
+  await other.close();
+  assert.doesNotMatch(xa('--db', dbA, 'get', 'report-2024-h1', 'title'), /hacked/);
+});
