@@ -935,7 +935,7 @@
     for (const [name, key, o = {}] of HEADER_FIELDS) {
       const inConflict = S.conflicts.has(fkey(id, name));
       const fid = 'hf-' + name;
-      grid.append(h('div', { class: 'hf' + (o.wide ? ' wide' : '') },
+      grid.append(h('div', { class: 'hf' + (o.wide || inConflict ? ' wide' : '') },
         inConflict ? h('span', { class: 'fld-label' }, t(key)) : h('label', { class: 'fld-label', for: fid }, t(key)),
         field(id, name, S.header[name], { id: fid, area: o.area, multiline: o.multiline, cls: 'doc-text' }),
         o.multiline && !inConflict ? h('div', { class: 'hint' }, t('multiHint')) : null,
@@ -1106,9 +1106,9 @@
         return { ok: true };
       } catch (e) {
         if (!(e instanceof ApiError) || e.status !== 409) throw e;
-        const cur = e.data && e.data.current;
-        const values = cur && Array.isArray(cur.values) ? cur.values : null;
-        if (!values || cur.conflict === true || values.length > 1) return { ok: false, conflict: true };
+        const cur = e.data && e.data.current; // null: the field holds nothing now
+        const values = cur === null ? [] : cur && Array.isArray(cur.values) ? cur.values : null;
+        if (!values || (cur && cur.conflict === true) || values.length > 1) return { ok: false, conflict: true };
         const now = values.length ? values[0].value : null;
         if (values.length && str(now) === value) return { ok: true }; // already holds it
         const norm = (x) => str(x).replace(/\n+$/, '');
