@@ -93,6 +93,10 @@ int xa_cli_open(xa_cli *cli, xa_store **out);
 /* The author of a write: --author, $XASYNC_AUTHOR, or the login name. */
 const char *xa_cli_author(const xa_cli *cli);
 
+/* Read a whole file ("-": standard input), at most `max` bytes; malloc'd
+ * and NUL-terminated, or NULL with the error set (commands.c). */
+char *xa_cli_read_file(const char *path, size_t max, size_t *len);
+
 /* The sync state as JSON (commands.c); malloc'd, NULL on error. */
 char *xa_cli_status_json(xa_store *st);
 

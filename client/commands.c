@@ -110,7 +110,7 @@ static char *string_json(const char *text)
 }
 
 /* Read a whole file ("-" is standard input), at most `max` bytes. */
-static char *slurp(const char *path, size_t max, size_t *len)
+char *xa_cli_read_file(const char *path, size_t max, size_t *len)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     char *buf = NULL;
@@ -424,7 +424,7 @@ static int cmd_export(xa_cli *cli)
         while (*h == ' ' || *h == '\t' || *h == '\n')
             h++;
         if (*h != '{') {
-            buf = slurp(cli->have, 1 << 20, &len);
+            buf = xa_cli_read_file(cli->have, 1 << 20, &len);
             if (buf == NULL)
                 return xa_cli_fail(XA_EXIT_ERR, "%s", xa_error_last());
             h = buf;
@@ -465,7 +465,7 @@ static int cmd_apply(xa_cli *cli)
 
     if (xa_cli_open(cli, &st) != 0)
         return XA_EXIT_ERR;
-    text = slurp(cli->pos[0], XA_CODEC_MAX_TEXT, &len);
+    text = xa_cli_read_file(cli->pos[0], XA_CODEC_MAX_TEXT, &len);
     if (text == NULL) {
         xa_store_close(st);
         return xa_cli_fail(XA_EXIT_ERR, "%s", xa_error_last());

@@ -23,50 +23,6 @@
 
 #define MAX_FILE (16 * 1024 * 1024)
 
-static char *read_all(const char *path, size_t *len)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    char *buf = NULL;
-    size_t n = 0, cap = 0;
-
-    if (f == NULL) {
-        xa_error_set(XA_EINVAL, "cannot read %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    for (;;) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 65536;
-            if (cap > MAX_FILE + 1)
-                cap = MAX_FILE + 1;
-            char *b = realloc(buf, cap + 1);
-            if (b == NULL) {
-                free(buf);
-                buf = NULL;
-                xa_error_set(XA_ENOMEM, "out of memory");
-                break;
-            }
-            buf = b;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (n > MAX_FILE) {
-            free(buf);
-            buf = NULL;
-            xa_error_set(XA_ETOOBIG, "%s is larger than 16 MiB: not a report", path);
-            break;
-        }
-        if (got == 0)
-            break;
-    }
-    if (f != stdin)
-        fclose(f);
-    if (buf) {
-        buf[n] = '\0';
-        *len = n;
-    }
-    return buf;
-}
-
 /* The report the command is about: --report, else the only one. */
 static int pick(const xa_cli *cli, xa_store *st, char *id, size_t cap)
 {
@@ -103,7 +59,7 @@ static int do_import(xa_cli *cli, xa_store *st)
 
     if (cli->npos != 2)
         return xa_cli_fail(XA_EXIT_USAGE, "usage: xasync report import FILE [--id ID]");
-    text = read_all(cli->pos[1], &len);
+    text = xa_cli_read_file(cli->pos[1], MAX_FILE, &len);
     if (text == NULL)
         return xa_cli_fail(XA_EXIT_ERR, "%s", xa_error_last());
     rc = xa_report_import(st, xa_store_scope(st), id, cli->kind, cli->period, text, len,

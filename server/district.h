@@ -32,6 +32,11 @@ void xa_serve_opts_default(xa_serve_opts *o);
  * once the socket is bound (port 0: the one the OS chose). */
 int xa_serve(xa_store *st, const xa_serve_opts *o);
 
+/* Every commune as JSON (GET /v1/scopes and `communes --json`): an array of
+ * {"scope", "name", "last_sync" (ISO time or null), "ops", "conflicts"}.
+ * malloc'd, NULL when out of memory. */
+char *xa_communes_json(const xa_commune *v, size_t n, int pretty);
+
 /* A new token: 256 random bits as 43 base64url characters (out holds at
  * least 44 bytes), and its hash. */
 int xa_token_new(char out[65], uint8_t hash[XA_TOKEN_HASH]);

@@ -374,20 +374,11 @@ done:
 
 /* ---- the district's reads ---------------------------------------------- */
 
-static MHD_RESULT_T do_scopes(server *sv, struct MHD_Connection *c)
+char *xa_communes_json(const xa_commune *v, size_t n, int pretty)
 {
-    xa_commune *v = NULL;
-    size_t n = 0;
-    cJSON *a;
+    cJSON *a = cJSON_CreateArray();
     char *s;
-    int rc;
 
-    pthread_mutex_lock(&sv->lock);
-    rc = xa_district_communes(sv->st, &v, &n);
-    pthread_mutex_unlock(&sv->lock);
-    if (rc < 0)
-        return fail(c, status_of(rc), xa_error_last(), NULL);
-    a = cJSON_CreateArray();
     for (size_t i = 0; a && i < n; i++) {
         cJSON *o = cJSON_CreateObject();
         char t[48] = "";
@@ -403,9 +394,25 @@ static MHD_RESULT_T do_scopes(server *sv, struct MHD_Connection *c)
         cJSON_AddNumberToObject(o, "conflicts", (double)v[i].conflicts);
         cJSON_AddItemToArray(a, o);
     }
-    free(v);
-    s = a ? cJSON_PrintUnformatted(a) : NULL;
+    s = a ? (pretty ? cJSON_Print(a) : cJSON_PrintUnformatted(a)) : NULL;
     cJSON_Delete(a);
+    return s;
+}
+
+static MHD_RESULT_T do_scopes(server *sv, struct MHD_Connection *c)
+{
+    xa_commune *v = NULL;
+    size_t n = 0;
+    char *s;
+    int rc;
+
+    pthread_mutex_lock(&sv->lock);
+    rc = xa_district_communes(sv->st, &v, &n);
+    pthread_mutex_unlock(&sv->lock);
+    if (rc < 0)
+        return fail(c, status_of(rc), xa_error_last(), NULL);
+    s = xa_communes_json(v, n, 0);
+    free(v);
     if (s == NULL)
         return MHD_NO;
     return answer(c, MHD_HTTP_OK, "application/json", NULL, s, strlen(s), 1);

@@ -348,7 +348,6 @@ static int cmd_communes(cli *c)
     xa_store *st = NULL;
     xa_commune *v = NULL;
     size_t n = 0;
-    cJSON *arr = NULL;
     int rc;
 
     if (c->npos != 1)
@@ -359,37 +358,19 @@ static int cmd_communes(cli *c)
     xa_store_close(st);
     if (rc < 0)
         return fail(1, "%s", xa_error_last());
-    if (c->json)
-        arr = cJSON_CreateArray();
-    for (size_t i = 0; i < n; i++) {
+    if (c->json) {
+        char *s = xa_communes_json(v, n, 1);
+        puts(s ? s : "[]");
+        free(s);
+    }
+    for (size_t i = 0; !c->json && i < n; i++) {
         char t[48];
-        if (arr) {
-            cJSON *o = cJSON_CreateObject();
-            cJSON_AddStringToObject(o, "scope", v[i].scope);
-            cJSON_AddStringToObject(o, "name", v[i].name);
-            if (v[i].last_sync) {
-                xa_view_time_iso(v[i].last_sync, t, sizeof(t));
-                cJSON_AddStringToObject(o, "last_sync", t);
-            } else {
-                cJSON_AddNullToObject(o, "last_sync");
-            }
-            cJSON_AddNumberToObject(o, "ops", (double)v[i].ops);
-            cJSON_AddNumberToObject(o, "conflicts", (double)v[i].conflicts);
-            cJSON_AddItemToArray(arr, o);
-            continue;
-        }
         local_time(v[i].last_sync, t, sizeof(t));
         printf("%s\t%s\tlast sync %s\t%llu ops\t%llu conflicts\n", v[i].scope, v[i].name, t,
                (unsigned long long)v[i].ops, (unsigned long long)v[i].conflicts);
     }
-    if (arr) {
-        char *s = cJSON_Print(arr);
-        puts(s ? s : "[]");
-        free(s);
-        cJSON_Delete(arr);
-    } else if (n == 0) {
+    if (!c->json && n == 0)
         puts("no communes yet; add one with `xasync-district commune add SCOPE --name NAME`");
-    }
     free(v);
     return 0;
 }
