@@ -27,8 +27,8 @@
 
 typedef struct xt_proxy {
     int pid;
-    int port;     /* where clients connect */
-    int control;  /* the control port */
+    int port;    /* where clients connect */
+    int control; /* the control port */
 } xt_proxy;
 
 /* Start xaproxy in front of 127.0.0.1:to_port; fails the test if it does

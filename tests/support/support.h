@@ -40,9 +40,9 @@ xt_run xt_district(const char *const *argv, const char *in, const char *const *e
 
 /* A server process the test started: stopped and reaped by PID. */
 typedef struct xt_server {
-    int pid;     /* 0: not running */
-    int port;    /* the port it printed */
-    char *log;   /* path of its stderr, malloc'd */
+    int pid;   /* 0: not running */
+    int port;  /* the port it printed */
+    char *log; /* path of its stderr, malloc'd */
 } xt_server;
 
 /* Start `xasync-district --db DB serve --listen 127.0.0.1:0` plus `extra`
