@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
-# Install what is missing, build, and show xasync at work on one office PC
-# and a second one that trades edits by USB stick, with no network at all.
+# Install what is missing, build, and show xasync at work: one office PC and
+# a second one that trade edits by USB stick with no network at all, the
+# commune report imported, edited and checked, and a sync with a district
+# server started on this PC's loopback (SQLite only, no other service).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DXA_TESTS=OFF >/dev/null
-cmake --build build -j"$(nproc)" --target xasync >/dev/null
+cmake --build build -j"$(nproc)" --target xasync xasync-district >/dev/null
 
 x=build/client/xasync
+xd=build/server/xasync-district
 demo=build/demo
 rm -rf "$demo" && mkdir -p "$demo"
 pc1=(--db "$demo/pc1.db")
 pc2=(--db "$demo/pc2.db")
 say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+xdrun() { say "xasync-district $*"; "$xd" "$@"; }
 run() {
     local shown=() a
     for a in "$@"; do
@@ -23,7 +27,7 @@ run() {
 }
 
 run "${pc1[@]}" init --scope hoang-kim
-run "${pc1[@]}" set report-2024-h1 title "Sơ kết công tác thi đua khen thưởng 6 tháng đầu năm 2024" --author "Lê Thị Lan"
+run "${pc1[@]}" set ghi-chu text "Bản nháp số liệu 6 tháng đầu năm 2024" --author "Lê Thị Lan"
 run "${pc1[@]}" set ind-4 est "636,4" --author "Lê Thị Lan"
 run "${pc1[@]}" set ind-4 est "640,1" --author "Lê Thị Lan"
 run "${pc1[@]}" set para-1 text "UBND xã Hoàng Kim báo cáo như sau:" --author "Lê Thị Lan"
@@ -44,4 +48,34 @@ run "${pc1[@]}" get ind-4 est || echo "(exit $?: a conflict, both values kept)"
 run "${pc1[@]}" resolve ind-4 est "642,5" --author "Lê Thị Lan"
 run "${pc1[@]}" get ind-4 est
 run "${pc1[@]}" log ind-4 est
-printf '\nThe databases are in %s.\n' "$demo"
+say "the commune report: import, edit a figure, check it"
+run "${pc1[@]}" report import tests/fixtures/bao-cao-so-ket-6-thang-2024.txt --author "Lê Thị Lan"
+run "${pc1[@]}" report edit ind/4/est "640" --author "Lê Thị Lan"
+"$x" "${pc1[@]}" report export | grep -E "^4[[:space:]]" || true
+run "${pc1[@]}" report check || echo "(exit $?: findings to look at; they never block sending)"
+"$x" "${pc1[@]}" report export --format html > "$demo/bao-cao.html"
+echo "printable page: $demo/bao-cao.html"
+
+say "the district server on this PC (loopback), and a sync"
+dd=(--db "$demo/district.db")
+xdrun "${dd[@]}" init
+"$xd" "${dd[@]}" commune add hoang-kim --name "Xã Hoằng Kim" > "$demo/hoang-kim.token" 2>/dev/null
+"$xd" "${dd[@]}" commune add hoang-phu --name "Xã Hoằng Phú" > "$demo/hoang-phu.token" 2>/dev/null
+"$xd" "${dd[@]}" serve --listen 127.0.0.1:0 > "$demo/serve.out" 2> "$demo/serve.log" &
+server=$!
+trap 'kill "$server" 2>/dev/null || true' EXIT
+for _ in $(seq 50); do grep -q listening "$demo/serve.out" 2>/dev/null && break; sleep 0.1; done
+port=$(sed -n 's/.*:\([0-9]*\)$/\1/p' "$demo/serve.out")
+run "${pc1[@]}" remote set "http://127.0.0.1:$port" --token-file "$demo/hoang-kim.token"
+run "${pc1[@]}" sync
+run "${pc1[@]}" status
+say "what the district sees"
+"$xd" "${dd[@]}" communes
+"$xd" "${dd[@]}" rollup --report-kind so-ket-6-thang --period 2024-h1 |
+    grep -E "^(Tổng hợp|TT|4|5|6|8)[[:space:]]|Chưa"
+kill "$server"
+wait "$server" 2>/dev/null || true
+trap - EXIT
+
+printf '\nThe databases are in %s.  The editor: %s --db %s ui --open\n' "$demo" "$x" \
+    "$demo/pc1.db"
