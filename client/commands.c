@@ -366,8 +366,10 @@ static int cmd_log(xa_cli *cli)
         }
         time_local(op->hlc, t, sizeof(t));
         printf("%s\t%s\t%s\t%s\t%s\t", t, op->author, node, op->entity, op->field);
+        /* A context that names earlier values none of which is held: this
+         * PC started from a snapshot, and that history is on the server. */
         if (e[i].nbefore == 0)
-            fputs("(none)", stdout);
+            fputs(op->ctx.n ? "(earlier value not held here)" : "(none)", stdout);
         for (size_t k = 0; k < e[i].nbefore; k++) {
             if (k)
                 fputs(" | ", stdout);
