@@ -1,6 +1,6 @@
 /*
- * Report internals shared by report_render.c, report_html.c and
- * report_check.c: a growing string buffer and the derived columns.
+ * Report internals shared by the files of report/: a growing string
+ * buffer, the derived columns, and the one encoding of values.
  */
 #ifndef XA_REPORT_INT_H
 #define XA_REPORT_INT_H
@@ -25,6 +25,14 @@ int xa_sb_printf(xa_sb *b, const char *fmt, ...) __attribute__((format(printf, 2
 void xa_report_derived(const xa_block *b, char *vs_prev, char *vs_plan, char *remain, size_t cap);
 
 int xa_report_render_html(const xa_report *r, char **out);
+/* report_json.c (cJSON). */
 int xa_report_render_json(const xa_report *r, char **out);
+
+/* A report value as the store keeps it (a JSON string) and back: the one
+ * encoding of the report layer (report_json.c).  encode: malloc'd JSON,
+ * NULL when out of memory.  decode: the string's text, or the JSON text
+ * itself if it is not a string; malloc'd, NULL when out of memory. */
+char *xa_rvalue_encode(const char *text);
+char *xa_rvalue_decode(const char *json);
 
 #endif

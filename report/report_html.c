@@ -1,5 +1,6 @@
 /*
- * A report as a printable HTML page and as JSON (report.h, report_int.h).
+ * A report as a printable HTML page (report.h, report_int.h); the JSON
+ * document is report_json.c.
  *
  * HTML: one self-contained page laid out as a Vietnamese administrative
  * document (Nghị định 30/2020/NĐ-CP): a two-column header (issuing body and
@@ -14,22 +15,10 @@
  * class "conflict" and a "XUNG ĐỘT" badge; r->header_conflict marks the
  * header and the closing block, which hold the header's fields.
  *
- * JSON, for programs:
- *   {"id", "header": {"kind", "period", "number", "place", "date",
- *    "doctype", "title", "body", "signer_role", "signer_name",
- *    "recipients_label", "recipients": [lines], "conflict": bool},
- *    "blocks": [{"id", "kind", "pos", "text", "num", "marker",
- *    "deleted": bool, "conflict": bool,
- *    rows:   "tt", "name", "unit", "prev", "plan", "est", "vs_prev",
- *            "vs_plan", "remain" (as printed), "note", "table",
- *    tables: "head": [lines], "head2": [lines], "break"}]}
- * Every block is listed, deleted ones included (marked).
- *
  * Invariants:
- *   1. every text from the report goes through html() or jstr(): in HTML
- *      & < > " ' are escaped, in JSON " \ and control characters are, and
- *      bytes that are not UTF-8 become U+FFFD, so the output is valid
- *      UTF-8 whatever the fields hold;
+ *   1. every text from the report goes through html(): & < > " ' are
+ *      escaped and bytes that are not UTF-8 become U+FFFD, so the output
+ *      is valid UTF-8 whatever the fields hold;
  *   2. the page references no external resource: no font, script, image,
  *      stylesheet or link; its only style is the inline <style> below and
  *      its only attributes are fixed class names and escaped data-block ids;
@@ -221,105 +210,6 @@ static void html(xa_sb *o, const char *s, int flags)
         run = p;
     }
     xa_sb_add(o, (const char *)run, (size_t)(p - run));
-}
-
-/* s as a JSON string, quotes included: " and \ escaped, control characters
- * as \n \r \t or \u00XX, U+2028 and U+2029 escaped (so the document is
- * also valid JavaScript), bytes that are not UTF-8 as \ufffd. */
-static void jstr(xa_sb *o, const char *s)
-{
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *p = (const unsigned char *)str0(s);
-    const unsigned char *run = p;
-
-    xa_sb_add(o, "\"", 1);
-    while (*p) {
-        uint32_t cp;
-        size_t len = u8next(p, &cp);
-        char u[7] = {'\\', 'u', '0', '0', 0, 0, 0};
-        const char *rep = NULL;
-
-        if (cp == '"')
-            rep = "\\\"";
-        else if (cp == '\\')
-            rep = "\\\\";
-        else if (cp == '\n')
-            rep = "\\n";
-        else if (cp == '\r')
-            rep = "\\r";
-        else if (cp == '\t')
-            rep = "\\t";
-        else if (cp < 0x20) {
-            u[4] = hex[cp >> 4];
-            u[5] = hex[cp & 0xF];
-            rep = u;
-        } else if (cp == 0x2028)
-            rep = "\\u2028";
-        else if (cp == 0x2029)
-            rep = "\\u2029";
-        else if (cp == REPLACEMENT && len == 1)
-            rep = "\\ufffd"; /* not UTF-8 */
-        if (rep == NULL) {
-            p += len;
-            continue;
-        }
-        xa_sb_add(o, (const char *)run, (size_t)(p - run));
-        xa_sb_puts(o, rep);
-        p += len;
-        run = p;
-    }
-    xa_sb_add(o, (const char *)run, (size_t)(p - run));
-    xa_sb_add(o, "\"", 1);
-}
-
-/* "key": "value" with a comma before unless first. */
-static void jmember(xa_sb *o, const char *key, const char *value, int first)
-{
-    if (!first)
-        xa_sb_add(o, ",", 1);
-    jstr(o, key);
-    xa_sb_add(o, ":", 1);
-    jstr(o, value);
-}
-
-static void jbool(xa_sb *o, const char *key, int v)
-{
-    xa_sb_add(o, ",", 1);
-    jstr(o, key);
-    xa_sb_puts(o, v ? ":true" : ":false");
-}
-
-/* The lines of s (split at '\n') as an array of strings: "" is [], and a
- * final newline does not make an empty last line. */
-static void jlines(xa_sb *o, const char *key, const char *s)
-{
-    const char *p = str0(s);
-    int first = 1;
-
-    xa_sb_add(o, ",", 1);
-    jstr(o, key);
-    xa_sb_add(o, ":[", 2);
-    while (*p) {
-        const char *nl = strchr(p, '\n');
-        size_t n = nl ? (size_t)(nl - p) : strlen(p);
-        char *line = malloc(n + 1);
-
-        if (line == NULL) {
-            o->failed = 1;
-            return;
-        }
-        memcpy(line, p, n);
-        line[n] = '\0';
-        if (!first)
-            xa_sb_add(o, ",", 1);
-        jstr(o, line);
-        free(line);
-        first = 0;
-        p += n;
-        if (*p == '\n')
-            p++;
-    }
-    xa_sb_add(o, "]", 1);
 }
 
 /* ---- HTML ----------------------------------------------------------- */
@@ -663,78 +553,5 @@ int xa_report_render_html(const xa_report *r, char **out)
     }
     html_closing(&o, r);
     xa_sb_puts(&o, "</div>\n</body>\n</html>\n");
-    return finish(&o, out);
-}
-
-/* ---- JSON ----------------------------------------------------------- */
-
-static void json_block(xa_sb *o, const xa_report *r, const xa_block *b)
-{
-    char entity[XA_ENTITY_MAX + 8];
-
-    xa_sb_add(o, "{", 1);
-    jmember(o, "id", b->id, 1);
-    /* the entity of the block's fields, for an editor's writes */
-    snprintf(entity, sizeof(entity), "%s/b/%s", r->id, b->id);
-    jmember(o, "entity", entity, 0);
-    jmember(o, "kind", b->kind, 0);
-    jmember(o, "pos", b->pos, 0);
-    jmember(o, "text", b->text, 0);
-    jmember(o, "num", b->num, 0);
-    jmember(o, "marker", b->marker, 0);
-    jbool(o, "deleted", b->deleted);
-    jbool(o, "conflict", b->conflict);
-    if (is_kind(b, "row")) {
-        char d[3][64];
-
-        derived(b, d);
-        jmember(o, "tt", b->tt, 0);
-        jmember(o, "name", b->name, 0);
-        jmember(o, "unit", b->unit, 0);
-        jmember(o, "prev", b->prev, 0);
-        jmember(o, "plan", b->plan, 0);
-        jmember(o, "est", b->est, 0);
-        jmember(o, "vs_prev", d[0], 0);
-        jmember(o, "vs_plan", d[1], 0);
-        jmember(o, "remain", d[2], 0);
-        jmember(o, "note", b->note, 0);
-        jmember(o, "table", b->table, 0);
-    } else if (is_kind(b, "table")) {
-        jlines(o, "head", b->head);
-        jlines(o, "head2", b->head2);
-        jmember(o, "break", b->brk, 0);
-    }
-    xa_sb_add(o, "}", 1);
-}
-
-int xa_report_render_json(const xa_report *r, char **out)
-{
-    xa_sb o = {0};
-    int rc = check_args(r, out);
-
-    if (rc < 0)
-        return rc;
-    xa_sb_add(&o, "{", 1);
-    jmember(&o, "id", r->id, 1);
-    xa_sb_puts(&o, ",\"header\":{");
-    jmember(&o, "kind", r->kind, 1);
-    jmember(&o, "period", r->period, 0);
-    jmember(&o, "number", r->number, 0);
-    jmember(&o, "place", r->place, 0);
-    jmember(&o, "date", r->date, 0);
-    jmember(&o, "doctype", r->doctype, 0);
-    jmember(&o, "title", r->title, 0);
-    jmember(&o, "body", r->body, 0);
-    jmember(&o, "signer_role", r->signer_role, 0);
-    jmember(&o, "signer_name", r->signer_name, 0);
-    jmember(&o, "recipients_label", r->recipients_label, 0);
-    jlines(&o, "recipients", r->recipients);
-    jbool(&o, "conflict", r->header_conflict);
-    xa_sb_puts(&o, "},\n\"blocks\":[");
-    for (size_t i = 0; i < r->n; i++) {
-        xa_sb_puts(&o, i ? ",\n" : "\n");
-        json_block(&o, r, &r->b[i]);
-    }
-    xa_sb_puts(&o, "\n]}\n");
     return finish(&o, out);
 }

@@ -8,7 +8,7 @@
  *   2. every edit is one or more ops through xa_store_set, in one
  *      transaction.
  */
-#include "store_int.h"
+#include "report_int.h"
 #include "xasync/error.h"
 #include "xasync/report.h"
 
@@ -29,22 +29,6 @@ static char *dup0(const char *s)
         d[n] = '\0';
     }
     return d;
-}
-
-static char *junquote(xa_store *st, const char *json)
-{
-    sqlite3_stmt *s = NULL;
-    char *out = NULL;
-
-    if (sqlite3_prepare_v2(st->db,
-                           "SELECT CASE json_type(?1) WHEN 'text' THEN ?1 ->> '$' ELSE ?1 END", -1,
-                           &s, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(s, 1, json, -1, SQLITE_STATIC);
-        if (sqlite3_step(s) == SQLITE_ROW)
-            out = xa_db_text(s, 0);
-    }
-    sqlite3_finalize(s);
-    return out ? out : dup0("");
 }
 
 static void block_free(xa_block *b)
@@ -181,7 +165,7 @@ int xa_report_load(xa_store *st, const char *scope, const char *id, xa_report *o
             if (f[i].n > 1)
                 b->conflict = 1;
             if (strcmp(f[i].field, "deleted") == 0) {
-                char *v = junquote(st, f[i].v[0].value);
+                char *v = xa_rvalue_decode(f[i].v[0].value);
                 b->deleted = v && strcmp(v, "1") == 0;
                 free(v);
                 continue;
@@ -189,7 +173,7 @@ int xa_report_load(xa_store *st, const char *scope, const char *id, xa_report *o
             slot = block_slot(b, f[i].field);
         }
         if (slot && *slot == NULL)
-            *slot = junquote(st, f[i].v[0].value);
+            *slot = xa_rvalue_decode(f[i].v[0].value);
     }
     xa_fields_free(f, nf);
     if (rc == 0 && !found)
@@ -392,20 +376,6 @@ int xa_report_path(
 
 /* ---- edits ------------------------------------------------------------------ */
 
-static char *jquote_sql(xa_store *st, const char *text)
-{
-    sqlite3_stmt *s = NULL;
-    char *out = NULL;
-
-    if (sqlite3_prepare_v2(st->db, "SELECT json_quote(?1)", -1, &s, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC);
-        if (sqlite3_step(s) == SQLITE_ROW)
-            out = xa_db_text(s, 0);
-    }
-    sqlite3_finalize(s);
-    return out;
-}
-
 static int put(xa_store *st,
                const char *scope,
                const char *entity,
@@ -413,7 +383,7 @@ static int put(xa_store *st,
                const char *text,
                const char *author)
 {
-    char *j = jquote_sql(st, text);
+    char *j = xa_rvalue_encode(text);
     int rc;
 
     if (j == NULL)

@@ -22,7 +22,7 @@
  */
 #include "xasync/report.h"
 
-#include "store_int.h"
+#include "report_int.h"
 #include "xasync/error.h"
 
 #include <stdio.h>
@@ -48,46 +48,6 @@ static char *dupn(const char *s, size_t n)
 static char *dup0(const char *s)
 {
     return dupn(s ? s : "", s ? strlen(s) : 0);
-}
-
-/* A JSON string for a value (the store keeps JSON). */
-static char *jquote(const char *s)
-{
-    size_t n = 2;
-    char *out, *p;
-
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++)
-        n += (*c == '"' || *c == '\\' || *c == '\n' || *c == '\t' || *c == '\r') ? 2
-             : *c < 0x20                                                         ? 6
-                                                                                 : 1;
-    out = malloc(n + 1);
-    if (out == NULL)
-        return NULL;
-    p = out;
-    *p++ = '"';
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-        if (*c == '"' || *c == '\\') {
-            *p++ = '\\';
-            *p++ = (char)*c;
-        } else if (*c == '\n') {
-            *p++ = '\\';
-            *p++ = 'n';
-        } else if (*c == '\t') {
-            *p++ = '\\';
-            *p++ = 't';
-        } else if (*c == '\r') {
-            *p++ = '\\';
-            *p++ = 'r';
-        } else if (*c < 0x20) {
-            snprintf(p, 7, "\\u%04x", *c);
-            p += 6;
-        } else {
-            *p++ = (char)*c;
-        }
-    }
-    *p++ = '"';
-    *p = '\0';
-    return out;
 }
 
 /* ---- fractional positions ------------------------------------------------ */
@@ -564,7 +524,7 @@ static int put(writer *w, const char *entity, const char *field, const char *tex
 
     if (text == NULL)
         return 0;
-    j = jquote(text);
+    j = xa_rvalue_encode(text);
     if (j == NULL)
         return xa_error_set(XA_ENOMEM, "out of memory");
     rc = xa_store_set(w->st, w->scope, entity, field, j, w->author, 0, NULL);
