@@ -2,7 +2,8 @@
 // by playwright-core, against the real `xasync ui`, `xasync daemon` and
 // `xasync-district` processes on loopback.  Run by ctest (tests/CMakeLists.txt)
 // with XA_BIN, XA_DISTRICT_BIN, XA_SEED_REPORT and XA_SHOTS in the
-// environment; screenshots go to XA_SHOTS (docs/screenshots).
+// environment; screenshots go to XA_SHOTS (the build folder's screenshots/;
+// scripts/update-screenshots.sh copies them into docs/screenshots).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
@@ -185,13 +186,29 @@ test('a conflict made by a second PC is shown and resolved', async () => {
     await conflict.scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(SHOTS, 'conflict.png') });
   }
-  await page.locator('.conflict [data-action="keep"]').first().click();
+  // Both values are offered; the clerk keeps the second PC's (9), not her own.
+  const values = page.locator('.conflict .cv');
+  assert.deepEqual((await values.locator('.cv-value').allInnerTexts()).map((v) => v.trim()).sort(), ['10', '9']);
+  await values.filter({ has: page.locator('.cv-value', { hasText: /^\s*9\s*$/ }) })
+    .locator('[data-action="keep"]').click();
+  const getA = () => xa('--db', dbA, 'get', 'report-2024-h1/b/0074', 'est');
   await waitFor('resolved on A', async () => {
-    try { xa('--db', dbA, 'get', 'report-2024-h1/b/0074', 'est'); return true; } catch { return false; }
+    try { getA(); return true; } catch { return false; }
   });
+  assert.equal(getA().trim(), '9');
+  // The marker goes away in the page as it is, and after a reload.
+  const marks = () => page.locator('.conflict, .conflict-mark, .conflict-summary, [data-tt="5"].has-conflict').count();
+  await waitFor('the conflict marker gone', async () => (await marks()) === 0);
+  assert.equal(await cell('5', 'est').inputValue(), '9');
+  await page.reload();
+  await page.locator('[data-tt="5"]').first().waitFor();
+  assert.equal(await marks(), 0);
+  assert.equal(await cell('5', 'est').inputValue(), '9');
+  const getB = () => xa('--db', dbB, 'get', 'report-2024-h1/b/0074', 'est');
   await waitFor('resolved on B', async () => {
-    try { xa('--db', dbB, 'sync'); xa('--db', dbB, 'get', 'report-2024-h1/b/0074', 'est'); return true; } catch { return false; }
+    try { xa('--db', dbB, 'sync'); getB(); return true; } catch { return false; }
   }, 30000);
+  assert.equal(getB().trim(), '9');
 });
 
 test('the print view', async () => {
