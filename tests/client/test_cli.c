@@ -1800,8 +1800,9 @@ static void test_cli__author_defaults_to_login_name(void **state)
     char *logname, *user, *out;
     cJSON *j;
 
-    if (getenv("XASYNC_AUTHOR") != NULL || pw == NULL) {
-        skip(); /* we cannot take $XASYNC_AUTHOR away from the child */
+    /* (the support takes $XASYNC_AUTHOR out of the child's environment) */
+    if (pw == NULL) {
+        xt_skip("this user has no passwd entry, so no login name");
         return;
     }
     logname = cat2("LOGNAME=", pw->pw_name);
@@ -2299,5 +2300,5 @@ int main(void)
         T(test_cli__hlc_never_behind_received),
     };
 
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return xt_tests_status(cmocka_run_group_tests(tests, NULL, NULL));
 }

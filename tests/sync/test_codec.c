@@ -23,6 +23,7 @@
 #include <cmocka.h>
 /* clang-format on */
 
+#include "support.h"
 #include "xasync/codec.h"
 #include "xasync/error.h"
 #include "xasync/store.h"
@@ -952,7 +953,7 @@ static void test_codec__decode_refuses_text_over_max(void **state)
     size_t len = XA_CODEC_MAX_TEXT + 1;
     void *p = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
-        skip();
+        xt_skip("cannot map 256 MiB of address space (ulimit -v?)");
     xa_op_list l;
     list_prefill(&l);
     int rc = xa_codec_decode(&l, p, len, SCOPE);
@@ -1128,5 +1129,5 @@ int main(void)
         cmocka_unit_test(test_codec__vv_round_trip_empty),
         cmocka_unit_test(test_codec__vv_decode_rejects_malformed),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return xt_tests_status(cmocka_run_group_tests(tests, NULL, NULL));
 }
