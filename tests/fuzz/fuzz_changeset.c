@@ -20,6 +20,9 @@
  * Built with -fsanitize=fuzzer by tests/fuzz/run.sh.  Without libFuzzer,
  * define XA_FUZZ_MAIN to get a main() that replays files and folders of
  * inputs:  fuzz_changeset tests/fuzz/corpus [crash-file ...]
+ * The replay also checks that each seed (tests/fuzz/mkseeds.c) still
+ * decodes as what its name says: seed-request-*, seed-response-*,
+ * seed-ops-*; a seed the decoders now refuse fails the replay.
  */
 #include "xasync/changeset.h"
 #include "xasync/codec.h"
@@ -151,8 +154,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #include <dirent.h>
 #include <sys/stat.h>
 
+/* What a seed's file name says it decodes as: an index into n_decoded, or
+ * -1 for a file that is not a seed (a crash reproducer, a fuzzer's find). */
+static int seed_kind(const char *path)
+{
+    const char *base = strrchr(path, '/');
+
+    base = base ? base + 1 : path;
+    if (strncmp(base, "seed-response-", 14) == 0)
+        return 0;
+    if (strncmp(base, "seed-request-", 13) == 0)
+        return 1;
+    if (strncmp(base, "seed-ops-", 9) == 0)
+        return 2;
+    return -1;
+}
+
+static size_t n_seeds, n_seeds_refused;
+
 static int run_file(const char *path)
 {
+    static const char *const kind_name[3] = {"a sync response", "a sync request", "an ops file"};
     FILE *f = fopen(path, "rb");
     unsigned char *buf = NULL;
     size_t len = 0, cap = 0;
@@ -179,8 +201,19 @@ static int run_file(const char *path)
             break;
     }
     fclose(f);
+    int kind = seed_kind(path);
+    size_t before = kind >= 0 ? n_decoded[kind] : 0;
     LLVMFuzzerTestOneInput(buf, len);
     free(buf);
+    if (kind >= 0) {
+        n_seeds++;
+        if (n_decoded[kind] == before) {
+            n_seeds_refused++;
+            fprintf(stderr, "fuzz_changeset: seed %s no longer decodes as %s\n", path,
+                    kind_name[kind]);
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -231,8 +264,8 @@ int main(int argc, char **argv)
             rc = 1;
     fprintf(stderr,
             "fuzz_changeset: replayed %zu inputs; decoded %zu requests, %zu responses, "
-            "%zu ops files\n",
-            count, n_decoded[1], n_decoded[0], n_decoded[2]);
+            "%zu ops files; %zu of %zu seeds decode as their names say\n",
+            count, n_decoded[1], n_decoded[0], n_decoded[2], n_seeds - n_seeds_refused, n_seeds);
     return rc;
 }
 #endif

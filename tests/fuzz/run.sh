@@ -5,7 +5,9 @@
 #                                     undefined and fuzz for XA_FUZZ_SECONDS
 #                                     (default 60) on a copy of tests/fuzz/corpus
 #        tests/fuzz/run.sh --replay   build with cc (gcc will do) and
-#                                     -DXA_FUZZ_MAIN, and replay the corpus once
+#                                     -DXA_FUZZ_MAIN, and replay the corpus once;
+#                                     fails if a seed no longer decodes as what
+#                                     its name says (seed-request-*, ...)
 #        tests/fuzz/run.sh --seeds    rewrite tests/fuzz/corpus/seed-* with
 #                                     tests/fuzz/mkseeds.c
 #
@@ -13,8 +15,8 @@
 # into a temporary folder (an archive, so that the target pulls in only what
 # it uses: no libcurl).  Exits non-zero if the fuzzer finds a crash, a leak
 # or undefined behaviour; the reproducer is kept and its path printed.  With
-# no clang or no libFuzzer it says so and exits 0: the fuzz run is skipped,
-# not failed.
+# no clang or no libFuzzer it says so and exits 77, which ctest reports as
+# skipped (SKIP_RETURN_CODE): a fuzz run that did not happen never passes.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -97,6 +99,13 @@ if [ "$mode" = --replay ]; then
     # shellcheck disable=SC2086
     "$cc" $cflags $san -DXA_FUZZ_MAIN "$here/fuzz_changeset.c" "$tmp/libxa.a" $libs \
         -o "$tmp/fuzz_changeset"
+    for kind in request response ops; do
+        if [ -z "$(find "$here/corpus" -name "seed-$kind-*" -type f)" ]; then
+            echo "run.sh: no seed-$kind-* in $here/corpus (run.sh --seeds writes them)" >&2
+            exit 1
+        fi
+    done
+    # fails if a seed-* file no longer decodes as its name says
     "$tmp/fuzz_changeset" "$here/corpus"
     exit 0
 fi
@@ -104,8 +113,8 @@ fi
 # fuzz: clang with libFuzzer
 cc=${XA_FUZZ_CC:-clang}
 if ! command -v "$cc" >/dev/null 2>&1; then
-    echo "run.sh: $cc is not installed: fuzzing skipped (exit 0)"
-    exit 0
+    echo "run.sh: $cc is not installed: fuzzing skipped (exit 77)"
+    exit 77
 fi
 printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n);\n%s\n' \
     'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { return d && n > 9; }' \
@@ -113,9 +122,9 @@ printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n);\n%s
 if ! "$cc" -fsanitize=fuzzer,address,undefined "$tmp/probe.c" -o "$tmp/probe" \
     >"$tmp/probe.log" 2>&1; then
     echo "run.sh: $cc cannot build a libFuzzer target (libFuzzer not installed?):" \
-        "fuzzing skipped (exit 0)"
+        "fuzzing skipped (exit 77)"
     sed 's/^/    /' "$tmp/probe.log" | head -5
-    exit 0
+    exit 77
 fi
 
 san="-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined"
