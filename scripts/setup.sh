@@ -6,31 +6,49 @@ set -euo pipefail
 pkgs=(gcc libc6-dev make cmake pkg-config
       libsqlite3-dev libcurl4-openssl-dev libcjson-dev zlib1g-dev
       libmicrohttpd-dev libgnutls28-dev libcmocka-dev)
+testing=0
 if [ "${1:-}" = "--test" ]; then
-    # TLS test certificates; the changeset fuzzer (libFuzzer); the editor's
-    # browser tests (Debian's chromium, driven by playwright-core from npm).
-    pkgs+=(openssl ca-certificates clang libclang-rt-14-dev chromium)
+    testing=1
+    # TLS test certificates; the changeset fuzzer (clang; its libFuzzer
+    # runtime below); the editor's browser tests (Debian's chromium, driven
+    # by playwright-core from npm).
+    pkgs+=(openssl ca-certificates clang chromium)
     command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
     command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 fi
 
-missing=()
-for p in "${pkgs[@]}"; do
-    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-        missing+=("$p")
-    fi
-done
-[ ${#missing[@]} -eq 0 ] && exit 0
+updated=0
+# install PACKAGE...: those of them not installed yet
+install() {
+    local missing=() p
+    for p in "$@"; do
+        if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+            missing+=("$p")
+        fi
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
 
-echo "setup: installing ${missing[*]}" >&2
-if [ "$(id -u)" -eq 0 ]; then
-    as_root=()
-elif command -v sudo >/dev/null 2>&1; then
-    as_root=(sudo)
-else
-    echo "setup: need root to install ${missing[*]}; run as root or install sudo" >&2
-    exit 1
+    echo "setup: installing ${missing[*]}" >&2
+    local as_root=()
+    if [ "$(id -u)" -ne 0 ]; then
+        if ! command -v sudo >/dev/null 2>&1; then
+            echo "setup: need root to install ${missing[*]}; run as root or install sudo" >&2
+            exit 1
+        fi
+        as_root=(sudo)
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    if [ "$updated" = 0 ]; then
+        "${as_root[@]}" apt-get update -qq
+        updated=1
+    fi
+    "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+install "${pkgs[@]}"
+if [ "$testing" = 1 ]; then
+    # libFuzzer and the sanitizers' runtime of the clang just installed
+    # (Debian 12's clang is 14: libclang-rt-14-dev)
+    clang_major=$(clang -dumpversion | cut -d. -f1)
+    install "libclang-rt-$clang_major-dev"
 fi
-export DEBIAN_FRONTEND=noninteractive
-"${as_root[@]}" apt-get update -qq
-"${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
