@@ -452,6 +452,22 @@ static int same_origin(ui *u, const char *o)
     return strcasecmp(o, u->origin1) == 0 || strcasecmp(o, u->origin2) == 0;
 }
 
+static MHD_RESULT_T count_host(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    (void)value;
+    if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
+        (*(int *)cls)++;
+    return MHD_YES;
+}
+
+/* A JSON body: application/json, with parameters (charset) or not. */
+static int is_json_type(const char *ct)
+{
+    return ct && strncasecmp(ct, "application/json", 16) == 0 &&
+           (ct[16] == '\0' || ct[16] == ';' || ct[16] == ' ');
+}
+
 static MHD_RESULT_T handle(void *cls,
                            struct MHD_Connection *c,
                            const char *url,
@@ -469,7 +485,13 @@ static MHD_RESULT_T handle(void *cls,
 
     (void)version;
     if (q == NULL) {
-        /* Before anything: is this our own page asking? */
+        /* Before anything: is this our own page asking?  With one Host
+         * only: a second one could be read by a proxy in front, or by a
+         * later version, as the one that counts (RFC 9112, 3.2). */
+        int hosts = 0;
+        MHD_get_connection_values(c, MHD_HEADER_KIND, count_host, &hosts);
+        if (hosts > 1)
+            return fail(c, MHD_HTTP_BAD_REQUEST, "more than one Host header");
         if (!same_host(u, host))
             return fail(c, MHD_HTTP_FORBIDDEN, "wrong Host: this editor answers its own page only");
         if (origin && !same_origin(u, origin))
@@ -501,6 +523,14 @@ static MHD_RESULT_T handle(void *cls,
         const char *secret = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Xasync-Secret");
         if (secret == NULL || strcmp(secret, u->secret) != 0)
             return fail(c, MHD_HTTP_FORBIDDEN, "a write needs the editor's secret");
+        if (!is_json_type(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                      MHD_HTTP_HEADER_CONTENT_TYPE)))
+            return fail(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                        "a write is JSON (Content-Type: application/json)");
+        const char *cl =
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) > MAX_BODY)
+            return fail(c, MHD_HTTP_CONTENT_TOO_LARGE, "the request is too large");
         q = calloc(1, sizeof(*q));
         if (q == NULL)
             return MHD_NO;

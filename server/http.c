@@ -16,8 +16,17 @@
  *   2. no buffer grows past its stated limit, whatever a client sends;
  *   3. every error answer of ours is a 4xx/5xx with {"error": "..."} in JSON
  *      (libmicrohttpd's own 431 for oversized headers is its HTML page);
- *   4. the store is used by one thread at a time (a mutex): SQLite's writes
- *      are serial anyway, and the handle caches statements.
+ *   4. every database handle is used by one thread: the polling thread's for
+ *      tokens and communes, each worker's own for the work; writes are
+ *      serialized by one process lock held only for the write transaction
+ *      (SQLite has one writer), and a commune's syncs run one at a time;
+ *   5. memory is bounded per request (max_body + max_inflated + the JSON
+ *      values counted before parsing, under 64 MiB with the defaults) and in
+ *      all (max_buffered for the bodies held, `threads` requests decoded at
+ *      once), and a big request's memory is given back (malloc_trim);
+ *   6. every connection has a deadline: headers in header_timeout_s, the
+ *      body in body_timeout_s; the connection limits are the whole
+ *      server's.
  */
 #include "district.h"
 #include "xasync/changeset.h"
@@ -27,6 +36,8 @@
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <gnutls/gnutls.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -35,7 +46,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #if MHD_VERSION < 0x00097002
@@ -49,29 +62,79 @@ void xa_serve_opts_default(xa_serve_opts *o)
     memset(o, 0, sizeof(*o));
     o->listen = "127.0.0.1:8640";
     o->max_body = 4 * 1024 * 1024;
-    o->max_inflated = 64 * 1024 * 1024;
+    o->max_inflated = 8 * 1024 * 1024;
+    o->max_values = 200000;
+    o->max_ops = 10000;
+    o->max_buffered = 32 * 1024 * 1024;
     o->max_header = 16 * 1024;
-    o->max_conns = 256;
+    o->max_conns = 1024;
+    o->max_per_addr = 32;
     o->timeout_s = 60;
+    o->header_timeout_s = 15;
+    o->body_timeout_s = 120;
     o->threads = 4;
     o->max_ops_back = 5000;
     o->max_answer_bytes = 8 * 1024 * 1024;
 }
 
-typedef struct server {
-    xa_store *st;
-    const xa_serve_opts *o;
-    pthread_mutex_t lock;
-} server;
+/* One TCP connection (libmicrohttpd's socket context), for the deadlines. */
+typedef struct conn {
+    struct conn *prev, *next;
+    int fd;
+    int64_t deadline; /* ms, monotonic; 0: none (the request is being worked on) */
+    int cut;
+} conn;
 
 /* Per-request state, from the first call of the handler to the last. */
 typedef struct req {
+    struct req *next; /* in the work queue */
+    struct MHD_Connection *c;
+    int what; /* WHAT_* */
     int kind; /* XA_PACK_* of the body */
     char scope[XA_SCOPE_MAX + 1];
     char *body;
     size_t n, cap;
-    int too_big;
+    int too_big, no_room;
+    int state; /* 0 reading the body, 1 queued or worked on, 2 answer ready */
+    /* The answer, made by a worker. */
+    unsigned status;
+    const char *ctype, *cenc;
+    char *out;
+    size_t outlen;
 } req;
+
+enum { WHAT_SYNC = 1, WHAT_STATE, WHAT_SCOPES };
+
+/* A commune whose sync a worker is running: its next one waits. */
+typedef struct busy {
+    struct busy *next;
+    char scope[XA_SCOPE_MAX + 1];
+} busy;
+
+typedef struct server {
+    xa_store *st; /* the polling thread's handle: tokens and communes */
+    const xa_serve_opts *o;
+    pthread_mutex_t write_lock; /* SQLite's one writer, taken in this process */
+    /* The work queue and the communes being synced. */
+    pthread_mutex_t qlock;
+    pthread_cond_t qcond;
+    req *qhead, *qtail;
+    busy *busy;
+    int stopping;
+    size_t buffered; /* bytes of request bodies held (under qlock) */
+    /* Open connections and their deadlines (under clock). */
+    pthread_mutex_t clock;
+    pthread_cond_t ccond;
+    conn *conns;
+} server;
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* ---- answers ------------------------------------------------------------ */
 
@@ -104,9 +167,9 @@ static MHD_RESULT_T answer(struct MHD_Connection *c,
     return ret;
 }
 
-/* {"error": msg} plus optional extra members (already JSON, no braces). */
-static MHD_RESULT_T
-fail(struct MHD_Connection *c, unsigned status, const char *msg, const char *extra)
+/* {"error": msg} plus optional extra members (already JSON, no braces);
+ * malloc'd, NULL when out of memory. */
+static char *error_json(const char *msg, const char *extra)
 {
     cJSON *o = cJSON_CreateObject();
     char *s;
@@ -127,6 +190,14 @@ fail(struct MHD_Connection *c, unsigned status, const char *msg, const char *ext
         free(s);
         s = t;
     }
+    return s;
+}
+
+static MHD_RESULT_T
+fail(struct MHD_Connection *c, unsigned status, const char *msg, const char *extra)
+{
+    char *s = error_json(msg, extra);
+
     if (s == NULL)
         return MHD_NO;
     return answer(c, status, "application/json", NULL, s, strlen(s), 1);
@@ -187,9 +258,7 @@ static unsigned authorize(server *sv, struct MHD_Connection *c, char *scope, int
         return MHD_HTTP_UNAUTHORIZED;
     if (xa_token_hash(h + 7, strlen(h + 7), hash) < 0)
         return MHD_HTTP_INTERNAL_SERVER_ERROR;
-    pthread_mutex_lock(&sv->lock);
     rc = xa_district_token_find(sv->st, hash, scope, district);
-    pthread_mutex_unlock(&sv->lock);
     if (rc == XA_EAUTH)
         return MHD_HTTP_UNAUTHORIZED;
     return rc < 0 ? status_of(rc) : 0;
@@ -236,6 +305,106 @@ static int body_kind(struct MHD_Connection *c)
     return 0;
 }
 
+/* ---- the work queue ----------------------------------------------------- */
+
+/* The worker's answer, kept in the request until its connection resumes. */
+static void set_answer(req *q, unsigned status, const char *ctype, const char *cenc, char *data,
+                       size_t len)
+{
+    free(q->out);
+    q->status = status;
+    q->ctype = ctype;
+    q->cenc = cenc;
+    q->out = data;
+    q->outlen = len;
+}
+
+static void set_error(req *q, unsigned status, const char *msg, const char *extra)
+{
+    char *s = error_json(msg, extra);
+
+    set_answer(q, status, "application/json", NULL, s, s ? strlen(s) : 0);
+}
+
+static int is_busy(const server *sv, const char *scope)
+{
+    for (const busy *b = sv->busy; b; b = b->next)
+        if (strcmp(b->scope, scope) == 0)
+            return 1;
+    return 0;
+}
+
+/* The next request to work on: the oldest one whose commune is not being
+ * synced by another worker (a commune's syncs run one at a time, in order;
+ * a commune that sends many at once holds one worker, not all of them).
+ * NULL when the server stops. */
+static req *next_job(server *sv)
+{
+    req *q = NULL;
+
+    pthread_mutex_lock(&sv->qlock);
+    while (!sv->stopping) {
+        req **pp = &sv->qhead, *prev = NULL;
+        for (; *pp; prev = *pp, pp = &(*pp)->next)
+            if ((*pp)->what != WHAT_SYNC || !is_busy(sv, (*pp)->scope))
+                break;
+        if (*pp) {
+            busy *b = NULL;
+            q = *pp;
+            if (q->what == WHAT_SYNC && (b = calloc(1, sizeof(*b))) == NULL) {
+                q = NULL;
+                pthread_cond_wait(&sv->qcond, &sv->qlock);
+                continue;
+            }
+            *pp = q->next;
+            if (sv->qtail == q)
+                sv->qtail = prev;
+            q->next = NULL;
+            if (b) {
+                memcpy(b->scope, q->scope, sizeof(b->scope));
+                b->next = sv->busy;
+                sv->busy = b;
+            }
+            break;
+        }
+        pthread_cond_wait(&sv->qcond, &sv->qlock);
+    }
+    pthread_mutex_unlock(&sv->qlock);
+    return q;
+}
+
+/* The body's memory back to the budget (qlock held). */
+static void release_body(server *sv, req *q)
+{
+    sv->buffered -= q->cap;
+    free(q->body);
+    q->body = NULL;
+    q->n = q->cap = 0;
+}
+
+/* The answer is ready: free the commune, wake its connection.  The request
+ * belongs to the polling thread from MHD_resume_connection on. */
+static void job_done(server *sv, req *q)
+{
+    struct MHD_Connection *c = q->c;
+
+    pthread_mutex_lock(&sv->qlock);
+    if (q->what == WHAT_SYNC) {
+        for (busy **bp = &sv->busy; *bp; bp = &(*bp)->next)
+            if (strcmp((*bp)->scope, q->scope) == 0) {
+                busy *b = *bp;
+                *bp = b->next;
+                free(b);
+                break;
+            }
+    }
+    release_body(sv, q);
+    q->state = 2;
+    pthread_cond_broadcast(&sv->qcond);
+    pthread_mutex_unlock(&sv->qlock);
+    MHD_resume_connection(c);
+}
+
 /* ---- the sync endpoint -------------------------------------------------- */
 
 /* An op's size in an answer, roughly (JSON text before compression). */
@@ -266,8 +435,8 @@ static void trim_answer(xa_sync_msg *out, size_t budget)
 
 /* A fresh replica (it holds nothing) gets the state instead of the history
  * when the history is longer than the state: every field's current values
- * and context.  Called with the lock held. */
-static int maybe_snapshot(server *sv, const char *scope, xa_sync_msg *out)
+ * and context. */
+static int maybe_snapshot(server *sv, xa_store *ws, const char *scope, xa_sync_msg *out)
 {
     uint64_t ops = 0;
     xa_snapshot *sn;
@@ -282,7 +451,7 @@ static int maybe_snapshot(server *sv, const char *scope, xa_sync_msg *out)
     if (sn == NULL)
         return xa_error_set(XA_ENOMEM, "out of memory");
     size_t bytes = 0;
-    rc = xa_store_snapshot(sv->st, scope, sn);
+    rc = xa_store_snapshot(ws, scope, sn);
     for (size_t i = 0; rc == 0 && i < sn->n; i++) {
         nsib += sn->f[i].n;
         for (size_t k = 0; k < sn->f[i].n; k++)
@@ -298,60 +467,100 @@ static int maybe_snapshot(server *sv, const char *scope, xa_sync_msg *out)
     return xa_vv_copy(&out->have, &sn->have);
 }
 
-static MHD_RESULT_T do_sync(server *sv, struct MHD_Connection *c, req *q)
+/* At most how many JSON values `s` holds (commas and opening brackets
+ * outside strings, plus one), counting no further than `stop`: a bound on
+ * the nodes cJSON would make, known before it makes one.  A tiny op costs
+ * about 10 bytes deflated and half a kilobyte decoded, so the body's size
+ * alone bounds nothing. */
+static size_t json_values(const char *s, size_t n, size_t stop)
 {
+    size_t v = 1;
+    int in = 0;
+
+    for (size_t i = 0; i < n && v <= stop; i++) {
+        char ch = s[i];
+        if (in) {
+            if (ch == '\\')
+                i++;
+            else if (ch == '"')
+                in = 0;
+        } else if (ch == '"') {
+            in = 1;
+        } else if (ch == ',' || ch == '[' || ch == '{') {
+            v++;
+        }
+    }
+    return v;
+}
+
+/* A sync, in a worker, with the worker's own database handle.  Decoding and
+ * checking take no lock; the write transaction (claim, apply, touch,
+ * commit) holds the process's write lock, SQLite having one writer; the
+ * answer is read after the commit, outside it. */
+static void do_sync(server *sv, xa_store *ws, req *q)
+{
+    const xa_serve_opts *o = sv->o;
     xa_sync_msg in, out;
     xa_apply_result ar;
     char *plain = NULL, *text = NULL, extra[160];
     unsigned char *packed = NULL;
     size_t plainlen = 0, textlen = 0, plen = 0;
-    int rc, begun = 0;
-    MHD_RESULT_T ret;
+    int rc, begun = 0, big = 0;
 
     xa_sync_msg_init(&in);
     xa_sync_msg_init(&out);
     extra[0] = '\0';
-    rc = xa_unpack(&plain, &plainlen, (unsigned char *)q->body, q->n, q->kind, sv->o->max_inflated);
+    rc = xa_unpack(&plain, &plainlen, (unsigned char *)q->body, q->n, q->kind, o->max_inflated);
+    big = plainlen > 1024 * 1024 || q->n > 1024 * 1024;
+    if (rc == 0 && json_values(plain, plainlen, o->max_values) > o->max_values)
+        rc = xa_error_set(XA_ETOOBIG,
+                          "the request holds more than %zu JSON values; send at most %zu ops in"
+                          " one request",
+                          o->max_values, o->max_ops);
     if (rc == 0)
         rc = xa_sync_msg_decode(&in, plain, plainlen, q->scope, 1);
     free(plain);
+    if (rc == 0 && in.ops.n > o->max_ops)
+        rc = xa_error_set(XA_ETOOBIG,
+                          "the request holds %zu ops; send at most %zu in one request",
+                          in.ops.n, o->max_ops);
     if (rc < 0)
         goto done;
 
-    pthread_mutex_lock(&sv->lock);
-    rc = xa_store_begin(sv->st);
+    pthread_mutex_lock(&sv->write_lock);
+    rc = xa_store_begin(ws);
     begun = rc == 0;
     if (rc == 0)
-        rc = xa_district_claim_nodes(sv->st, q->scope, in.ops.ops, in.ops.n);
+        rc = xa_district_claim_nodes(ws, q->scope, in.ops.ops, in.ops.n);
     if (rc == 0)
-        rc = xa_store_apply(sv->st, q->scope, in.ops.ops, in.ops.n, &ar);
+        rc = xa_store_apply(ws, q->scope, in.ops.ops, in.ops.n, &ar);
     if (rc == XA_EFORGED || rc == XA_EGAP) {
-        xa_dot d = xa_store_refused_dot(sv->st);
+        xa_dot d = xa_store_refused_dot(ws);
         char hex[XA_NODE_HEX + 1];
         xa_node_format(d.node, hex);
         snprintf(extra, sizeof(extra), "\"code\":\"%s\",\"node\":\"%s\",\"seq\":%llu",
                  rc == XA_EFORGED ? "forged" : "gap", hex, (unsigned long long)d.seq);
     }
     if (rc == 0)
-        rc = xa_district_touch(sv->st, q->scope);
+        rc = xa_district_touch(ws, q->scope);
     if (rc == 0)
-        rc = xa_store_commit(sv->st);
+        rc = xa_store_commit(ws);
     if (rc < 0 && begun)
-        xa_store_rollback(sv->st);
+        xa_store_rollback(ws);
+    pthread_mutex_unlock(&sv->write_lock);
     /* The answer: our vector after the apply, and what the client lacks. */
     if (rc == 0) {
         snprintf(out.scope, sizeof(out.scope), "%s", q->scope);
-        size_t max = in.max && in.max < sv->o->max_ops_back ? in.max : sv->o->max_ops_back;
-        rc = xa_store_have(sv->st, q->scope, &out.have);
+        size_t max = in.max && in.max < o->max_ops_back ? in.max : o->max_ops_back;
+        rc = xa_store_have(ws, q->scope, &out.have);
         if (rc == 0 && in.have.n == 0)
-            rc = maybe_snapshot(sv, q->scope, &out);
+            rc = maybe_snapshot(sv, ws, q->scope, &out);
         if (rc == 0)
-            rc = xa_store_missing(sv->st, q->scope, out.snap ? &out.snap->have : &in.have, max,
+            rc = xa_store_missing(ws, q->scope, out.snap ? &out.snap->have : &in.have, max,
                                   &out.ops, &out.more);
         if (rc == 0)
-            trim_answer(&out, sv->o->max_answer_bytes);
+            trim_answer(&out, o->max_answer_bytes);
     }
-    pthread_mutex_unlock(&sv->lock);
     if (rc == 0)
         rc = xa_sync_msg_encode(&text, &textlen, &out, 0);
     if (rc == 0)
@@ -359,17 +568,20 @@ static MHD_RESULT_T do_sync(server *sv, struct MHD_Connection *c, req *q)
     free(text);
 done:
     if (rc < 0)
-        ret = fail(c, status_of(rc), xa_error_last(), extra);
+        set_error(q, status_of(rc), xa_error_last(), extra);
     else
-        ret = answer(c, MHD_HTTP_OK,
-                     q->kind == XA_PACK_DICT ? XA_MEDIA_CHANGESET : "application/json",
-                     q->kind == XA_PACK_DICT   ? NULL
-                     : q->kind == XA_PACK_GZIP ? "gzip"
-                                               : "deflate",
-                     packed, plen, 1);
+        set_answer(q, MHD_HTTP_OK,
+                   q->kind == XA_PACK_DICT ? XA_MEDIA_CHANGESET : "application/json",
+                   q->kind == XA_PACK_DICT   ? NULL
+                   : q->kind == XA_PACK_GZIP ? "gzip"
+                                             : "deflate",
+                   (char *)packed, plen);
     xa_sync_msg_clear(&in);
     xa_sync_msg_clear(&out);
-    return ret;
+    /* Give a big request's memory back to the system (glibc keeps freed
+     * heap otherwise, in every thread's arena). */
+    if (big)
+        malloc_trim(0);
 }
 
 /* ---- the district's reads ---------------------------------------------- */
@@ -399,45 +611,182 @@ char *xa_communes_json(const xa_commune *v, size_t n, int pretty)
     return s;
 }
 
-static MHD_RESULT_T do_scopes(server *sv, struct MHD_Connection *c)
+static void do_scopes(xa_store *ws, req *q)
 {
     xa_commune *v = NULL;
     size_t n = 0;
     char *s;
     int rc;
 
-    pthread_mutex_lock(&sv->lock);
-    rc = xa_district_communes(sv->st, &v, &n);
-    pthread_mutex_unlock(&sv->lock);
-    if (rc < 0)
-        return fail(c, status_of(rc), xa_error_last(), NULL);
+    rc = xa_district_communes(ws, &v, &n);
+    if (rc < 0) {
+        set_error(q, status_of(rc), xa_error_last(), NULL);
+        return;
+    }
     s = xa_communes_json(v, n, 0);
     free(v);
-    if (s == NULL)
-        return MHD_NO;
-    return answer(c, MHD_HTTP_OK, "application/json", NULL, s, strlen(s), 1);
+    set_answer(q, MHD_HTTP_OK, "application/json", NULL, s, s ? strlen(s) : 0);
 }
 
-static MHD_RESULT_T do_state(server *sv, struct MHD_Connection *c, const char *scope)
+static void do_state(xa_store *ws, req *q)
 {
     xa_field *f = NULL;
     size_t n = 0;
     char *s;
     int rc;
 
-    pthread_mutex_lock(&sv->lock);
-    rc = xa_store_fields(sv->st, scope, NULL, 0, &f, &n);
-    pthread_mutex_unlock(&sv->lock);
-    if (rc < 0)
-        return fail(c, status_of(rc), xa_error_last(), NULL);
+    rc = xa_store_fields(ws, q->scope, NULL, 0, &f, &n);
+    if (rc < 0) {
+        set_error(q, status_of(rc), xa_error_last(), NULL);
+        return;
+    }
     s = xa_view_fields(f, n, 0);
     xa_fields_free(f, n);
-    if (s == NULL)
-        return MHD_NO;
-    return answer(c, MHD_HTTP_OK, "application/json", NULL, s, strlen(s), 1);
+    set_answer(q, MHD_HTTP_OK, "application/json", NULL, s, s ? strlen(s) : 0);
+}
+
+/* A worker: its own database handle, one request at a time. */
+static void *work(void *arg)
+{
+    server *sv = arg;
+    xa_store *ws = NULL;
+    int rc = xa_store_open(&ws, xa_store_path(sv->st));
+    req *q;
+
+    if (rc < 0) {
+        fprintf(stderr, "xasync-district: a worker cannot open the database: %s\n",
+                xa_error_last());
+        ws = NULL;
+    }
+    while ((q = next_job(sv)) != NULL) {
+        if (ws == NULL)
+            set_error(q, MHD_HTTP_SERVICE_UNAVAILABLE, "the server cannot open its database",
+                      NULL);
+        else if (q->what == WHAT_SYNC)
+            do_sync(sv, ws, q);
+        else if (q->what == WHAT_STATE)
+            do_state(ws, q);
+        else
+            do_scopes(ws, q);
+        job_done(sv, q);
+    }
+    xa_store_close(ws);
+    return NULL;
+}
+
+/* ---- connections: deadlines --------------------------------------------- */
+
+static conn *conn_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return ci ? ci->socket_context : NULL;
+}
+
+static void set_deadline(server *sv, struct MHD_Connection *c, int64_t ms_from_now)
+{
+    conn *k = conn_of(c);
+
+    if (k == NULL)
+        return;
+    pthread_mutex_lock(&sv->clock);
+    k->deadline = ms_from_now ? mono_ms() + ms_from_now : 0;
+    pthread_mutex_unlock(&sv->clock);
+}
+
+static void on_connection(void *cls,
+                          struct MHD_Connection *c,
+                          void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    server *sv = cls;
+    conn *k = *socket_context;
+
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        k = calloc(1, sizeof(*k));
+        if (k == NULL || ci == NULL) {
+            free(k);
+            return;
+        }
+        k->fd = ci->connect_fd;
+        pthread_mutex_lock(&sv->clock);
+        k->deadline = mono_ms() + (int64_t)sv->o->header_timeout_s * 1000;
+        k->next = sv->conns;
+        if (sv->conns)
+            sv->conns->prev = k;
+        sv->conns = k;
+        pthread_mutex_unlock(&sv->clock);
+        *socket_context = k;
+    } else if (k) {
+        /* Before libmicrohttpd closes the socket: the reaper never touches a
+         * descriptor that may have been reused. */
+        pthread_mutex_lock(&sv->clock);
+        if (k->prev)
+            k->prev->next = k->next;
+        else
+            sv->conns = k->next;
+        if (k->next)
+            k->next->prev = k->prev;
+        pthread_mutex_unlock(&sv->clock);
+        free(k);
+        *socket_context = NULL;
+    }
+}
+
+/* Cuts every connection past its deadline: headers not complete
+ * header_timeout_s after the connection opened (or after the previous
+ * answer plus the idle allowance), a body not complete body_timeout_s after
+ * its headers.  libmicrohttpd's own timeout only catches a silent client;
+ * one that sends a byte a second would hold its connection forever. */
+static int reaper_stop;
+
+static void *reap(void *arg)
+{
+    server *sv = arg;
+
+    pthread_mutex_lock(&sv->clock);
+    while (!reaper_stop) {
+        struct timespec ts;
+        int64_t now = mono_ms();
+        for (conn *k = sv->conns; k; k = k->next)
+            if (!k->cut && k->deadline && now > k->deadline) {
+                shutdown(k->fd, SHUT_RDWR);
+                k->cut = 1;
+            }
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 250 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&sv->ccond, &sv->clock, &ts);
+    }
+    pthread_mutex_unlock(&sv->clock);
+    return NULL;
 }
 
 /* ---- routing ------------------------------------------------------------ */
+
+/* Hand a request to the workers; its connection sleeps until the answer. */
+static MHD_RESULT_T enqueue(server *sv, struct MHD_Connection *c, req *q)
+{
+    set_deadline(sv, c, 0);
+    q->state = 1;
+    q->c = c;
+    MHD_suspend_connection(c);
+    pthread_mutex_lock(&sv->qlock);
+    if (sv->qtail)
+        sv->qtail->next = q;
+    else
+        sv->qhead = q;
+    sv->qtail = q;
+    pthread_cond_signal(&sv->qcond);
+    pthread_mutex_unlock(&sv->qlock);
+    return MHD_YES;
+}
 
 static MHD_RESULT_T handle(void *cls,
                            struct MHD_Connection *c,
@@ -457,23 +806,44 @@ static MHD_RESULT_T handle(void *cls,
 
     (void)version;
     if (q != NULL) {
+        if (q->state == 2) {
+            /* The worker's answer. */
+            char *out = q->out;
+            q->out = NULL;
+            if (out == NULL)
+                return MHD_NO;
+            return answer(c, q->status, q->ctype, q->cenc, out, q->outlen, 1);
+        }
+        if (q->state == 1)
+            return MHD_YES;
         /* Body chunks, then the final call. */
         if (*upload_size) {
-            if (!q->too_big && q->n + *upload_size <= sv->o->max_body) {
+            if (!q->too_big && !q->no_room && q->n + *upload_size <= sv->o->max_body) {
                 if (q->n + *upload_size > q->cap) {
                     size_t cap = q->cap ? q->cap : 16384;
                     while (cap < q->n + *upload_size)
                         cap *= 2;
                     if (cap > sv->o->max_body)
                         cap = sv->o->max_body;
-                    char *b = realloc(q->body, cap);
-                    if (b == NULL)
-                        return MHD_NO;
-                    q->body = b;
-                    q->cap = cap;
+                    /* Every body held counts against one budget: a thousand
+                     * slow uploads cannot hold a thousand times max_body. */
+                    pthread_mutex_lock(&sv->qlock);
+                    int room = sv->buffered - q->cap + cap <= sv->o->max_buffered;
+                    char *b = room ? realloc(q->body, cap) : NULL;
+                    if (b) {
+                        sv->buffered += cap - q->cap;
+                        q->body = b;
+                        q->cap = cap;
+                    } else {
+                        release_body(sv, q);
+                        q->no_room = 1;
+                    }
+                    pthread_mutex_unlock(&sv->qlock);
                 }
-                memcpy(q->body + q->n, upload, *upload_size);
-                q->n += *upload_size;
+                if (!q->no_room) {
+                    memcpy(q->body + q->n, upload, *upload_size);
+                    q->n += *upload_size;
+                }
             } else {
                 q->too_big = 1;
             }
@@ -485,7 +855,10 @@ static MHD_RESULT_T handle(void *cls,
             snprintf(msg, sizeof(msg), "the body is over the limit of %zu bytes", sv->o->max_body);
             return fail(c, MHD_HTTP_CONTENT_TOO_LARGE, msg, NULL);
         }
-        return do_sync(sv, c, q);
+        if (q->no_room)
+            return fail(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+                        "the server is busy receiving other requests; try again shortly", NULL);
+        return enqueue(sv, c, q);
     }
 
     /* First call: headers only.  Everything that can be refused is refused
@@ -501,72 +874,78 @@ static MHD_RESULT_T handle(void *cls,
         return fail(c, st, "a valid token is needed (Authorization: Bearer TOKEN)", NULL);
     if (st)
         return fail(c, st, xa_error_last(), NULL);
+    int kind = 0;
     if (!has_scope) {
         if (!district)
             return fail(c, MHD_HTTP_FORBIDDEN, "only a district token lists every commune", NULL);
-        return do_scopes(sv, c);
-    }
-    if (xa_check_scope(scope) < 0)
-        return fail(c, MHD_HTTP_NOT_FOUND, "unknown scope", NULL);
-    {
+        scope[0] = '\0';
+    } else {
+        if (xa_check_scope(scope) < 0)
+            return fail(c, MHD_HTTP_NOT_FOUND, "unknown scope", NULL);
         xa_commune cm;
-        int rc;
-        pthread_mutex_lock(&sv->lock);
-        rc = xa_district_commune_get(sv->st, scope, &cm);
-        pthread_mutex_unlock(&sv->lock);
+        int rc = xa_district_commune_get(sv->st, scope, &cm);
         if (rc == XA_ENOTFOUND)
             return fail(c, MHD_HTTP_NOT_FOUND, "unknown scope", NULL);
         if (rc < 0)
             return fail(c, status_of(rc), xa_error_last(), NULL);
+        if (!district && strcmp(tscope, scope) != 0)
+            return fail(c, MHD_HTTP_FORBIDDEN, "this token is for another commune", NULL);
     }
-    if (!district && strcmp(tscope, scope) != 0)
-        return fail(c, MHD_HTTP_FORBIDDEN, "this token is for another commune", NULL);
-    if (!is_sync)
-        return do_state(sv, c, scope);
-    if (district)
-        return fail(c, MHD_HTTP_FORBIDDEN, "a district token reads; it does not sync", NULL);
-
-    int kind = body_kind(c);
-    if (kind == 0)
-        return fail(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
-                    "send " XA_MEDIA_CHANGESET ", or application/json with Content-Encoding"
-                    " deflate or gzip",
-                    NULL);
-    const char *cl =
-        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (cl && strtoull(cl, NULL, 10) > sv->o->max_body) {
-        char msg[96];
-        snprintf(msg, sizeof(msg), "the body is over the limit of %zu bytes", sv->o->max_body);
-        return fail(c, MHD_HTTP_CONTENT_TOO_LARGE, msg, NULL);
+    if (is_sync) {
+        if (district)
+            return fail(c, MHD_HTTP_FORBIDDEN, "a district token reads; it does not sync", NULL);
+        kind = body_kind(c);
+        if (kind == 0)
+            return fail(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                        "send " XA_MEDIA_CHANGESET ", or application/json with Content-Encoding"
+                        " deflate or gzip",
+                        NULL);
+        const char *cl =
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) > sv->o->max_body) {
+            char msg[96];
+            snprintf(msg, sizeof(msg), "the body is over the limit of %zu bytes",
+                     sv->o->max_body);
+            return fail(c, MHD_HTTP_CONTENT_TOO_LARGE, msg, NULL);
+        }
     }
     q = calloc(1, sizeof(*q));
     if (q == NULL)
         return MHD_NO;
+    q->what = is_sync ? WHAT_SYNC : has_scope ? WHAT_STATE : WHAT_SCOPES;
     q->kind = kind;
     memcpy(q->scope, scope, sizeof(q->scope));
     *con_cls = q;
+    /* The headers are in: the body has body_timeout_s to arrive. */
+    set_deadline(sv, c, (int64_t)sv->o->body_timeout_s * 1000);
     return MHD_YES;
 }
 
 static void
 completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
+    server *sv = cls;
     req *q = *con_cls;
 
-    (void)cls;
-    (void)c;
     (void)toe;
     if (q) {
-        free(q->body);
+        pthread_mutex_lock(&sv->qlock);
+        release_body(sv, q);
+        pthread_mutex_unlock(&sv->qlock);
+        free(q->out);
         free(q);
         *con_cls = NULL;
     }
+    /* A kept-alive connection: the next request's headers must be in within
+     * the idle allowance plus header_timeout_s. */
+    set_deadline(sv, c, ((int64_t)sv->o->timeout_s + sv->o->header_timeout_s) * 1000);
 }
 
 /* ---- the listening socket ------------------------------------------------ */
 
-/* Bind "HOST:PORT" or "[V6]:PORT"; print the port the OS chose. */
-static int bind_listen(const char *spec, int *fd_out)
+/* Bind "HOST:PORT" or "[V6]:PORT"; `shown` gets the address with the port
+ * the OS chose. */
+static int bind_listen(const char *spec, int *fd_out, char *shown, size_t cap)
 {
     char host[128];
     const char *colon;
@@ -619,10 +998,9 @@ static int bind_listen(const char *spec, int *fd_out)
     }
     sl = sizeof(ss);
     getsockname(fd, (struct sockaddr *)&ss, &sl);
-    printf("listening on %s%s%s:%u\n", ss.ss_family == AF_INET6 ? "[" : "", host,
+    snprintf(shown, cap, "%s%s%s:%u", ss.ss_family == AF_INET6 ? "[" : "", host,
            ss.ss_family == AF_INET6 ? "]" : "",
            (unsigned)ntohs(ss.ss_family == AF_INET6 ? v6->sin6_port : v4->sin_port));
-    fflush(stdout);
     *fd_out = fd;
     return 0;
 }
@@ -653,32 +1031,104 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     vfprintf(stderr, fmt, ap);
 }
 
-int xa_serve(xa_store *st, const xa_serve_opts *o)
+/* The certificate and key, tried before anything listens: a wrong pair is
+ * told as such, and "listening on" is printed only by a server that
+ * serves. */
+static int check_tls(const xa_serve_opts *o, const char *cert, const char *key)
+{
+    gnutls_certificate_credentials_t cr;
+    gnutls_datum_t c = {(unsigned char *)cert, (unsigned)strlen(cert)};
+    gnutls_datum_t k = {(unsigned char *)key, (unsigned)strlen(key)};
+    int rc;
+
+    if (gnutls_certificate_allocate_credentials(&cr) < 0)
+        return xa_error_set(XA_ENOMEM, "out of memory");
+    rc = gnutls_certificate_set_x509_key_mem(cr, &c, &k, GNUTLS_X509_FMT_PEM);
+    gnutls_certificate_free_credentials(cr);
+    if (rc < 0)
+        return xa_error_set(XA_EINVAL,
+                            "không dùng được chứng chỉ TLS %s với khóa %s (%s): cần hai tệp PEM, "
+                            "khóa phải khớp với chứng chỉ / the TLS certificate %s and key %s "
+                            "cannot be used (%s): both must be PEM files, the key the "
+                            "certificate's own",
+                            o->tls_cert, o->tls_key, gnutls_strerror(rc), o->tls_cert, o->tls_key,
+                            gnutls_strerror(rc));
+    return 0;
+}
+
+/* Room for every connection's descriptor: raise the soft limit toward the
+ * hard one, and lower max_conns if even that is too small. */
+static unsigned fit_fd_limit(unsigned max_conns, unsigned threads)
+{
+    struct rlimit rl;
+    rlim_t need = (rlim_t)max_conns + 64 + 4 * threads;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return max_conns;
+    if (rl.rlim_cur < need) {
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur < need) {
+        unsigned fit = rl.rlim_cur > 64 + 4 * threads + 16
+                           ? (unsigned)(rl.rlim_cur - 64 - 4 * threads)
+                           : 16;
+        fprintf(stderr,
+                "xasync-district: the system allows %llu open files: at most %u connections\n",
+                (unsigned long long)rl.rlim_cur, fit);
+        return fit;
+    }
+    return max_conns;
+}
+
+/* One polling thread (epoll) holds every connection, so --max-connections
+ * and --max-per-address are the whole server's (libmicrohttpd divides its
+ * limit among the threads of a pool); `threads` workers decode, apply and
+ * answer, each with its own database handle, while the polling thread keeps
+ * reading other clients.  A slow client costs a descriptor and a few
+ * kilobytes, never a thread. */
+int xa_serve(xa_store *st, const xa_serve_opts *o_in)
 {
     server sv;
+    xa_serve_opts o = *o_in;
     struct MHD_Daemon *d;
     sigset_t set;
-    char *cert = NULL, *key = NULL;
+    char *cert = NULL, *key = NULL, shown[160];
+    pthread_t *workers = NULL, reaper;
     /* No Date header: clients need none, and on a 2G link every byte counts. */
-    unsigned flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_SUPPRESS_DATE_NO_CLOCK;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG | MHD_USE_SUPPRESS_DATE_NO_CLOCK;
     int fd = -1, sig = 0, rc;
+    unsigned nw = 0;
 
+    memset(&sv, 0, sizeof(sv));
     sv.st = st;
-    sv.o = o;
-    pthread_mutex_init(&sv.lock, NULL);
-    if (o->tls_cert || o->tls_key) {
-        if (!o->tls_cert || !o->tls_key)
+    sv.o = &o;
+    if (o.tls_cert || o.tls_key) {
+        if (!o.tls_cert || !o.tls_key)
             return xa_error_set(XA_EINVAL, "TLS needs both --tls-cert and --tls-key");
-        cert = read_pem(o->tls_cert);
-        key = read_pem(o->tls_key);
+        cert = read_pem(o.tls_cert);
+        key = read_pem(o.tls_key);
         if (cert == NULL || key == NULL) {
             free(cert);
             free(key);
-            return xa_error_set(XA_EINVAL, "cannot read %s or %s", o->tls_cert, o->tls_key);
+            return xa_error_set(XA_EINVAL, "không đọc được / cannot read %s or %s", o.tls_cert,
+                                o.tls_key);
+        }
+        rc = check_tls(&o, cert, key);
+        if (rc < 0) {
+            free(cert);
+            free(key);
+            return rc;
         }
         flags |= MHD_USE_TLS;
     }
+    /* Big buffers (bodies, inflated text) are mapped and unmapped, not left
+     * in the heap: a fixed threshold stops glibc raising it after a big
+     * free. */
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+    o.max_conns = fit_fd_limit(o.max_conns, o.threads);
     /* Block the stop signals in every thread; the main thread waits for them. */
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
@@ -686,33 +1136,85 @@ int xa_serve(xa_store *st, const xa_serve_opts *o)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    rc = bind_listen(o->listen, &fd);
+    rc = bind_listen(o.listen, &fd, shown, sizeof(shown));
     if (rc < 0) {
         free(cert);
         free(key);
         return rc;
     }
-    d = MHD_start_daemon(flags, 0, NULL, NULL, handle, &sv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-                         NULL, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED, completed,
-                         &sv, MHD_OPTION_CONNECTION_LIMIT, (unsigned)o->max_conns,
-                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o->timeout_s,
-                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->max_header,
-                         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)o->threads,
-                         cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
-                         MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
+    pthread_mutex_init(&sv.write_lock, NULL);
+    pthread_mutex_init(&sv.qlock, NULL);
+    pthread_cond_init(&sv.qcond, NULL);
+    pthread_mutex_init(&sv.clock, NULL);
+    pthread_cond_init(&sv.ccond, NULL);
+    reaper_stop = 0;
+    workers = calloc(o.threads, sizeof(*workers));
+    for (nw = 0; workers && nw < o.threads; nw++)
+        if (pthread_create(&workers[nw], NULL, work, &sv) != 0)
+            break;
+    int have_reaper = pthread_create(&reaper, NULL, reap, &sv) == 0;
+    d = nw && have_reaper
+            ? MHD_start_daemon(
+                  flags, 0, NULL, NULL, handle, &sv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+                  MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED, completed, &sv,
+                  MHD_OPTION_NOTIFY_CONNECTION, on_connection, &sv, MHD_OPTION_CONNECTION_LIMIT,
+                  (unsigned)o.max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                  (unsigned)o.max_per_addr, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o.timeout_s,
+                  MHD_OPTION_CONNECTION_MEMORY_LIMIT, o.max_header,
+                  cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
+                  MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END)
+            : NULL;
     if (d == NULL) {
-        close(fd);
-        free(cert);
-        free(key);
-        return xa_error_set(XA_EIO, "cannot start the HTTP service on %s", o->listen);
+        rc = xa_error_set(XA_EIO, "cannot start the HTTP service on %s", o.listen);
+    } else {
+        printf("listening on %s\n", shown);
+        fflush(stdout);
+        while (sigwait(&set, &sig) != 0 || (sig != SIGTERM && sig != SIGINT))
+            ;
     }
-    while (sigwait(&set, &sig) != 0 || (sig != SIGTERM && sig != SIGINT))
-        ;
-    MHD_stop_daemon(d);
+    /* Stop: workers finish what they hold; what still waits is told 503. */
+    pthread_mutex_lock(&sv.qlock);
+    sv.stopping = 1;
+    pthread_cond_broadcast(&sv.qcond);
+    pthread_mutex_unlock(&sv.qlock);
+    for (unsigned i = 0; i < nw; i++)
+        pthread_join(workers[i], NULL);
+    free(workers);
+    while (sv.qhead) {
+        req *q = sv.qhead;
+        sv.qhead = q->next;
+        set_error(q, MHD_HTTP_SERVICE_UNAVAILABLE, "the server is stopping; try again shortly",
+                  NULL);
+        pthread_mutex_lock(&sv.qlock);
+        release_body(&sv, q);
+        q->state = 2;
+        pthread_mutex_unlock(&sv.qlock);
+        MHD_resume_connection(q->c);
+    }
+    if (d)
+        MHD_stop_daemon(d);
+    if (have_reaper) {
+        pthread_mutex_lock(&sv.clock);
+        reaper_stop = 1;
+        pthread_cond_broadcast(&sv.ccond);
+        pthread_mutex_unlock(&sv.clock);
+        pthread_join(reaper, NULL);
+    }
     close(fd);
     free(cert);
     free(key);
-    pthread_mutex_destroy(&sv.lock);
+    while (sv.busy) {
+        busy *b = sv.busy;
+        sv.busy = b->next;
+        free(b);
+    }
+    pthread_mutex_destroy(&sv.write_lock);
+    pthread_mutex_destroy(&sv.qlock);
+    pthread_cond_destroy(&sv.qcond);
+    pthread_mutex_destroy(&sv.clock);
+    pthread_cond_destroy(&sv.ccond);
+    if (d == NULL)
+        return rc;
     fprintf(stderr, "xasync-district: stopped (%s)\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     return 0;
 }

@@ -4,6 +4,8 @@
  *   init                                create the district database
  *   commune add SCOPE --name NAME       register a commune; print its token once
  *   token add --district NAME           a district-wide (read-only) token
+ *   token revoke SCOPE | --district NAME  remove a commune's (a district's) tokens
+ *   token rotate SCOPE                  a new token for a commune, the old one revoked
  *   serve --listen HOST:PORT [...]      serve the sync endpoint and the reads
  *   communes [--json]                   every commune, last sync, ops, conflicts
  *   show SCOPE [--json]                 the latest state of a commune's fields
@@ -14,6 +16,7 @@
  */
 #include "district.h"
 #include "xasync/error.h"
+#include "xasync/form.h"
 #include "xasync/report.h"
 #include "xasync/view.h"
 #include "xasync/vnum.h"
@@ -39,6 +42,7 @@ typedef struct cli {
     int npos, json, help;
     const char *name, *district, *listen, *tls_cert, *tls_key;
     const char *max_body, *max_conns, *timeout, *threads;
+    const char *max_per_addr, *header_timeout, *body_timeout;
     const char *report, *format, *report_kind, *period;
 } cli;
 
@@ -68,16 +72,30 @@ static const char usage[] =
     "  init                             create the district database\n"
     "  commune add SCOPE --name NAME    register a commune; prints its token once\n"
     "  token add --district NAME        a district-wide token (reads every commune)\n"
+    "  token revoke SCOPE               the commune's tokens stop working at once\n"
+    "  token revoke --district NAME     the same for a district-wide token\n"
+    "  token rotate SCOPE               a new token for the commune (printed once);\n"
+    "                                   the old one stops working at once\n"
     "  serve --listen HOST:PORT         serve (port 0: the OS picks; the port is printed)\n"
     "        [--tls-cert FILE --tls-key FILE] [--max-body BYTES]\n"
-    "        [--max-connections N] [--timeout SECONDS] [--threads N]\n"
+    "        [--max-connections N] [--max-per-address N] [--timeout SECONDS]\n"
+    "        [--header-timeout SECONDS] [--body-timeout SECONDS] [--threads N]\n"
     "  communes [--json]                every commune: last sync, ops held, open conflicts\n"
     "  show SCOPE [--json]              the latest state of a commune's fields\n"
     "  show SCOPE --report ID [--format text|html|json]\n"
     "                                   a commune's latest report, printed\n"
     "  rollup --report-kind KIND --period PERIOD [--json]\n"
     "                                   each indicator summed across communes, and the\n"
-    "                                   communes that have not reported\n\n"
+    "                                   communes that have not reported (by TT; old)\n"
+    "  form add FILE [--new-kind]       a form (biểu mẫu): to every commune with its next sync\n"
+    "  form add --from-report FILE [--id ID]   a form made from a report's table\n"
+    "  form list | form show ID [--json]\n"
+    "  accept SCOPE ID                  accept the report as the commune sent it\n"
+    "  return SCOPE ID --reason TEXT    send it back to the commune, with the reason\n"
+    "  rollup --form ID --period P [--format text|json|csv|html] [--by-commune]\n"
+    "         [--include-drafts]        each indicator of the form, by its aggregation, in\n"
+    "                                   its unit; every figure left out named, and why\n"
+    "  check SCOPE [ID] [--json]        the report checks on the district's copy\n\n"
     "The database is --db PATH, else $XASYNC_DISTRICT_DB, else\n"
     "~/.local/share/xasync/district.db.  Exit codes: 0 done, 1 error, 2 wrong usage.\n";
 
@@ -97,6 +115,9 @@ static int parse(int argc, char **argv, cli *c)
         {"--max-connections", offsetof(cli, max_conns)},
         {"--timeout", offsetof(cli, timeout)},
         {"--threads", offsetof(cli, threads)},
+        {"--max-per-address", offsetof(cli, max_per_addr)},
+        {"--header-timeout", offsetof(cli, header_timeout)},
+        {"--body-timeout", offsetof(cli, body_timeout)},
         {"--report-kind", offsetof(cli, report_kind)},
         {"--report", offsetof(cli, report)},
         {"--format", offsetof(cli, format)},
@@ -246,9 +267,15 @@ static int cmd_commune_add(cli *c)
         return fail(2, "usage: xasync-district commune add SCOPE --name NAME");
     if (open_db(c, &st) != 0)
         return 1;
+    if (strcmp(c->pos[2], XA_FORMS_SCOPE) == 0) {
+        xa_store_close(st);
+        return fail(1, "%s is the district's own scope for its forms; choose another", c->pos[2]);
+    }
     rc = xa_store_begin(st);
     if (rc == 0)
         rc = xa_district_commune_add(st, c->pos[2], c->name);
+    if (rc == 0) /* the district's forms reach the new commune with its first sync */
+        rc = xa_forms_push(st, c->pos[2], "district");
     if (rc == 0)
         rc = xa_token_new(token, hash);
     if (rc == 0)
@@ -292,6 +319,59 @@ static int cmd_token_add(cli *c)
     return 0;
 }
 
+/* token revoke SCOPE | token revoke --district NAME | token rotate SCOPE */
+static int cmd_token_revoke(cli *c, int rotate)
+{
+    xa_store *st = NULL;
+    char token[65];
+    uint8_t hash[XA_TOKEN_HASH];
+    const char *scope = c->npos == 3 ? c->pos[2] : NULL;
+    int rc, n = 0;
+
+    if (rotate ? (c->npos != 3 || c->district)
+               : !((c->npos == 3 && !c->district) ||
+                   (c->npos == 2 && c->district && c->district[0])))
+        return fail(2, rotate ? "usage: xasync-district token rotate SCOPE"
+                              : "usage: xasync-district token revoke SCOPE | token revoke "
+                                "--district NAME");
+    if (open_db(c, &st) != 0)
+        return 1;
+    rc = xa_store_begin(st);
+    if (rc == 0)
+        rc = n = xa_district_token_revoke(st, scope, c->district);
+    if (rc >= 0 && rotate)
+        rc = xa_token_new(token, hash);
+    if (rc >= 0 && rotate)
+        rc = xa_district_token_add(st, hash, scope, scope);
+    if (rc >= 0)
+        rc = xa_store_commit(st);
+    if (rc < 0) {
+        xa_store_rollback(st);
+        xa_store_close(st);
+        return fail(1, "%s", xa_error_last());
+    }
+    xa_store_close(st);
+    if (!rotate) {
+        if (n == 0)
+            return fail(1, "không có token nào để thu hồi / no token to revoke for %s",
+                        scope ? scope : c->district);
+        fprintf(stderr,
+                "đã thu hồi %d token của %s; máy nào dùng token cũ sẽ bị từ chối ngay.\n"
+                "revoked %d token(s) of %s; a PC using one is refused from now on.\n",
+                n, scope ? scope : c->district, n, scope ? scope : c->district);
+        return 0;
+    }
+    fprintf(stderr,
+            "token mới của xã %s (chỉ hiện một lần) ở dòng sau; token cũ đã hết hiệu lực.\n"
+            "Thay nội dung tệp token trên mỗi máy của xã (tệp của `xasync remote set "
+            "--token-file`).\n"
+            "new token of %s, shown only this once, on the next line; the old one no longer "
+            "works.\nReplace the content of the token file on each of the commune's PCs.\n",
+            scope, scope);
+    printf("%s\n", token);
+    return 0;
+}
+
 static int cmd_serve(cli *c)
 {
     xa_serve_opts o;
@@ -324,6 +404,21 @@ static int cmd_serve(cli *c)
         if (parse_num(c->threads, "--threads", 1, 64, &v))
             return 2;
         o.threads = (unsigned)v;
+    }
+    if (c->max_per_addr) {
+        if (parse_num(c->max_per_addr, "--max-per-address", 1, 100000, &v))
+            return 2;
+        o.max_per_addr = (unsigned)v;
+    }
+    if (c->header_timeout) {
+        if (parse_num(c->header_timeout, "--header-timeout", 1, 3600, &v))
+            return 2;
+        o.header_timeout_s = (unsigned)v;
+    }
+    if (c->body_timeout) {
+        if (parse_num(c->body_timeout, "--body-timeout", 1, 3600, &v))
+            return 2;
+        o.body_timeout_s = (unsigned)v;
     }
     if (open_db(c, &st) != 0)
         return 1;
@@ -540,6 +635,9 @@ int main(int argc, char **argv)
     cli c;
     const char *cmd;
 
+    int handled = xa_district_report_cmd(argc, argv); /* forms.c */
+    if (handled >= 0)
+        return handled;
     memset(&c, 0, sizeof(c));
     if (parse(argc, argv, &c) != 0)
         return 2;
@@ -563,6 +661,10 @@ int main(int argc, char **argv)
         return cmd_commune_add(&c);
     if (strcmp(cmd, "token") == 0 && c.npos >= 2 && strcmp(c.pos[1], "add") == 0)
         return cmd_token_add(&c);
+    if (strcmp(cmd, "token") == 0 && c.npos >= 2 && strcmp(c.pos[1], "revoke") == 0)
+        return cmd_token_revoke(&c, 0);
+    if (strcmp(cmd, "token") == 0 && c.npos >= 2 && strcmp(c.pos[1], "rotate") == 0)
+        return cmd_token_revoke(&c, 1);
     if (strcmp(cmd, "serve") == 0)
         return cmd_serve(&c);
     if (strcmp(cmd, "communes") == 0)

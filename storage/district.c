@@ -191,6 +191,28 @@ int xa_district_token_find(xa_store *st,
     return rc;
 }
 
+int xa_district_token_revoke(xa_store *st, const char *scope, const char *label)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = 0;
+
+    if (scope) {
+        xa_commune c;
+        rc = xa_district_commune_get(st, scope, &c);
+        if (rc < 0)
+            return rc;
+        rc = prep(st, &s, "DELETE FROM token WHERE scope = ?1");
+    } else {
+        rc = prep(st, &s, "DELETE FROM token WHERE scope IS NULL AND label = ?1");
+    }
+    if (rc == 0) {
+        sqlite3_bind_text(s, 1, scope ? scope : label ? label : "", -1, SQLITE_STATIC);
+        rc = step_done(st, s, "revoking a token");
+    }
+    sqlite3_finalize(s);
+    return rc < 0 ? rc : sqlite3_changes(st->db);
+}
+
 int xa_district_claim_nodes(xa_store *st, const char *scope, const xa_op *ops, size_t n)
 {
     sqlite3_stmt *get = NULL, *put = NULL;

@@ -42,6 +42,12 @@ int xa_district_token_find(xa_store *st,
                            char *scope,
                            int *district);
 
+/* Remove every token of commune `scope` (XA_ENOTFOUND if no such commune),
+ * or, with scope NULL, every district-wide token labelled `label`.  Returns
+ * how many were removed.  A running server refuses them from its next
+ * request on (it looks every token up in the database). */
+int xa_district_token_revoke(xa_store *st, const char *scope, const char *label);
+
 /* Inside the caller's transaction: claim for `scope` every node that writes
  * in `ops`; XA_EAUTH if one already belongs to another commune. */
 int xa_district_claim_nodes(xa_store *st, const char *scope, const xa_op *ops, size_t n);
