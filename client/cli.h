@@ -37,6 +37,7 @@ enum {
     OPT_PERIOD = 1 << 18,
     OPT_LISTEN = 1 << 19,
     OPT_OPEN = 1 << 20,
+    OPT_FORM = 1 << 27,
 };
 
 #define XA_CLI_MAXPOS 8
@@ -66,6 +67,7 @@ typedef struct xa_cli {
     const char *period;
     const char *listen;
     int open;
+    const char *form;
     int npos;
     const char *pos[XA_CLI_MAXPOS];
 } xa_cli;

@@ -211,6 +211,12 @@ static int write_value(xa_cli *cli, int resolve)
     char *json;
     int rc;
 
+    /* forms come from the district (form.h): read-only on the PC */
+    if (strncmp(cli->pos[0], "form/", 5) == 0)
+        return xa_cli_fail(XA_EXIT_ERR,
+                           "%s là biểu mẫu của huyện, chỉ đọc trên máy xã / %s is a form the "
+                           "district defines: read-only on a commune's PC",
+                           cli->pos[0], cli->pos[0]);
     json = string_json(cli->pos[2]);
     if (json == NULL)
         return xa_cli_fail(XA_EXIT_ERR, "%s", xa_error_last());
@@ -895,8 +901,14 @@ const xa_command xa_commands[] = {
      "  report check [--json]                recompute the figures; exit 1 if something is"
      " flagged\n"
      "  report export [--format text|html|json]\n"
+     "  report import FILE --form ID [--period P]  bind the table to a form of the district\n"
+     "  report new --form ID --period P [--id ID]  a report started from a form\n"
+     "  report bind ind/TT CODE              bind a row to an indicator by hand (- unbinds)\n"
+     "  report submit [ID]                   \"Gửi lên huyện\": mark this version sent\n"
+     "  report state [--json]                draft, sent, accepted or returned\n"
      "  --report ID                          which report, when there are several\n",
-     OPT_ID | OPT_FORMAT | OPT_AFTER | OPT_REPORT | OPT_JSON | OPT_AUTHOR | OPT_KIND | OPT_PERIOD,
+     OPT_ID | OPT_FORMAT | OPT_AFTER | OPT_REPORT | OPT_JSON | OPT_AUTHOR | OPT_KIND | OPT_PERIOD |
+         OPT_FORM,
      1, 3, xa_cmd_report},
     {"ui", "[--listen 127.0.0.1:8641] [--open]",
      "the clerk's editor: a page in the browser, served from this PC",

@@ -12,6 +12,7 @@
  * --report ID picks the report when the database holds several.
  */
 #include "cli.h"
+#include "report_life.h"
 #include "xasync/error.h"
 #include "xasync/report.h"
 
@@ -55,16 +56,24 @@ static int do_import(xa_cli *cli, xa_store *st)
     char *text;
     size_t len = 0;
     const char *id = cli->id ? cli->id : "report-2024-h1";
-    int rc;
+    int rc, have_form = 0;
+    xa_form form;
+    char period[32];
 
     if (cli->npos != 2)
         return xa_cli_fail(XA_EXIT_USAGE, "usage: xasync report import FILE [--id ID]");
     text = xa_cli_read_file(cli->pos[1], MAX_FILE, &len);
     if (text == NULL)
         return xa_cli_fail(XA_EXIT_ERR, "%s", xa_error_last());
-    rc = xa_report_import(st, xa_store_scope(st), id, cli->kind, cli->period, text, len,
-                          xa_cli_author(cli), &res);
+    if ((rc = xa_life_import_prepare(cli, st, text, period, sizeof(period), &form, &have_form))) {
+        free(text);
+        return rc;
+    }
+    rc = xa_report_import(st, xa_store_scope(st), id, have_form ? form.kind : cli->kind,
+                          have_form ? period : cli->period, text, len, xa_cli_author(cli), &res);
     free(text);
+    if (rc < 0 && have_form)
+        xa_form_free(&form);
     if (rc < 0)
         return xa_cli_fail(XA_EXIT_ERR, "%s: %s", cli->pos[1], xa_error_last());
     printf("imported report %s: %zu headings, %zu paragraphs, %zu bullets, %zu tables, %zu rows,"
@@ -73,7 +82,7 @@ static int do_import(xa_cli *cli, xa_store *st)
     for (size_t i = 0; i < res.nwarn; i++)
         fprintf(stderr, "xasync: warning: %s\n", res.warn[i]);
     xa_import_result_free(&res);
-    return XA_EXIT_OK;
+    return xa_life_import_bind(cli, st, id, &form, have_form);
 }
 
 static int do_outline(xa_cli *cli, const xa_report *r)
@@ -126,11 +135,18 @@ static int do_outline(xa_cli *cli, const xa_report *r)
     return XA_EXIT_OK;
 }
 
-static int do_check(xa_cli *cli, const xa_report *r)
+static int do_check(xa_cli *cli, xa_store *st, const xa_report *r)
 {
     xa_finding *f = NULL;
     size_t n = 0;
     int rc = xa_report_check(r, &f, &n);
+    xa_form form;
+
+    /* rows not bound to the form, or bound by position only (form.h) */
+    if (rc == 0 && xa_report_form(st, xa_store_scope(st), r->id, &form) == 0) {
+        rc = xa_bind_findings(r, &form, &f, &n);
+        xa_form_free(&form);
+    }
 
     if (rc < 0)
         return xa_cli_fail_xa(rc);
@@ -166,8 +182,8 @@ int xa_cmd_report(xa_cli *cli)
     const char *sub = cli->npos ? cli->pos[0] : "";
     int rc, code = XA_EXIT_OK;
 
-    static const char *const subs[] = {"import", "list",   "outline", "edit",
-                                       "add",    "delete", "check",   "export"};
+    static const char *const subs[] = {"import", "list",   "outline", "edit",  "add",  "delete",
+                                       "check",  "export", "new",     "bind",  "submit", "state"};
     size_t k;
     for (k = 0; k < sizeof(subs) / sizeof(subs[0]); k++)
         if (strcmp(sub, subs[k]) == 0)
@@ -183,6 +199,13 @@ int xa_cmd_report(xa_cli *cli)
         xa_store_close(st);
         return code;
     }
+    if (strcmp(sub, "new") == 0) {
+        code = xa_life_new(cli, st);
+        xa_store_close(st);
+        return code;
+    }
+    if (strcmp(sub, "submit") == 0 && cli->npos == 2 && cli->report == NULL)
+        cli->report = cli->pos[1];
     if (strcmp(sub, "list") == 0) {
         char **ids = NULL;
         size_t n = 0;
@@ -196,6 +219,13 @@ int xa_cmd_report(xa_cli *cli)
         return XA_EXIT_OK;
     }
     if ((code = pick(cli, st, id, sizeof(id))) != 0) {
+        xa_store_close(st);
+        return code;
+    }
+    if (strcmp(sub, "bind") == 0 || strcmp(sub, "submit") == 0 || strcmp(sub, "state") == 0) {
+        code = strcmp(sub, "bind") == 0     ? xa_life_bind(cli, st, id)
+               : strcmp(sub, "submit") == 0 ? xa_life_submit(cli, st, id)
+                                            : xa_life_state(cli, st, id);
         xa_store_close(st);
         return code;
     }
@@ -234,13 +264,15 @@ int xa_cmd_report(xa_cli *cli)
         return rc < 0 ? xa_cli_fail_xa(rc) : XA_EXIT_OK;
     }
     rc = xa_report_load(st, xa_store_scope(st), id, &r);
+    if (rc == 0 && strcmp(sub, "check") == 0)
+        code = do_check(cli, st, &r);
     xa_store_close(st);
     if (rc < 0)
         return xa_cli_fail_xa(rc);
     if (strcmp(sub, "outline") == 0) {
         code = do_outline(cli, &r);
     } else if (strcmp(sub, "check") == 0) {
-        code = do_check(cli, &r);
+        /* done above, with the store open */
     } else {
         const char *fmt = cli->format ? cli->format : "text";
         int f = strcmp(fmt, "text") == 0   ? XA_REPORT_TEXT

@@ -10,6 +10,7 @@
  */
 #include "report_int.h"
 #include "xasync/error.h"
+#include "xasync/form.h"
 #include "xasync/report.h"
 
 #include <stddef.h>
@@ -34,6 +35,8 @@ static char *dup0(const char *s)
 static void block_free(xa_block *b)
 {
     free(b->printed_for);
+    free(b->code);
+    free(b->bound_by);
     char **f[] = {&b->id,      &b->kind,    &b->pos,    &b->text, &b->num,   &b->marker, &b->table,
                   &b->tt,      &b->name,    &b->unit,   &b->prev, &b->plan,  &b->est,    &b->note,
                   &b->vs_prev, &b->vs_plan, &b->remain, &b->head, &b->head2, &b->brk};
@@ -79,6 +82,8 @@ static char **block_slot(xa_block *b, const char *field)
         {"vs_plan", offsetof(xa_block, vs_plan)},
         {"remain", offsetof(xa_block, remain)},
         {"printed_for", offsetof(xa_block, printed_for)},
+        {"code", offsetof(xa_block, code)},
+        {"bound_by", offsetof(xa_block, bound_by)},
         {"head", offsetof(xa_block, head)},
         {"head2", offsetof(xa_block, head2)},
         {"break", offsetof(xa_block, brk)},
@@ -198,6 +203,10 @@ int xa_report_load(xa_store *st, const char *scope, const char *id, xa_report *o
         /* An absent derived column is computed when printed ("="). */
         if (b->printed_for == NULL)
             b->printed_for = dup0("");
+        if (b->code == NULL)
+            b->code = dup0("");
+        if (b->bound_by == NULL)
+            b->bound_by = dup0("");
         char **der[] = {&b->vs_prev, &b->vs_plan, &b->remain};
         for (size_t k = 0; k < 3; k++)
             if (*der[k] == NULL)
@@ -413,6 +422,9 @@ int xa_report_edit(xa_store *st,
         rc = xa_store_begin(st);
     if (rc == 0)
         rc = put(st, scope, entity, field, value, author);
+    /* a row's name or unit changed: its binding to the form follows */
+    if (rc == 0 && strcmp(entity, id) != 0 && (strcmp(field, "name") == 0 || strcmp(field, "unit") == 0))
+        rc = xa_report_rebind(st, scope, id, author);
     if (rc == 0)
         rc = xa_store_commit(st);
     if (rc < 0)

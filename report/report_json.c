@@ -9,7 +9,9 @@
  *    "blocks": [{"id", "entity", "kind", "pos", "text", "num", "marker",
  *    "deleted": bool, "conflict": bool,
  *    rows:   "tt", "name", "unit", "prev", "plan", "est", "vs_prev",
- *            "vs_plan", "remain" (as printed), "note", "table",
+ *            "vs_plan", "remain" (as printed), "note", "table", "code",
+ *            "bound_by" (the binding to a form), and "prev_value" ..
+ *            "remain_value": each figure as an exact decimal ("636.4") or null,
  *    tables: "head": [lines], "head2": [lines], "break"}]}
  *
  * Every block is listed, deleted ones included (marked).  Every string is
@@ -17,6 +19,7 @@
  */
 #include "report_int.h"
 #include "xasync/error.h"
+#include "xasync/form.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -159,6 +162,23 @@ static cJSON *json_block(const xa_report *r, const xa_block *b)
         add(o, "remain", d[2]);
         add(o, "note", b->note);
         add(o, "table", b->table);
+        /* the binding to the district's form, and each figure as an exact
+         * decimal for programs ("636.4"; null when the cell is not a number) */
+        add(o, "code", b->code);
+        add(o, "bound_by", b->bound_by);
+        const char *vals[] = {b->prev, b->plan, b->est, d[0], d[1], d[2]};
+        static const char *const keys[] = {"prev_value",    "plan_value",    "est_value",
+                                           "vs_prev_value", "vs_plan_value", "remain_value"};
+        for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+            xa_vnum v;
+            char dec[64];
+            if (vals[i] && vals[i][0] && xa_figure_parse(vals[i], &v) == 0) {
+                xa_vnum_decimal(&v, dec, sizeof(dec));
+                add(o, keys[i], dec);
+            } else {
+                cJSON_AddNullToObject(o, keys[i]);
+            }
+        }
     } else if (is_kind(b, "table")) {
         add_lines(o, "head", b->head);
         add_lines(o, "head2", b->head2);

@@ -21,14 +21,18 @@ static char *dupstr(const char *s)
     return d;
 }
 
+/* A consistent read: a transaction of its own, or, inside a caller's write
+ * transaction (a report bound to its form while it is edited), a savepoint
+ * that sees the caller's writes and leaves its transaction open. */
 static int read_begin(xa_store *st)
 {
-    return xa_db_exec(st, "BEGIN");
+    return xa_db_exec(st, "SAVEPOINT xa_read");
 }
 
 static void read_end(xa_store *st)
 {
-    xa_db_rollback(st);
+    if (xa_db_exec(st, "RELEASE xa_read") != 0)
+        xa_db_rollback(st);
 }
 
 void xa_field_clear(xa_field *f)
