@@ -20,6 +20,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -588,6 +589,16 @@ static int sync_opts(const xa_cli *cli, xa_sync_opts *o)
     return 0;
 }
 
+/* On a terminal, a long sync shows where it is after each round trip. */
+static void sync_progress(void *ud)
+{
+    const xa_sync_report *rep = ud;
+
+    fprintf(stderr, "\rxasync: %llu requests: sent %llu ops, received %llu ops ",
+            (unsigned long long)rep->requests, (unsigned long long)rep->ops_sent,
+            (unsigned long long)rep->ops_received);
+}
+
 static int cmd_sync(xa_cli *cli)
 {
     xa_store *st = NULL;
@@ -604,8 +615,14 @@ static int cmd_sync(xa_cli *cli)
         xa_store_close(st);
         return xa_cli_fail_xa(XA_EIO);
     }
+    if (isatty(STDERR_FILENO) && !o.verbose) {
+        o.on_round = sync_progress;
+        o.ud = &rep;
+    }
     rc = xa_sync_run(st, &o, &rep);
     xa_sync_global_cleanup();
+    if (o.on_round && rep.requests > 0)
+        fputc('\n', stderr);
     if (rep.renoded)
         fprintf(stderr,
                 "xasync: this PC was restored from an older copy; its %zu unsent edits now go"

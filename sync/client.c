@@ -39,7 +39,7 @@ void xa_sync_opts_default(xa_sync_opts *o)
     o->batch_ops = 500;
     o->batch_bytes = 256 * 1024;
     o->max_ops_back = 2000;
-    o->max_rounds = 1000;
+    o->max_idle_rounds = 3;
 }
 
 int xa_sync_global_init(void)
@@ -469,19 +469,24 @@ int xa_sync_run(xa_store *st, const xa_sync_opts *opts, xa_sync_report *rep)
         rc = xa_syncstate_acked_get(st, scope, &acked);
     if (rc == 0)
         rc = session_open(&s, &r, scope, token);
-    for (size_t i = 0; rc == 0 && !done; i++) {
+    for (size_t idle = 0; rc == 0 && !done;) {
+        uint64_t moved = rep->ops_sent + rep->ops_received + rep->renoded + rep->snapshot_fields;
+
         if (opts->stop && *opts->stop) {
             rc = xa_error_set(XA_ETRANSIENT, "stopped");
-            break;
-        }
-        if (i >= opts->max_rounds) {
-            rc = xa_error_set(XA_ETRANSIENT, "the sync did not finish in %zu round trips",
-                              opts->max_rounds);
             break;
         }
         rc = round_trip(&s, st, scope, &acked, &done);
         if (rc == 0 && opts->on_round)
             opts->on_round(opts->ud);
+        if (rc == 0 && !done &&
+            rep->ops_sent + rep->ops_received + rep->renoded + rep->snapshot_fields == moved &&
+            ++idle >= opts->max_idle_rounds)
+            rc = xa_error_set(XA_ETRANSIENT,
+                              "the sync made no progress in %zu round trips in a row", idle);
+        else if (rc == 0 && !done &&
+                 rep->ops_sent + rep->ops_received + rep->renoded + rep->snapshot_fields != moved)
+            idle = 0;
     }
     session_close(&s);
     xa_vv_free(&acked);

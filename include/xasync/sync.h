@@ -25,7 +25,10 @@ typedef struct xa_sync_opts {
     size_t batch_ops;       /* most ops sent per request (default 500) */
     size_t batch_bytes;  /* most JSON bytes sent per request before compression (default 256 KiB) */
     size_t max_ops_back; /* most ops asked back per request (default 2000) */
-    size_t max_rounds;   /* round trips before giving up (default 1000) */
+    /* Round trips in a row that move nothing (no op acknowledged, received
+     * or moved) before giving up (default 3): a backlog of any size
+     * finishes in one call while each round makes progress. */
+    size_t max_idle_rounds;
     int verbose;         /* print each round trip to stderr */
     /* When not NULL and set (by a signal handler), the transfer under way
      * is abandoned and xa_sync_run returns XA_ETRANSIENT "stopped". */

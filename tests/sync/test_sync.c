@@ -1879,6 +1879,34 @@ static void test_sync__large_values_arrive_in_bounded_answers(void **state)
     SAME_JOURNAL(f->a, f->b, KIM);
 }
 
+/* A backlog that needs more round trips than any fixed cap finishes in one
+ * `xasync sync`, since every round moves something (it stopped at 1,000
+ * rounds: "did not finish in 1000 round trips", exit 1). */
+static void test_sync__long_backlog_finishes_in_one_call(void **state)
+{
+    fx *f = *state;
+    xt_run r;
+    synced s;
+    const char *p;
+    unsigned long long requests;
+
+    bulk_set(f->a, "blk", 1050);
+    r = XA(f, "--db", f->a, "sync", "--batch-ops", "1");
+    ok_at(&r, "sync --batch-ops 1", __FILE__, __LINE__);
+    s = parse_synced_at(&r, __FILE__, __LINE__);
+    assert_int_equal(s.sent, 1050);
+    p = strstr(r.out, " requests");
+    while (p && p > r.out && p[-1] >= '0' && p[-1] <= '9')
+        p--;
+    assert_non_null(p);
+    requests = strtoull(p, NULL, 10);
+    if (requests < 1050)
+        fail_msg("1050 edits, one a request, in %llu requests: [%s]", requests, r.out);
+    xt_run_free(&r);
+    assert_int_equal(journal_count(f->ddb, KIM), 1050);
+    SYNC_EXPECT(f, f->a, 0, 0);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -1896,6 +1924,7 @@ int main(void)
         T(test_sync__round_trips_share_one_connection),
         T(test_sync__reported_bytes_match_the_wire),
         T(test_sync__large_values_arrive_in_bounded_answers),
+        T(test_sync__long_backlog_finishes_in_one_call),
     };
 
     signal(SIGPIPE, SIG_IGN);
