@@ -160,13 +160,19 @@ static void acc_add(acc *a, const xa_vnum *v)
     a->n++;
 }
 
-static cJSON *figure(const xa_vnum *v, size_t n)
+/* A figure for the document; a sum or mean drops the zeros a conversion
+ * added (35 + 3,5000 ha is 108,5), a ratio keeps its one decimal. */
+static cJSON *figure_s(const xa_vnum *v, size_t n, int keep_scale)
 {
     cJSON *o = cJSON_CreateObject();
     char d[64], t[XA_VNUM_FMT_MAX];
     xa_vnum x = *v;
 
     x.percent = 0;
+    while (!keep_scale && x.scale > 0 && x.units % 10 == 0) {
+        x.units /= 10;
+        x.scale--;
+    }
     xa_vnum_decimal(&x, d, sizeof(d));
     if (xa_vnum_format(&x, t, sizeof(t)) < 0)
         snprintf(t, sizeof(t), "?");
@@ -175,6 +181,11 @@ static cJSON *figure(const xa_vnum *v, size_t n)
     if (n != (size_t)-1)
         cJSON_AddNumberToObject(o, "n", (double)n);
     return o;
+}
+
+static cJSON *figure(const xa_vnum *v, size_t n)
+{
+    return figure_s(v, n, 0);
 }
 
 static void exclude(cJSON *ex,
@@ -457,18 +468,18 @@ int xa_rollup2(xa_store *st, const xa_rollup2_opts *o, char **json)
                 a->n = an->n < ad->n ? an->n : ad->n;
             }
             have[k] = 1;
-            cJSON_AddItemToObject(dist, COLS[k], figure(&val[k], a->n));
+            cJSON_AddItemToObject(dist, COLS[k], figure_s(&val[k], a->n, d->agg == XA_AGG_RATIO));
         }
         /* derived columns, recomputed for the district */
         if ((f.derived & 1) && have[2] && have[0] && val[0].units != 0) {
             xa_vnum r;
             if (xa_vnum_ratio(&val[2], &val[0], 1, &r) == 0)
-                cJSON_AddItemToObject(dist, "vs_prev", figure(&r, (size_t)-1));
+                cJSON_AddItemToObject(dist, "vs_prev", figure_s(&r, (size_t)-1, 1));
         }
         if ((f.derived & 2) && have[2] && have[1] && val[1].units != 0) {
             xa_vnum r;
             if (xa_vnum_ratio(&val[2], &val[1], 1, &r) == 0)
-                cJSON_AddItemToObject(dist, "vs_plan", figure(&r, (size_t)-1));
+                cJSON_AddItemToObject(dist, "vs_plan", figure_s(&r, (size_t)-1, 1));
         }
         if ((f.derived & 4) && have[2] && have[1] && d->agg == XA_AGG_SUM) {
             xa_vnum r;
