@@ -154,9 +154,21 @@ static int do_check(xa_cli *cli, xa_store *st, const xa_report *r)
         cJSON *a = cJSON_CreateArray();
         for (size_t i = 0; a && i < n; i++) {
             cJSON *o = cJSON_CreateObject();
+            char fid[XA_ENTITY_MAX + 48];
+            snprintf(fid, sizeof(fid), "%s@%s", f[i].code[0] ? f[i].code : "check", f[i].where);
+            cJSON_AddStringToObject(o, "id", fid);
+            cJSON_AddStringToObject(o, "code", f[i].code[0] ? f[i].code : "check");
+            cJSON_AddStringToObject(o, "severity", f[i].severity[0] ? f[i].severity : "warning");
             cJSON_AddStringToObject(o, "where", f[i].where);
             cJSON_AddStringToObject(o, "vi", f[i].vi);
             cJSON_AddStringToObject(o, "en", f[i].en);
+            if (f[i].excerpt)
+                cJSON_AddStringToObject(o, "excerpt", f[i].excerpt);
+            if (f[i].fix_path && f[i].fix_value) {
+                cJSON *x = cJSON_AddObjectToObject(o, "fix");
+                cJSON_AddStringToObject(x, "path", f[i].fix_path);
+                cJSON_AddStringToObject(x, "value", f[i].fix_value);
+            }
             cJSON_AddItemToArray(a, o);
         }
         char *s = cJSON_Print(a);
@@ -167,8 +179,13 @@ static int do_check(xa_cli *cli, xa_store *st, const xa_report *r)
         puts("Không phát hiện sai sót. / Nothing to flag.");
     } else {
         printf("Phát hiện %zu điểm cần xem lại / %zu findings:\n", n, n);
-        for (size_t i = 0; i < n; i++)
-            printf("%s\t%s\n\t%s\n", f[i].where, f[i].vi, f[i].en);
+        for (size_t i = 0; i < n; i++) {
+            printf("%zu. %s\t[%s] %s\n\t%s\n", i + 1, f[i].where,
+                   f[i].code[0] ? f[i].code : "check", f[i].vi, f[i].en);
+            if (f[i].fix_path && f[i].fix_value)
+                printf("\tsửa / fix: xasync report fix %zu  (%s := \"%.80s%s\")\n", i + 1,
+                       f[i].fix_path, f[i].fix_value, strlen(f[i].fix_value) > 80 ? "…" : "");
+        }
     }
     xa_findings_free(f, n);
     return n ? XA_EXIT_ERR : XA_EXIT_OK;

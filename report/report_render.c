@@ -81,6 +81,42 @@ static void text_row(xa_sb *o, const xa_block *b)
                  b->plan, b->est, d[0], d[1], d[2], b->note, b->conflict ? CONFLICT_MARK : "");
 }
 
+/* Before a row a page break came before in the source: a blank line and
+ * the header repeated there.  A table's `break` lists those rows' ids
+ * (space-separated); `head2` their repeated headers, in that order,
+ * separated by a line "\f" (an empty one: the table only went on after
+ * blank lines). */
+static void page_break(xa_sb *o, const xa_block *t, const char *row_id)
+{
+    const char *p = t->brk, *h = t->head2;
+    size_t idl = strlen(row_id);
+
+    for (int k = 0; *p; k++) {
+        size_t n = strcspn(p, " ");
+        if (n == idl && strncmp(p, row_id, n) == 0) {
+            /* the k-th header */
+            for (int j = 0; j < k && h; j++) {
+                h = strstr(h, "\f");
+                h = h ? h + 1 + (h[1] == '\n') : NULL;
+            }
+            if (h == NULL)
+                return;
+            const char *e = strstr(h, "\n\f");
+            size_t hl = e ? (size_t)(e - h) : strlen(h);
+            if (h[0] == '\f')
+                hl = 0;
+            xa_sb_puts(o, "\n");
+            if (hl) {
+                xa_sb_add(o, h, hl);
+                xa_sb_puts(o, "\n");
+            }
+            return;
+        }
+        p += n;
+        p += *p == ' ';
+    }
+}
+
 static int render_text(const xa_report *r, char **out)
 {
     xa_sb o = {0};
@@ -112,8 +148,7 @@ static int render_text(const xa_report *r, char **out)
                 const xa_block *row = &r->b[k];
                 if (row->deleted || strcmp(row->kind, "row") != 0 || strcmp(row->table, b->id) != 0)
                     continue;
-                if (b->brk[0] && strcmp(b->brk, row->id) == 0 && b->head2[0])
-                    xa_sb_printf(&o, "\n%s\n", b->head2);
+                page_break(&o, b, row->id);
                 text_row(&o, row);
             }
             xa_sb_puts(&o, "\n");

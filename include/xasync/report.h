@@ -93,6 +93,23 @@ int xa_report_import(xa_store *st,
                      const char *author,
                      xa_import_result *res);
 
+/* The same with flags.  XA_IMPORT_FORCE: lines that cannot be placed (a
+ * table row with a cell past the last column, or a column missing, a row
+ * with no table header above it, text after the signature) are kept as
+ * paragraphs and listed in res->warn; without it the import is refused,
+ * naming them ("line N: why"), and nothing is written. */
+#define XA_IMPORT_FORCE 1u
+int xa_report_import_flags(xa_store *st,
+                           const char *scope,
+                           const char *id,
+                           const char *kind,
+                           const char *period,
+                           const char *text,
+                           size_t len,
+                           const char *author,
+                           unsigned flags,
+                           xa_import_result *res);
+
 /* Read a report back (XA_ENOTFOUND if there is none). */
 int xa_report_load(xa_store *st, const char *scope, const char *id, xa_report *out);
 
@@ -150,9 +167,14 @@ int xa_pos_between(const char *a, const char *b, char *out, size_t cap);
 
 /* Findings of `report check`, in Vietnamese and English. */
 typedef struct xa_finding {
-    char *where; /* "ind/4" */
+    char *where; /* a cell path "ind/4/vs_plan", or a block and its sentence "b/0042#2" */
     char *vi;
     char *en;
+    char code[32];     /* stable: "table.ratio", "prose.mismatch", … ("" if none) */
+    char severity[12]; /* "error": figures that contradict; "warning": missing or doubtful */
+    char *excerpt;     /* the words concerned, or NULL */
+    char *fix_path;    /* the computed fix, as an edit `report fix` makes: a path */
+    char *fix_value;   /*   and its value; both NULL when there is no computed fix */
 } xa_finding;
 
 int xa_report_check(const xa_report *r, xa_finding **out, size_t *n);
