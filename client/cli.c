@@ -177,8 +177,11 @@ static const struct optdef optdefs[] = {
     {NULL, 0, 0},
 };
 
+char **xa_cli_argv;
+
 int xa_cli_main(int argc, char **argv)
 {
+    xa_cli_argv = argv;
     xa_cli cli;
     const xa_command *cmd = NULL;
     const char *bad_opt = NULL;

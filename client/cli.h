@@ -105,6 +105,22 @@ char *xa_cli_status_json(xa_store *st);
 /* `xasync ui` (ui.c). */
 int xa_cmd_ui(xa_cli *cli);
 
+/* The commands that use the network (sync, daemon, ui) and the Word
+ * files (.docx export and import) are built into a second program,
+ * xasync-full, beside `xasync` (or in ../libexec/xasync/): `xasync` runs it
+ * in its own place (exec: same PID, same arguments), so that every other
+ * command starts without loading libcurl, libmicrohttpd, GnuTLS, libxml2
+ * and libzip (full_exec.c).  XA_FRONT is defined when building `xasync`
+ * itself. */
+#ifdef XA_FRONT
+#define XA_FULL(fn) xa_cli_exec_full
+int xa_cli_exec_full(xa_cli *cli);
+#else
+#define XA_FULL(fn) fn
+#endif
+/* The program's arguments as main() received them (cli.c). */
+extern char **xa_cli_argv;
+
 /* `xasync report …` (report_cmd.c). */
 int xa_cmd_report(xa_cli *cli);
 

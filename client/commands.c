@@ -553,6 +553,7 @@ static int cmd_remote(xa_cli *cli)
 }
 
 /* Seconds as a decimal number (0.1 .. 1e6) into milliseconds. */
+#ifndef XA_FRONT /* in xasync-full only (cli.h) */
 static int seconds_opt(const char *s, const char *what, int64_t *ms)
 {
     char *end;
@@ -685,6 +686,7 @@ static int cmd_daemon(xa_cli *cli)
         return xa_cli_fail_xa(rc);
     return XA_EXIT_OK;
 }
+#endif
 
 static void hhmm(int64_t ms, char *buf, size_t cap)
 {
@@ -892,7 +894,7 @@ const xa_command xa_commands[] = {
      "One sync to completion; exits 0 only when both sides hold the same edits.\n"
      "  --batch-ops N        most edits sent in one request (500)\n"
      "  --request-timeout S  most seconds one request may take (120)\n",
-     OPT_VERBOSE | OPT_BATCH | OPT_REQ_TIMEOUT, 0, 0, cmd_sync},
+     OPT_VERBOSE | OPT_BATCH | OPT_REQ_TIMEOUT, 0, 0, XA_FULL(cmd_sync)},
     {"status", "[--json]", "changes waiting, the last successful sync, the last error", "",
      OPT_JSON, 0, 0, cmd_status},
     {"daemon", "[--pull-interval S] [--backoff-base S] [--backoff-cap S] [OPTIONS]",
@@ -903,7 +905,7 @@ const xa_command xa_commands[] = {
      "jitter.  --request-timeout S bounds one request (120 s); --batch-ops N the edits in\n"
      "one request (500); --verbose logs every attempt.  One daemon per database.\n",
      OPT_PULL | OPT_BACKOFF_BASE | OPT_BACKOFF_CAP | OPT_REQ_TIMEOUT | OPT_BATCH | OPT_VERBOSE, 0,
-     0, cmd_daemon},
+     0, XA_FULL(cmd_daemon)},
     {"report", "import|list|outline|edit|add|delete|check|export ...",
      "the commune report: import, edit, check and print it",
      "  report import FILE [--id ID] [--kind K] [--period P]\n"
@@ -931,6 +933,6 @@ const xa_command xa_commands[] = {
      "the clerk's editor: a page in the browser, served from this PC",
      "Serves the editor on this PC only (loopback) until SIGTERM or Ctrl-C.  --open starts the\n"
      "browser on it.  Works the same with the network down.\n",
-     OPT_LISTEN | OPT_OPEN | OPT_AUTHOR, 0, 0, xa_cmd_ui},
+     OPT_LISTEN | OPT_OPEN | OPT_AUTHOR, 0, 0, XA_FULL(xa_cmd_ui)},
     {NULL, NULL, NULL, NULL, 0, 0, 0, NULL},
 };
