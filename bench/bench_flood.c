@@ -6,8 +6,8 @@
  * connection each, libcurl) sync in a loop, each request carrying a few new
  * ops of its own PC, and time every request.  Phase 1 is quiet; in phase 2
  * the 21st commune floods at the same time: FLOOD_CONNS connections sending
- * back to back the largest request the server takes (10,000 ops from one
- * PC, each on a new field: the heaviest legitimate work a request can ask
+ * back to back the largest request the server takes (XA_SYNC_MAX_OPS ops
+ * from one PC, each on a new field: the heaviest legitimate work a request can ask
  * for).  Printed: the quiet and flooded p50/p99 of the others' syncs, their
  * ratio (the goal: p99 within 2x of quiet), and the ops per second applied
  * for the flooder and for the others.
@@ -37,7 +37,7 @@
 #define NCOMMUNES 20
 #define FLOOD_CONNS 4
 #define OPS_PER_SYNC 5
-#define FLOOD_OPS 10000
+#define FLOOD_OPS XA_SYNC_MAX_OPS
 
 static char dir[256], ddb[320];
 static char tokens[NCOMMUNES + 1][80];
@@ -64,12 +64,15 @@ static int district(char *out, size_t cap, const char *a1, const char *a2, const
     char cmd[1024];
     FILE *p;
 
-    snprintf(cmd, sizeof cmd, "'%s' --db '%s' %s %s %s %s %s 2>/dev/null", XA_DISTRICT_BIN, ddb,
-             a1, a2 ? a2 : "", a3 ? a3 : "", a4 ? a4 : "", a5 ? a5 : "");
+    snprintf(cmd, sizeof cmd, "'%s' --db '%s' %s %s %s %s %s 2>>'%s/district.log'", XA_DISTRICT_BIN, ddb,
+             a1, a2 ? a2 : "", a3 ? a3 : "", a4 ? a4 : "", a5 ? a5 : "", dir);
     p = popen(cmd, "r");
     if (p == NULL)
         return -1;
+    char sinkbuf[512];
     size_t n = out ? fread(out, 1, cap - 1, p) : 0;
+    while (fread(sinkbuf, 1, sizeof sinkbuf, p) > 0)
+        ;
     if (out) {
         out[n] = '\0';
         out[strcspn(out, "\n")] = '\0';
@@ -217,33 +220,42 @@ static void *client_run(void *arg)
 
 typedef struct flooder {
     char node[17];
+    unsigned char **b;
+    size_t *len;
+    int nb;
     uint64_t ops;
     long refused;
 } flooder;
 
 /* The flooding commune: FLOOD_CONNS connections, each its own PC (node),
- * 10,000-op requests back to back. */
+ * requests of XA_SYNC_MAX_OPS ops back to back. */
 static void *flood_run(void *arg)
 {
     flooder *f = arg;
     CURL *c = curl_easy_init();
-    uint64_t seq = 0;
 
-    while (!stop_flood) {
-        size_t len = 0;
-        unsigned char *b = make_req(NCOMMUNES, f->node, seq + 1, seq + FLOOD_OPS, &len);
-        long st = post(c, NCOMMUNES, b, len);
-        free(b);
-        if (st == 200) {
-            seq += FLOOD_OPS;
-            f->ops += FLOOD_OPS;
-        } else {
+    for (int i = 0; i < f->nb && !stop_flood; i++) {
+        long st = post(c, NCOMMUNES, f->b[i], f->len[i]);
+        if (st != 200) {
             f->refused++;
-            usleep(100 * 1000);
+            break;
         }
+        f->ops += FLOOD_OPS;
     }
     curl_easy_cleanup(c);
     return NULL;
+}
+
+/* The flood's requests, made before the clock starts: the bench's own
+ * threads must not take the CPU the server needs. */
+static void flood_prepare(flooder *f, int nb)
+{
+    f->nb = nb;
+    f->b = calloc((size_t)nb, sizeof(*f->b));
+    f->len = calloc((size_t)nb, sizeof(*f->len));
+    for (int i = 0; i < nb; i++)
+        f->b[i] = make_req(NCOMMUNES, f->node, (uint64_t)i * FLOOD_OPS + 1,
+                           (uint64_t)(i + 1) * FLOOD_OPS, &f->len[i]);
 }
 
 static int cmp_d(const void *a, const void *b)
@@ -270,8 +282,10 @@ static int phase(client *k, int flood, double secs, fig *out, uint64_t *flood_op
     memset(fl, 0, sizeof fl);
     for (int i = 0; flood && i < FLOOD_CONNS; i++) {
         snprintf(fl[i].node, sizeof fl[i].node, "f%015x", (unsigned)(rand() & 0xfffffff));
-        pthread_create(&ft[i], NULL, flood_run, &fl[i]);
+        flood_prepare(&fl[i], (int)(secs * 40) + 20);
     }
+    for (int i = 0; flood && i < FLOOD_CONNS; i++)
+        pthread_create(&ft[i], NULL, flood_run, &fl[i]);
     if (flood)
         usleep(500 * 1000);
     for (int i = 0; i < NCOMMUNES; i++) {
@@ -294,6 +308,10 @@ static int phase(client *k, int flood, double secs, fig *out, uint64_t *flood_op
     for (int i = 0; flood && i < FLOOD_CONNS; i++) {
         pthread_join(ft[i], NULL);
         *flood_ops += fl[i].ops;
+        for (int b = 0; b < fl[i].nb; b++)
+            free(fl[i].b[b]);
+        free(fl[i].b);
+        free(fl[i].len);
         if (fl[i].refused)
             fprintf(stderr, "bench_flood: the flooder was refused %ld times\n", fl[i].refused);
     }
@@ -319,12 +337,16 @@ int main(int argc, char **argv)
     if (mkdtemp(dir) == NULL)
         return 1;
     snprintf(ddb, sizeof ddb, "%s/district.db", dir);
-    if (district(NULL, 0, "init", NULL, NULL, NULL, NULL) != 0)
+    if (district(NULL, 0, "init", NULL, NULL, NULL, NULL) != 0) {
+        fprintf(stderr, "bench_flood: xasync-district init failed (%s/district.log)\n", dir);
         return 1;
+    }
     for (int i = 0; i <= NCOMMUNES; i++) {
         scope_of(i, scope, sizeof scope);
-        if (district(out, sizeof out, "commune", "add", scope, "--name", scope) != 0)
+        if (district(out, sizeof out, "commune", "add", scope, "--name", scope) != 0) {
+            fprintf(stderr, "bench_flood: commune add failed (%s/district.log)\n", dir);
             return 1;
+        }
         snprintf(tokens[i], sizeof tokens[i], "%.79s", out);
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);

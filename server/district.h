@@ -19,7 +19,7 @@ typedef struct xa_serve_opts {
     size_t max_body;         /* compressed request body (default 4 MiB) */
     size_t max_inflated;     /* inflated request body (default 8 MiB) */
     size_t max_values;       /* JSON values in one request (default 200,000) */
-    size_t max_ops;          /* ops in one request (default 10,000) */
+    size_t max_ops;          /* ops in one request (default XA_SYNC_MAX_OPS, 1,000) */
     size_t max_buffered;     /* request bodies held at once, in all (default 32 MiB) */
     size_t max_header;       /* memory per connection for headers (default 16 KiB) */
     unsigned max_conns;      /* connections at once, the whole server (default 1024) */

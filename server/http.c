@@ -64,7 +64,7 @@ void xa_serve_opts_default(xa_serve_opts *o)
     o->max_body = 4 * 1024 * 1024;
     o->max_inflated = 8 * 1024 * 1024;
     o->max_values = 200000;
-    o->max_ops = 10000;
+    o->max_ops = XA_SYNC_MAX_OPS;
     o->max_buffered = 32 * 1024 * 1024;
     o->max_header = 16 * 1024;
     o->max_conns = 1024;
@@ -111,10 +111,66 @@ typedef struct busy {
     char scope[XA_SCOPE_MAX + 1];
 } busy;
 
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The write lock, in two classes: a light changeset (at most LIGHT_OPS ops,
+ * what a PC sends after an edit or two) goes before any heavy one that
+ * waits, so a commune that sends the largest changesets back to back delays
+ * another commune's commit by the one heavy commit under way at most; a
+ * heavy one waits for no light one past HEAVY_WAIT_MS, so it is never
+ * starved. */
+#define LIGHT_OPS 64
+#define HEAVY_WAIT_MS 1000
+
+typedef struct write_lock {
+    pthread_mutex_t m;
+    pthread_cond_t c;
+    int held, light_waiting;
+} write_lock;
+
+static void write_lock_take(write_lock *l, int heavy)
+{
+    pthread_mutex_lock(&l->m);
+    if (heavy) {
+        int64_t until = mono_ms() + HEAVY_WAIT_MS;
+        while (l->held || (l->light_waiting && mono_ms() < until)) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 20 * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&l->c, &l->m, &ts);
+        }
+    } else {
+        l->light_waiting++;
+        while (l->held)
+            pthread_cond_wait(&l->c, &l->m);
+        l->light_waiting--;
+    }
+    l->held = 1;
+    pthread_mutex_unlock(&l->m);
+}
+
+static void write_lock_give(write_lock *l)
+{
+    pthread_mutex_lock(&l->m);
+    l->held = 0;
+    pthread_cond_broadcast(&l->c);
+    pthread_mutex_unlock(&l->m);
+}
+
 typedef struct server {
     xa_store *st; /* the polling thread's handle: tokens and communes */
     const xa_serve_opts *o;
-    pthread_mutex_t write_lock; /* SQLite's one writer, taken in this process */
+    write_lock wlock; /* SQLite's one writer, taken in this process */
     /* The work queue and the communes being synced. */
     pthread_mutex_t qlock;
     pthread_cond_t qcond;
@@ -127,14 +183,6 @@ typedef struct server {
     pthread_cond_t ccond;
     conn *conns;
 } server;
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- answers ------------------------------------------------------------ */
 
@@ -527,7 +575,7 @@ static void do_sync(server *sv, xa_store *ws, req *q)
     if (rc < 0)
         goto done;
 
-    pthread_mutex_lock(&sv->write_lock);
+    write_lock_take(&sv->wlock, in.ops.n > LIGHT_OPS);
     rc = xa_store_begin(ws);
     begun = rc == 0;
     if (rc == 0)
@@ -547,7 +595,7 @@ static void do_sync(server *sv, xa_store *ws, req *q)
         rc = xa_store_commit(ws);
     if (rc < 0 && begun)
         xa_store_rollback(ws);
-    pthread_mutex_unlock(&sv->write_lock);
+    write_lock_give(&sv->wlock);
     /* The answer: our vector after the apply, and what the client lacks. */
     if (rc == 0) {
         snprintf(out.scope, sizeof(out.scope), "%s", q->scope);
@@ -1142,7 +1190,8 @@ int xa_serve(xa_store *st, const xa_serve_opts *o_in)
         free(key);
         return rc;
     }
-    pthread_mutex_init(&sv.write_lock, NULL);
+    pthread_mutex_init(&sv.wlock.m, NULL);
+    pthread_cond_init(&sv.wlock.c, NULL);
     pthread_mutex_init(&sv.qlock, NULL);
     pthread_cond_init(&sv.qcond, NULL);
     pthread_mutex_init(&sv.clock, NULL);
@@ -1208,7 +1257,8 @@ int xa_serve(xa_store *st, const xa_serve_opts *o_in)
         sv.busy = b->next;
         free(b);
     }
-    pthread_mutex_destroy(&sv.write_lock);
+    pthread_mutex_destroy(&sv.wlock.m);
+    pthread_cond_destroy(&sv.wlock.c);
     pthread_mutex_destroy(&sv.qlock);
     pthread_cond_destroy(&sv.qcond);
     pthread_mutex_destroy(&sv.clock);

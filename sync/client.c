@@ -315,7 +315,7 @@ static int next_batch(xa_store *st,
                       char **text,
                       size_t *len)
 {
-    size_t want = o->batch_ops;
+    size_t want = o->batch_ops < XA_SYNC_MAX_OPS ? o->batch_ops : XA_SYNC_MAX_OPS;
     int rc;
 
     for (;;) {

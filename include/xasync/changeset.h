@@ -32,6 +32,10 @@
 #include <stddef.h>
 
 #define XA_MEDIA_CHANGESET "application/x-xasync-changeset"
+/* Most ops the district server takes in one sync request; a PC never sends
+ * more (a request is one write transaction: kept short, it keeps every other
+ * commune's commit waiting little). */
+#define XA_SYNC_MAX_OPS 1000
 
 enum { XA_PACK_DICT = 1, XA_PACK_DEFLATE = 2, XA_PACK_GZIP = 3 };
 
