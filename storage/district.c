@@ -226,6 +226,24 @@ int xa_district_claim_nodes(xa_store *st, const char *scope, const xa_op *ops, s
         if (ops[i].node == last)
             continue;
         last = ops[i].node;
+        /* The district's own edits (its forms, its decisions on reports)
+         * come back from a PC that got them by USB: they belong to no
+         * commune.  Only ops it holds may come back; a new one in its name
+         * is forged. */
+        if (last == xa_store_node(st)) {
+            xa_vv have = XA_VV_INIT;
+            uint64_t held = 0;
+            rc = xa_store_have(st, scope, &have);
+            if (rc == 0)
+                held = xa_vv_get(&have, last);
+            xa_vv_free(&have);
+            for (size_t k = i; rc == 0 && k < n; k++)
+                if (ops[k].node == last && ops[k].seq > held)
+                    rc = xa_error_set(XA_EAUTH, "an op in the district's own name that it never "
+                                                "wrote (seq %llu)",
+                                      (unsigned long long)ops[k].seq);
+            continue;
+        }
         sqlite3_reset(get);
         sqlite3_bind_int64(get, 1, XA_NODE_TO_DB(last));
         step = sqlite3_step(get);

@@ -808,12 +808,81 @@ static void test_rollup__seven_communes(void **state)
     free(d2);
 }
 
+/* Forms reach a PC by USB from another PC of its commune; that PC then
+ * syncs.  The district's own ops come back to it from two communes: they
+ * belong to neither (once refused as "belongs to another commune"); an op
+ * in the district's name that it never wrote is refused. */
+static void test_rollup__forms_by_usb(void **state)
+{
+    fx *f = *state;
+    const char *sc[] = {"xa-an", "xa-binh"};
+    char *out;
+
+    /* one version of the form: a PC that starts from the district's snapshot
+     * holds its whole history and can pass it on */
+    D_OK("--db", f->ddb, "form", "add", "--from-report", XA_SEED_REPORT, "--id", FORM);
+    xt_server_start(&f->srv, f->ddb, NULL);
+    for (size_t i = 0; i < 2; i++) {
+        char n1[32], n2[32];
+        snprintf(n1, sizeof(n1), "%s-1", sc[i]);
+        snprintf(n2, sizeof(n2), "%s-2", sc[i]);
+        char *a = pc(f, n1), *b = pc(f, n2), *ops = xt_path(f->dir, "ops.json");
+        xt_pc_setup(f->dir, a, sc[i], f->srv.port);
+        xt_pc_setup(f->dir, b, sc[i], f->srv.port);
+        sync_pc(a);
+        out = X_OUT("--db", a, "export-ops", "--all");
+        xt_write_file(ops, out, strlen(out));
+        free(out);
+        X_OK("--db", b, "apply", ops);
+        out = X_OUT("--db", b, "show", "form/" FORM);
+        assert_non_null(strstr(out, "xasync-form"));
+        free(out);
+        sync_pc(b); /* sends the district's op back: harmless */
+        /* the form is read-only on the PC that got it by USB too */
+        X_REFUSED(b, 1, "read-only", "--db", b, "set", "form/" FORM, "json", "x");
+        if (i == 1) {
+            /* an op in the district's name, seq 2 of a scope where it wrote 1 */
+            char *held = xt_read_file(ops, NULL);
+            cJSON *doc = cJSON_Parse(held), *nodes = cJSON_GetObjectItem(doc, "nodes");
+            cJSON *list = nodes->child, *op = cJSON_GetArrayItem(list, cJSON_GetArraySize(list) - 1);
+            cJSON *forged = cJSON_CreateArray();
+            cJSON_AddItemToArray(forged, cJSON_CreateNumber(op->child->valuedouble + 1));
+            cJSON_AddItemToArray(forged, cJSON_CreateString("form/evil"));
+            cJSON_AddItemToArray(forged, cJSON_CreateString("json"));
+            cJSON_AddItemToArray(forged, cJSON_CreateString("\"forged\""));
+            cJSON_AddItemToArray(forged, cJSON_CreateObject());
+            cJSON_AddItemToArray(forged, cJSON_CreateNumber(1.8e12));
+            cJSON_AddItemToArray(forged, cJSON_CreateString("mallory"));
+            while (cJSON_GetArraySize(list) > 0)
+                cJSON_DeleteItemFromArray(list, 0);
+            cJSON_AddItemToArray(list, forged);
+            char *s = cJSON_PrintUnformatted(doc);
+            xt_write_file(ops, s, strlen(s));
+            free(s);
+            cJSON_Delete(doc);
+            free(held);
+            X_OK("--db", b, "apply", ops);
+            uint64_t before = xt_db_digest(f->ddb);
+            xt_run r = xt_xasync(ARGV("--db", b, "sync"), NULL, NULL);
+            assert_int_not_equal(r.status, 0);
+            if (strstr(r.err, "district's own name") == NULL)
+                fail_msg("the forged op is not refused as such: %s", r.err);
+            xt_run_free(&r);
+            assert_true(xt_db_digest(f->ddb) == before);
+        }
+        free(a);
+        free(b);
+        free(ops);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rollup__units_names_and_periods),
         cmocka_unit_test_setup_teardown(test_rollup__bad_forms_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollup__seven_communes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rollup__forms_by_usb, setup, teardown),
     };
     return xt_tests_status(cmocka_run_group_tests(tests, NULL, NULL));
 }
