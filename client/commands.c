@@ -728,6 +728,20 @@ static int daemon_alive(const xa_daemon_state *d)
     return d->pid > 0 && now - d->heartbeat < 300000 && (kill(d->pid, 0) == 0 || errno == EPERM);
 }
 
+/* What a failed attempt's error says, in one word: "refused" (the district
+ * server answered and said no: a 4xx, a token, a forged op; trying again will
+ * not help), "disk" (this PC's disk is full), else "link" (no connection,
+ * timeouts, a server that is down or busy: trying again will). */
+static const char *failure_kind(const char *err)
+{
+    if (strstr(err, "disk is full"))
+        return "disk";
+    if (strstr(err, "server refused") || strstr(err, "does not speak TLS") ||
+        strstr(err, "certificate could not be verified"))
+        return "refused";
+    return "link";
+}
+
 /* The sync state as JSON (status --json; the editor's badge).  NULL with
  * the error set. */
 char *xa_cli_status_json(xa_store *st)
@@ -765,11 +779,14 @@ char *xa_cli_status_json(xa_store *st)
     if (failing) {
         xa_view_time_iso(down.started, t, sizeof(t));
         cJSON_AddStringToObject(o, "failing_since", t);
-        if (xa_syncstate_attempt_last(st, 0, &last) == 0)
+        if (xa_syncstate_attempt_last(st, 0, &last) == 0) {
             cJSON_AddStringToObject(o, "last_error", last.error);
+            cJSON_AddStringToObject(o, "failure", failure_kind(last.error));
+        }
     } else {
         cJSON_AddNullToObject(o, "failing_since");
         cJSON_AddNullToObject(o, "last_error");
+        cJSON_AddNullToObject(o, "failure");
     }
     cJSON_AddBoolToObject(o, "daemon", alive);
     if (alive && d.next_try > 0) {
@@ -836,10 +853,23 @@ static int cmd_status(xa_cli *cli)
     }
     if (failing) {
         xa_attempt last;
+        int has_last = xa_syncstate_attempt_last(st, 0, &last) == 0;
+        const char *kind = has_last ? failure_kind(last.error) : "link";
         hhmm(down.started, t, sizeof(t));
-        printf("; no connection since %s", t);
-        if (xa_syncstate_attempt_last(st, 0, &last) == 0)
+        if (strcmp(kind, "refused") == 0)
+            printf("; the district server refuses the sync since %s", t);
+        else if (strcmp(kind, "disk") == 0)
+            printf("; this PC's disk is full since %s", t);
+        else
+            printf("; no connection since %s", t);
+        if (has_last)
             printf(" (%s)", last.error);
+        if (strcmp(kind, "refused") == 0)
+            printf("; not a network fault: trying again will not help, tell the district"
+                   " (máy chủ huyện từ chối, không phải lỗi mạng: hãy báo huyện)");
+        else if (strcmp(kind, "disk") == 0)
+            printf("; free some space on this PC, nothing is lost (ổ đĩa đầy: hãy giải phóng"
+                   " dung lượng, không mất dữ liệu)");
     }
     if (!has_remote) {
         printf("; no district server set (`xasync remote set`)");

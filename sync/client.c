@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 /* Largest response body, before and after inflating. */
@@ -110,9 +111,34 @@ static int curl_fail(session *s, CURLcode cc)
         return xa_error_set(XA_ETRANSIENT, "could not connect to the district server (%s)", detail);
     case CURLE_OPERATION_TIMEDOUT:
         return xa_error_set(XA_ETRANSIENT, "the link is too slow or down: timed out (%s)", detail);
+    case CURLE_GOT_NOTHING:
+    case CURLE_RECV_ERROR:
+        /* A TLS server takes a plain request for a broken handshake and
+         * closes: with an http:// address that is the likely cause. */
+        if (strncasecmp(s->url, "http://", 7) == 0)
+            return xa_error_set(XA_ETRANSIENT,
+                                "máy chủ huyện không trả lời (%s): nếu máy chủ dùng TLS, địa chỉ "
+                                "phải bắt đầu bằng https:// / the district server answered nothing"
+                                " (%s): if it uses TLS, the address must begin with https:// "
+                                "(`xasync remote set https://...`); else it stopped mid-request, "
+                                "sync again",
+                                detail, detail);
+        return xa_error_set(XA_ETRANSIENT, "the connection failed (%s)", detail);
+    case CURLE_SSL_CONNECT_ERROR:
+        /* An https:// address on a plain HTTP server: the first bytes back
+         * are not TLS at all.  Not a certificate's fault. */
+        if (strstr(detail, "wrong version number") || strstr(detail, "packet length too long") ||
+            strstr(detail, "unexpected message") || strstr(detail, "record layer"))
+            return xa_error_set(XA_EAUTH,
+                                "máy chủ huyện không dùng TLS ở địa chỉ này (%s): nếu đó là máy "
+                                "chủ HTTP thường, địa chỉ bắt đầu bằng http:// / the district "
+                                "server does not speak TLS at this address (%s): if it is a plain"
+                                " HTTP server, the address begins with http:// (`xasync remote "
+                                "set http://...`); the certificate is not the problem",
+                                detail, detail);
+        /* fall through */
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_CONNECT_ERROR:
         return xa_error_set(XA_EAUTH,
                             "the district server's certificate could not be verified (%s);"
                             " check the address and `xasync remote set --cacert`",

@@ -909,6 +909,150 @@ static void test_robust__editor_one_host_json_only_413(void **state)
     free(db);
 }
 
+/* ---------------------------------------------------------------------- */
+/* Messages that send the clerk the right way                              */
+
+#include "xasync/store.h"
+#include "xasync/syncstate.h"
+
+/* A self-signed certificate for 127.0.0.1 and its key, in dir. */
+static void make_cert(const fx *f, const char *cert, const char *key)
+{
+    xt_run r = xt_exec("/usr/bin/openssl",
+                       ARGV("req", "-x509", "-newkey", "ec", "-pkeyopt",
+                            "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
+                            "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
+                            "subjectAltName=IP:127.0.0.1"),
+                       NULL, NULL);
+    if (r.status != 0)
+        fail_msg("openssl: %s", r.err);
+    xt_run_free(&r);
+    (void)f;
+}
+
+/* An https:// address on the plain server is not the certificate's fault;
+ * an http:// address on a TLS server says to try https://. */
+static void test_robust__http_https_mixups_told(void **state)
+{
+    fx *f = *state;
+    char *pa = pc_new(f, "a.db", SCOPE_A), *tok = xt_path(f->dir, SCOPE_A ".token");
+    char *cert = xt_path(f->dir, "cert.pem"), *key = xt_path(f->dir, "key.pem"), url[64];
+    xt_run r;
+
+    RUN_OK(xa(f, ARGV("--db", pa, "set", "ind-4", "est", "1")), "set");
+    snprintf(url, sizeof url, "https://127.0.0.1:%d", f->sv.port);
+    RUN_OK(xa(f, ARGV("--db", pa, "remote", "set", url, "--token-file", tok)), "remote set");
+    r = xa(f, ARGV("--db", pa, "sync"));
+    assert_int_equal(r.status, 1);
+    if (strstr(r.err, "does not speak TLS") == NULL || strstr(r.err, "http://") == NULL ||
+        strstr(r.err, "không dùng TLS") == NULL || strstr(r.err, "could not be verified"))
+        fail_msg("https:// to a plain server: [%s]", r.err);
+    xt_run_free(&r);
+
+    /* The same district, now over TLS, and the PC still on http://. */
+    make_cert(f, cert, key);
+    assert_int_equal(xt_server_stop(&f->sv, SIGTERM), 0);
+    xt_server_start(&f->sv, f->ddb, ARGV("--tls-cert", cert, "--tls-key", key));
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", f->sv.port);
+    RUN_OK(xa(f, ARGV("--db", pa, "remote", "set", url, "--token-file", tok)), "remote set");
+    r = xa(f, ARGV("--db", pa, "sync"));
+    assert_int_equal(r.status, 1);
+    if (strstr(r.err, "https://") == NULL || strstr(r.err, "answered nothing") == NULL ||
+        strstr(r.err, "không trả lời") == NULL)
+        fail_msg("http:// to a TLS server: [%s]", r.err);
+    xt_run_free(&r);
+    /* And with https:// and its certificate, it syncs. */
+    snprintf(url, sizeof url, "https://127.0.0.1:%d", f->sv.port);
+    RUN_OK(xa(f, ARGV("--db", pa, "remote", "set", url, "--token-file", tok, "--cacert", cert)),
+           "remote set");
+    RUN_OK(xa(f, ARGV("--db", pa, "sync")), "sync over TLS");
+    free(pa);
+    free(tok);
+    free(cert);
+    free(key);
+}
+
+/* `serve` with a key that is not the certificate's: refused before it
+ * says "listening on", with a message naming both files. */
+static void test_robust__serve_bad_tls_no_listening(void **state)
+{
+    fx *f = *state;
+    char *cert = xt_path(f->dir, "cert.pem"), *key = xt_path(f->dir, "key.pem");
+    char *cert2 = xt_path(f->dir, "cert2.pem"), *key2 = xt_path(f->dir, "key2.pem");
+    xt_run r;
+
+    make_cert(f, cert, key);
+    make_cert(f, cert2, key2);
+    r = district(f, ARGV("--db", f->ddb, "serve", "--listen", "127.0.0.1:0", "--tls-cert", cert,
+                         "--tls-key", key2));
+    assert_int_equal(r.status, 1);
+    if (strstr(r.out, "listening on") != NULL)
+        fail_msg("said listening: [%s]", r.out);
+    if (strstr(r.err, "cannot be used") == NULL || strstr(r.err, "key2.pem") == NULL ||
+        strstr(r.err, "không dùng được") == NULL)
+        fail_msg("bad TLS pair: [%s]", r.err);
+    xt_run_free(&r);
+    xt_write_file(key2, "not a key\n", 10);
+    r = district(f, ARGV("--db", f->ddb, "serve", "--listen", "127.0.0.1:0", "--tls-cert", cert,
+                         "--tls-key", key2));
+    assert_int_equal(r.status, 1);
+    assert_null(strstr(r.out, "listening on"));
+    assert_non_null(strstr(r.err, "cannot be used"));
+    xt_run_free(&r);
+    free(cert);
+    free(key);
+    free(cert2);
+    free(key2);
+}
+
+/* `status` tells a refusal, a full disk and a lost link apart. */
+static void test_robust__status_tells_failures_apart(void **state)
+{
+    fx *f = *state;
+    char *pa = pc_new(f, "a.db", SCOPE_A);
+    xt_run r;
+
+    RUN_OK(xa(f, ARGV("--db", pa, "set", "ind-4", "est", "1")), "set");
+    /* A refusal: the token revoked. */
+    RUN_OK(district(f, ARGV("--db", f->ddb, "token", "revoke", SCOPE_A)), "revoke");
+    r = xa(f, ARGV("--db", pa, "sync"));
+    assert_int_equal(r.status, 1);
+    xt_run_free(&r);
+    r = xa(f, ARGV("--db", pa, "status"));
+    assert_int_equal(r.status, 0);
+    if (strstr(r.out, "refuses the sync") == NULL || strstr(r.out, "no connection") ||
+        strstr(r.out, "báo huyện") == NULL)
+        fail_msg("status after a refusal: [%s]", r.out);
+    xt_run_free(&r);
+    r = xa(f, ARGV("--db", pa, "status", "--json"));
+    assert_non_null(strstr(r.out, "\"failure\":\t\"refused\""));
+    xt_run_free(&r);
+    /* A lost link: the server gone. */
+    assert_int_equal(xt_server_stop(&f->sv, SIGTERM), 0);
+    r = xa(f, ARGV("--db", pa, "sync"));
+    assert_int_equal(r.status, 1);
+    xt_run_free(&r);
+    r = xa(f, ARGV("--db", pa, "status"));
+    if (strstr(r.out, "no connection since") == NULL || strstr(r.out, "refuses"))
+        fail_msg("status after a lost link: [%s]", r.out);
+    xt_run_free(&r);
+    /* A full disk, as the sync records it. */
+    xa_store *st = NULL;
+    xa_attempt a;
+    assert_int_equal(xa_store_open(&st, pa), 0);
+    memset(&a, 0, sizeof a);
+    a.started = a.ended = (int64_t)time(NULL) * 1000;
+    snprintf(a.error, sizeof a.error, "the disk is full while writing the journal");
+    assert_int_equal(xa_syncstate_attempt_add(st, &a), 0);
+    xa_store_close(st);
+    r = xa(f, ARGV("--db", pa, "status"));
+    if (strstr(r.out, "disk is full since") == NULL || strstr(r.out, "no connection") ||
+        strstr(r.out, "ổ đĩa đầy") == NULL)
+        fail_msg("status after a full disk: [%s]", r.out);
+    xt_run_free(&r);
+    free(pa);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -916,6 +1060,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_robust__token_rotate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_robust__editor_one_host_json_only_413, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_robust__http_https_mixups_told, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_robust__serve_bad_tls_no_listening, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_robust__status_tells_failures_apart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_robust__memory_bounded, setup_mem, teardown),
         cmocka_unit_test_setup_teardown(test_robust__slow_body_cut, setup_short, teardown),
         cmocka_unit_test_setup_teardown(test_robust__per_address_limit, setup_short, teardown),
