@@ -2,7 +2,7 @@
  * Parsing the `xasync` command line.
  *
  * Options may stand anywhere on the line.  Only words beginning with "--"
- * (and -h) are options, so a value such as "-5" or "- item" is taken as it
+ * (and -h, -o) are options, so a value such as "-5" or "- item" is taken as it
  * is; "--" ends the options.  Each command lists the options it accepts; any
  * other is an error (exit 2), before the database is touched.
  */
@@ -174,6 +174,7 @@ static const struct optdef optdefs[] = {
     {"--listen", OPT_LISTEN, 1},
     {"--open", OPT_OPEN, 0},
     {"--form", OPT_FORM, 1},
+    {"--output", OPT_OUTPUT, 1},
     {NULL, 0, 0},
 };
 
@@ -201,6 +202,9 @@ int xa_cli_main(int argc, char **argv)
             help = 1;
             continue;
         }
+        /* -o FILE is --output FILE (as -h is --help) */
+        if (!end_opts && strcmp(a, "-o") == 0)
+            a = "--output";
         if (!end_opts && strncmp(a, "--", 2) == 0) {
             for (d = optdefs; d->name; d++)
                 if (is_opt(a, d->name, &val))
@@ -264,6 +268,8 @@ int xa_cli_main(int argc, char **argv)
                 cli.open = 1;
             else if (d->bit == OPT_FORM)
                 cli.form = val;
+            else if (d->bit == OPT_OUTPUT)
+                cli.output = val;
             continue;
         }
         if (cli.cmd == NULL) {

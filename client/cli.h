@@ -38,6 +38,7 @@ enum {
     OPT_LISTEN = 1 << 19,
     OPT_OPEN = 1 << 20,
     OPT_FORM = 1 << 27,
+    OPT_OUTPUT = 1 << 29,
 };
 
 #define XA_CLI_MAXPOS 8
@@ -68,6 +69,7 @@ typedef struct xa_cli {
     const char *listen;
     int open;
     const char *form;
+    const char *output; /* --output FILE, or -o FILE */
     int npos;
     const char *pos[XA_CLI_MAXPOS];
 } xa_cli;

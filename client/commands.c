@@ -949,7 +949,9 @@ const xa_command xa_commands[] = {
      "  report delete PATH                   a paragraph or a row\n"
      "  report check [--json]                recompute the figures; exit 1 if something is"
      " flagged\n"
-     "  report export [--format text|html|json]\n"
+     "  report export [--format text|html|json|docx] [-o FILE]\n"
+     "                                       print it; docx: a Word file in the layout of\n"
+     "                                       Nghị định 30 (-o FILE, or a pipe)\n"
      "  report import FILE --form ID [--period P]  bind the table to a form of the district\n"
      "  report new --form ID --period P [--id ID]  a report started from a form\n"
      "  report bind ind/TT CODE              bind a row to an indicator by hand (- unbinds)\n"
@@ -957,7 +959,7 @@ const xa_command xa_commands[] = {
      "  report state [--json]                draft, sent, accepted or returned\n"
      "  --report ID                          which report, when there are several\n",
      OPT_ID | OPT_FORMAT | OPT_AFTER | OPT_REPORT | OPT_JSON | OPT_AUTHOR | OPT_KIND | OPT_PERIOD |
-         OPT_FORM,
+         OPT_FORM | OPT_OUTPUT,
      1, 3, xa_cmd_report},
     {"ui", "[--listen 127.0.0.1:8641] [--open]",
      "the clerk's editor: a page in the browser, served from this PC",

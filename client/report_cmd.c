@@ -8,7 +8,7 @@
  *   report add KIND TEXT [--after PATH]   a para, bullet, heading or row
  *   report delete PATH
  *   report check [--json]             findings in Vietnamese and English; exit 1 if any
- *   report export [--format text|html|json]
+ *   report export [--format text|html|json|docx] [-o FILE]
  * --report ID picks the report when the database holds several.
  */
 #include "cli.h"
@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_FILE (16 * 1024 * 1024)
 
@@ -191,6 +192,46 @@ static int do_check(xa_cli *cli, xa_store *st, const xa_report *r)
     return n ? XA_EXIT_ERR : XA_EXIT_OK;
 }
 
+/* export: text, html, json or docx, to standard output or -o FILE (written
+ * whole or not at all).  A .docx is not written to a terminal. */
+static int do_export(const xa_cli *cli, const xa_report *r)
+{
+    const char *fmt = cli->format ? cli->format : "text";
+    int f = strcmp(fmt, "text") == 0   ? XA_REPORT_TEXT
+            : strcmp(fmt, "html") == 0 ? XA_REPORT_HTML
+            : strcmp(fmt, "json") == 0 ? XA_REPORT_JSON
+            : strcmp(fmt, "docx") == 0 ? XA_REPORT_DOCX
+                                       : 0;
+    unsigned char *bin = NULL;
+    char *out = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (f == 0)
+        return xa_cli_fail(XA_EXIT_USAGE, "--format wants text, html, json or docx");
+    if (f == XA_REPORT_DOCX && cli->output == NULL && isatty(STDOUT_FILENO))
+        return xa_cli_fail(XA_EXIT_USAGE,
+                           "--format docx writes a Word file: name it with -o FILE"
+                           " / hãy đặt tên tệp bằng -o TỆP");
+    if (f == XA_REPORT_DOCX) {
+        rc = xa_report_docx(r, &bin, &len);
+    } else {
+        rc = xa_report_render(r, f, &out);
+        if (rc == 0) {
+            bin = (unsigned char *)out;
+            len = strlen(out);
+        }
+    }
+    if (rc < 0)
+        return xa_cli_fail_xa(rc);
+    if (cli->output)
+        rc = xa_write_file(cli->output, bin, len);
+    else if (fwrite(bin, 1, len, stdout) != len)
+        rc = xa_error_set(XA_EIO, "cannot write to standard output: %s", strerror(errno));
+    free(bin);
+    return rc < 0 ? xa_cli_fail_xa(rc) : XA_EXIT_OK;
+}
+
 int xa_cmd_report(xa_cli *cli)
 {
     xa_store *st = NULL;
@@ -291,22 +332,7 @@ int xa_cmd_report(xa_cli *cli)
     } else if (strcmp(sub, "check") == 0) {
         /* done above, with the store open */
     } else {
-        const char *fmt = cli->format ? cli->format : "text";
-        int f = strcmp(fmt, "text") == 0   ? XA_REPORT_TEXT
-                : strcmp(fmt, "html") == 0 ? XA_REPORT_HTML
-                : strcmp(fmt, "json") == 0 ? XA_REPORT_JSON
-                                           : 0;
-        char *out = NULL;
-        if (f == 0) {
-            xa_report_free(&r);
-            return xa_cli_fail(XA_EXIT_USAGE, "--format wants text, html or json");
-        }
-        rc = xa_report_render(&r, f, &out);
-        if (rc < 0)
-            code = xa_cli_fail_xa(rc);
-        else
-            fputs(out, stdout);
-        free(out);
+        code = do_export(cli, &r);
     }
     xa_report_free(&r);
     return code;

@@ -8,8 +8,9 @@
  * the centred document type and title, the body blocks in order, and the
  * closing two columns ("Nơi nhận:" and its list on the left, the signer on
  * the right).  An indicator table is a bordered table whose header lines
- * become <th> rows (in <thead>, so a browser repeats them on every printed
- * page: the imported repeated header head2 is therefore not printed) and
+ * become <th> rows, merged as the report merges them (layout.c), in
+ * <thead>, so a browser repeats them on every printed page (the imported
+ * repeated header head2 is therefore not printed), and
  * whose rows are the row blocks naming it, with the derived columns as
  * xa_report_derived() prints them.  A block or row in conflict gets the
  * class "conflict" and a "XUNG ĐỘT" badge; r->header_conflict marks the
@@ -21,7 +22,9 @@
  *      is valid UTF-8 whatever the fields hold;
  *   2. the page references no external resource: no font, script, image,
  *      stylesheet or link; its only style is the inline <style> below and
- *      its only attributes are fixed class names and escaped data-block ids;
+ *      its only attributes are fixed class names, escaped data-block ids,
+ *      the header cells' colspan and rowspan, and the table's column
+ *      widths (numbers, layout.c);
  *   3. nothing of the report is dropped from the page but deleted blocks
  *      (and rows of a table that is deleted or absent, as in the text form);
  *   4. *out is written only on success and is the caller's to free().
@@ -43,108 +46,12 @@ static const char *str0(const char *s)
     return s ? s : "";
 }
 
-/* ---- UTF-8 ---------------------------------------------------------- */
+/* ---- UTF-8 (layout.c) ------------------------------------------------ */
 
-#define REPLACEMENT 0xFFFDu
-
-/* Decode one code point of the NUL-terminated s into *cp; the number of
- * bytes it takes (at least 1).  A byte that does not start a valid,
- * shortest-form sequence gives U+FFFD and takes one byte.  The NUL ends
- * any sequence (it is not a continuation byte), so s is never overread. */
-static size_t u8next(const unsigned char *s, uint32_t *cp)
-{
-    unsigned c = s[0];
-    size_t len;
-    unsigned lo = 0x80, hi = 0xBF; /* bounds of the second byte */
-    uint32_t v;
-
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        v = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        v = c & 0x0F;
-        if (c == 0xE0)
-            lo = 0xA0; /* overlong */
-        if (c == 0xED)
-            hi = 0x9F; /* surrogates */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        v = c & 0x07;
-        if (c == 0xF0)
-            lo = 0x90; /* overlong */
-        if (c == 0xF4)
-            hi = 0x8F; /* above U+10FFFF */
-    } else {
-        *cp = REPLACEMENT;
-        return 1;
-    }
-    if (s[1] < lo || s[1] > hi) {
-        *cp = REPLACEMENT;
-        return 1;
-    }
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80) {
-            *cp = REPLACEMENT;
-            return 1;
-        }
-        v = (v << 6) | (s[i] & 0x3F);
-    }
-    *cp = v;
-    return len;
-}
-
-static void u8put(xa_sb *o, uint32_t cp)
-{
-    char b[4];
-    size_t n;
-
-    assert(cp <= 0x10FFFF);
-    if (cp < 0x80) {
-        b[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        b[0] = (char)(0xC0 | (cp >> 6));
-        b[1] = (char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        b[0] = (char)(0xE0 | (cp >> 12));
-        b[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        b[2] = (char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        b[0] = (char)(0xF0 | (cp >> 18));
-        b[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        b[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        b[3] = (char)(0x80 | (cp & 0x3F));
-        n = 4;
-    }
-    xa_sb_add(o, b, n);
-}
-
-/* The capital of a Vietnamese letter (every letter with its tone marks
- * lives in Latin-1, Latin Extended-A, ơ/ư, or Latin Extended Additional);
- * anything else is returned unchanged. */
-static uint32_t vi_upper(uint32_t c)
-{
-    if (c >= 'a' && c <= 'z')
-        return c - 0x20;
-    if (c >= 0xE0 && c <= 0xFE && c != 0xF7)
-        return c - 0x20;
-    if ((c >= 0x100 && c <= 0x137) || (c >= 0x14A && c <= 0x177))
-        return (c & 1) ? c - 1 : c; /* ă ĩ ũ đ ... */
-    if (c >= 0x139 && c <= 0x148)
-        return (c & 1) ? c : c - 1;
-    if (c == 0x1A1 || c == 0x1B0)
-        return c - 1; /* ơ ư */
-    if ((c >= 0x1E00 && c <= 0x1E95) || (c >= 0x1EA0 && c <= 0x1EFF))
-        return (c & 1) ? c - 1 : c; /* ạ ả ấ ... ỹ */
-    return c;
-}
+#define REPLACEMENT XA_U8_BAD
+#define u8next xa_u8next
+#define u8put xa_u8put
+#define vi_upper xa_vi_upper
 
 /* ---- escapers ------------------------------------------------------- */
 
@@ -212,15 +119,66 @@ static void html(xa_sb *o, const char *s, int flags)
     xa_sb_add(o, (const char *)run, (size_t)(p - run));
 }
 
+/* A text with its conversion leftovers read (layout.c): "**x**" as
+ * <b>x</b>, "*x*" as <i>x</i>, "$3.222/3.353 = 96,1\%$" as
+ * "3.222/3.353 = 96,1%", "<http://…>" as the address; every run escaped
+ * by html(). */
+struct rich_ctx {
+    xa_sb *o;
+    int flags;
+};
+
+static void rich_run(void *ctx, const char *s, size_t n, int style)
+{
+    struct rich_ctx *c = ctx;
+    char *t = strndup(s, n);
+
+    if (t == NULL) {
+        c->o->failed = 1;
+        return;
+    }
+    if (style & XA_RUN_BOLD)
+        xa_sb_puts(c->o, "<b>");
+    if (style & XA_RUN_ITALIC)
+        xa_sb_puts(c->o, "<i>");
+    html(c->o, t, c->flags);
+    if (style & XA_RUN_ITALIC)
+        xa_sb_puts(c->o, "</i>");
+    if (style & XA_RUN_BOLD)
+        xa_sb_puts(c->o, "</b>");
+    free(t);
+}
+
+static void rich(xa_sb *o, const char *s, int flags)
+{
+    struct rich_ctx c = {o, flags};
+
+    if (xa_inline_runs(s, rich_run, &c) < 0)
+        o->failed = 1;
+}
+
 /* ---- HTML ----------------------------------------------------------- */
 
 /* The page's only style.  Sizes follow Nghị định 30/2020/NĐ-CP (A4; top
- * and bottom 2 cm, right 1.5 cm, left 3 cm; Times New Roman 13-14 pt). */
+ * and bottom 2 cm, right 1.5 cm, left 3 cm; Times New Roman 13-14 pt).
+ * The font: Times New Roman where installed, else Liberation Serif (its
+ * metric-compatible free twin, which scripts/setup.sh installs from
+ * Debian and which holds every Vietnamese letter); not "Times", which on
+ * Debian is a URW font without Vietnamese letters, so that the browser
+ * would take those from a sans-serif font in the middle of a word.
+ * Page numbers: centred in the top margin from page 2, by CSS page margin
+ * boxes (@top-center), which Chromium prints since version 131; a browser
+ * without them prints no number.  <thead> repeats the header rows on
+ * every page. */
+#define SERIF "\"Times New Roman\", \"Liberation Serif\", Tinos, serif"
 static const char STYLE[] =
     "@page { size: A4; margin: 2cm 1.5cm 2cm 3cm; }\n"
+    "@page { @top-center { content: counter(page); font-family: " SERIF "; font-size: 13pt;"
+    " vertical-align: bottom; padding-bottom: 0.4cm; } }\n"
+    "@page :first { @top-center { content: none; } }\n"
     "html { background: #e8e8e8; }\n"
-    "body { margin: 0; color: #000; font-family: \"Times New Roman\", Times, serif;"
-    " font-size: 13pt; line-height: 1.35; }\n"
+    "body { margin: 0; color: #000; font-family: " SERIF ";"
+    " font-size: 14pt; line-height: 1.3; }\n"
     ".page { background: #fff; max-width: 16.5cm; margin: 1cm auto;"
     " padding: 2cm 1.5cm 2cm 3cm; box-shadow: 0 0 4pt #999; }\n"
     "p { margin: 0 0 6pt 0; }\n"
@@ -230,28 +188,36 @@ static const char STYLE[] =
     ".organ { font-weight: bold; font-size: 13pt; }\n"
     ".rule { width: 30%; margin: 1pt auto 0 auto; border-top: 1px solid #000; height: 0; }\n"
     ".nation { font-weight: bold; font-size: 12pt; white-space: nowrap; }\n"
-    ".motto { font-weight: bold; font-size: 13pt; text-decoration: underline; }\n"
-    ".num { padding-top: 6pt; }\n"
+    ".motto { display: inline-block; font-weight: bold; font-size: 13pt;"
+    " border-bottom: 1px solid #000; padding-bottom: 1pt; }\n"
+    ".num { padding-top: 6pt; font-size: 13pt; }\n"
     ".when { font-style: italic; padding-top: 6pt; }\n"
     ".doctype { text-align: center; font-weight: bold; font-size: 14pt;"
-    " margin: 18pt 0 2pt 0; }\n"
-    ".title { text-align: center; font-weight: bold; margin: 0 0 14pt 0; }\n"
-    ".part { text-align: center; font-weight: bold; margin: 12pt 0 6pt 0; }\n"
-    ".heading { font-weight: bold; text-align: justify; text-indent: 1cm; }\n"
+    " margin: 18pt 0 0 0; }\n"
+    ".title { text-align: center; font-weight: bold; margin: 0 1cm 0 1cm; }\n"
+    ".title-rule { width: 33%; margin: 2pt auto 14pt auto; border-top: 1px solid #000;"
+    " height: 0; }\n"
+    ".part { text-align: center; font-weight: bold; margin: 12pt 0 6pt 0;"
+    " break-after: avoid; }\n"
+    ".heading { font-weight: bold; text-align: justify; text-indent: 1cm;"
+    " break-after: avoid; }\n"
+    ".heading.sub { font-style: italic; }\n"
+    ".heading.long { font-weight: normal; font-style: normal; break-after: auto; }\n"
     ".para, .bullet { text-align: justify; text-indent: 1cm; }\n"
     "table.ind { width: 100%; border-collapse: collapse; font-size: 11pt;"
-    " margin: 6pt 0 12pt 0; }\n"
+    " margin: 6pt 0 12pt 0; table-layout: fixed; }\n"
     "table.ind thead { display: table-header-group; }\n"
-    "table.ind th, table.ind td { border: 1px solid #000; padding: 2pt 3pt;"
-    " vertical-align: top; }\n"
-    "table.ind th { text-align: center; font-weight: bold; }\n"
+    "table.ind th, table.ind td { border: 1px solid #000; padding: 2pt 3pt; }\n"
+    "table.ind td { vertical-align: middle; }\n"
+    "table.ind th { text-align: center; vertical-align: middle; font-weight: bold; }\n"
+    "table.ind tr.numbering th { font-weight: normal; font-size: 10pt; }\n"
     "table.ind td.c { text-align: center; }\n"
-    "table.ind td.n { text-align: right; white-space: nowrap; }\n"
+    "table.ind td.n { text-align: right; }\n"
     "table.ind tr.group td { font-weight: bold; }\n"
     "table.ind tr { page-break-inside: avoid; break-inside: avoid; }\n"
     "table.sig { margin-top: 12pt; page-break-inside: avoid; break-inside: avoid; }\n"
     "table.sig td { vertical-align: top; padding: 0; }\n"
-    "td.recv { width: 45%; text-align: left; font-size: 11pt; }\n"
+    "td.recv { width: 48%; text-align: left; font-size: 11pt; }\n"
     ".recv-label { font-weight: bold; font-style: italic; font-size: 12pt; }\n"
     "td.signer { text-align: center; }\n"
     ".role { font-weight: bold; }\n"
@@ -321,47 +287,64 @@ static void cell(xa_sb *o, const char *tag, const char *cls, const char *s)
         xa_sb_puts(o, "\"");
     }
     xa_sb_puts(o, ">");
-    html(o, s, H_BR);
+    rich(o, s, H_BR);
     xa_sb_puts(o, "</");
     xa_sb_puts(o, tag);
     xa_sb_puts(o, ">");
 }
 
-/* The header lines of a table as <th> rows, each padded to `ncols`
- * cells so that the borders line up with the rows below. */
+/* The header lines of a table as <th> rows, merged as the report merges
+ * them (layout.c: "Kết quả thực hiện" over three columns, TT over three
+ * rows); the line of column numbers is printed smaller. */
 static void html_head(xa_sb *o, const char *head, size_t ncols)
 {
-    const char *p = str0(head);
+    xa_head_grid g;
 
-    while (*p) {
-        const char *nl = strchr(p, '\n');
-        const char *end = nl ? nl : p + strlen(p);
-        size_t k = 0;
-
-        xa_sb_puts(o, "<tr>");
-        while (p <= end) {
-            const char *tab = memchr(p, '\t', (size_t)(end - p));
-            const char *ce = tab ? tab : end;
-            char *c = malloc((size_t)(ce - p) + 1);
-
-            if (c == NULL) {
-                o->failed = 1;
-                return;
-            }
-            memcpy(c, p, (size_t)(ce - p));
-            c[ce - p] = '\0';
-            cell(o, "th", NULL, c);
-            free(c);
-            k++;
-            p = ce + 1;
-        }
-        for (; k < ncols; k++)
-            xa_sb_puts(o, "<th></th>");
-        xa_sb_puts(o, "</tr>\n");
-        p = end;
-        if (*p == '\n')
-            p++;
+    if (xa_head_grid_build(head, ncols, &g) < 0) {
+        o->failed = 1;
+        return;
     }
+    for (size_t r = 0; r < g.nrows; r++) {
+        xa_sb_puts(o, xa_head_numbering_row(&g, r) ? "<tr class=\"numbering\">" : "<tr>");
+        for (size_t c = 0; c < g.ncols; c++) {
+            const xa_head_cell *h = &g.cells[r * g.ncols + c];
+
+            if (h->covered)
+                continue;
+            xa_sb_puts(o, "<th");
+            if (h->colspan > 1)
+                xa_sb_printf(o, " colspan=\"%zu\"", h->colspan);
+            if (h->rowspan > 1)
+                xa_sb_printf(o, " rowspan=\"%zu\"", h->rowspan);
+            xa_sb_puts(o, ">");
+            if (xa_head_numbering_row(&g, r)) {
+                /* a formula may break after its "=" */
+                char *plain = xa_inline_plain(h->text);
+                const char *p = plain ? plain : "";
+                if (plain == NULL)
+                    o->failed = 1;
+                while (*p) {
+                    const char *eq = strchr(p, '=');
+                    char *part = strndup(p, eq && eq[1] ? (size_t)(eq - p) + 1 : strlen(p));
+                    if (part == NULL) {
+                        o->failed = 1;
+                        break;
+                    }
+                    html(o, part, H_BR);
+                    p += strlen(part);
+                    free(part);
+                    if (*p)
+                        xa_sb_puts(o, "<wbr>");
+                }
+                free(plain);
+            } else {
+                rich(o, h->text, H_BR);
+            }
+            xa_sb_puts(o, "</th>");
+        }
+        xa_sb_puts(o, "</tr>\n");
+    }
+    xa_head_grid_free(&g);
 }
 
 static void html_row(xa_sb *o, const xa_block *row)
@@ -383,7 +366,7 @@ static void html_row(xa_sb *o, const xa_block *row)
     xa_sb_puts(o, "<td>");
     if (row->conflict)
         xa_sb_puts(o, BADGE " ");
-    html(o, row->name, H_BR);
+    rich(o, row->name, H_BR);
     xa_sb_puts(o, "</td>");
     cell(o, "td", "c", row->unit);
     cell(o, "td", "n", row->prev);
@@ -409,8 +392,24 @@ static void html_table(xa_sb *o, const xa_report *r, const xa_block *t)
     xa_sb_puts(o, "\">\n");
     if (t->conflict)
         xa_sb_puts(o, "<caption>" BADGE "</caption>\n");
+    {
+        /* column widths from the content (layout.c): Chỉ tiêu the widest */
+        xa_head_grid g;
+        unsigned w[XA_TABLE_COLS];
+
+        if (xa_head_grid_build(t->head, XA_TABLE_COLS, &g) < 0) {
+            o->failed = 1;
+            return;
+        }
+        xa_table_widths(r, t, &g, w);
+        xa_head_grid_free(&g);
+        xa_sb_puts(o, "<colgroup>");
+        for (size_t c = 0; c < XA_TABLE_COLS; c++)
+            xa_sb_printf(o, "<col style=\"width: %u.%u%%\">", w[c] / 10, w[c] % 10);
+        xa_sb_puts(o, "</colgroup>\n");
+    }
     xa_sb_puts(o, "<thead>\n");
-    html_head(o, t->head, 10);
+    html_head(o, t->head, XA_TABLE_COLS);
     xa_sb_puts(o, "</thead>\n<tbody>\n");
     for (size_t k = 0; k < r->n; k++) {
         const xa_block *row = &r->b[k];
@@ -422,32 +421,51 @@ static void html_table(xa_sb *o, const xa_report *r, const xa_block *t)
     xa_sb_puts(o, "</tbody>\n</table>\n");
 }
 
+/* A heading of more than this many characters is a numbered paragraph:
+ * only its number is bold (as in docx.c). */
+#define HEADING_MAX 160
+
 static void html_block(xa_sb *o, const xa_report *r, const xa_block *b)
 {
     if (is_kind(b, "part")) {
         open_p(o, "part", b);
-        html(o, b->num, H_BR);
+        rich(o, b->num, H_BR);
         if (str0(b->num)[0] && str0(b->text)[0])
             xa_sb_puts(o, "<br>\n");
-        html(o, b->text, H_BR);
+        rich(o, b->text, H_BR);
     } else if (is_kind(b, "heading")) {
-        open_p(o, "heading", b);
-        html(o, b->num, H_BR);
-        if (str0(b->num)[0])
+        int longp = xa_u8len(b->text) > HEADING_MAX, sub = 0;
+        const char *num = str0(b->num);
+
+        /* "2.1." and deeper: bold italic; "I.", "1.": bold */
+        for (const char *p = num; *p; p++)
+            if (*p == '.' && p[1] && p[1] != ' ')
+                sub = 1;
+        if (strspn(num, "IVX") > 0 && num[strspn(num, "IVX")] == '.')
+            sub = 0;
+        open_p(o, longp ? "heading long" : sub ? "heading sub" : "heading", b);
+        if (longp)
+            xa_sb_puts(o, "<b>");
+        rich(o, b->num, H_BR);
+        if (longp)
+            xa_sb_puts(o, "</b>");
+        if (num[0])
             xa_sb_puts(o, " ");
-        html(o, b->text, H_BR);
+        rich(o, b->text, H_BR);
     } else if (is_kind(b, "bullet")) {
+        /* "*" was a list mark of the converted source: printed "-" */
+        const char *m = str0(b->marker);
         open_p(o, "bullet", b);
-        html(o, str0(b->marker)[0] ? b->marker : "-", 0);
+        html(o, m[0] && strcmp(m, "*") != 0 ? m : "-", 0);
         xa_sb_puts(o, " ");
-        html(o, b->text, H_BR);
+        rich(o, b->text, H_BR);
     } else if (is_kind(b, "table")) {
         html_table(o, r, b);
         return;
     } else {
         /* para, and any kind this version does not know: its text */
         open_p(o, "para", b);
-        html(o, b->text, H_BR);
+        rich(o, b->text, H_BR);
     }
     xa_sb_puts(o, "</p>\n");
 }
@@ -472,17 +490,25 @@ static void html_header(xa_sb *o, const xa_report *r)
                   "<div class=\"nation\">CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</div>"
                   "<div class=\"motto\">Độc lập - Tự do - Hạnh phúc</div></td></tr>\n"
                   "<tr><td class=\"l num\">Số: ");
-    html(o, r->number, 0);
-    xa_sb_puts(o, "</td>\n<td class=\"r when\">");
-    html(o, place, 0);
-    if (place[0] && date[0])
-        xa_sb_puts(o, ", ");
-    html(o, date, 0);
+    {
+        /* a number or day still to be written by hand gets room for it */
+        char *no = xa_print_blank(r->number), *when = xa_print_blank(date);
+        if (no == NULL || when == NULL)
+            o->failed = 1;
+        html(o, no, 0);
+        xa_sb_puts(o, "</td>\n<td class=\"r when\">");
+        html(o, place, 0);
+        if (place[0] && date[0])
+            xa_sb_puts(o, ", ");
+        html(o, when, 0);
+        free(no);
+        free(when);
+    }
     xa_sb_puts(o, "</td></tr>\n</table>\n<p class=\"doctype\">");
     html(o, r->doctype, H_BR);
     xa_sb_puts(o, "</p>\n<p class=\"title\">");
-    html(o, r->title, H_BR);
-    xa_sb_puts(o, "</p>\n</div>\n");
+    rich(o, r->title, H_BR);
+    xa_sb_puts(o, "</p>\n<div class=\"title-rule\"></div>\n</div>\n");
 }
 
 /* "Nơi nhận:" and its list on the left, the signer on the right. */

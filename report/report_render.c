@@ -180,6 +180,8 @@ int xa_report_render(const xa_report *r, int format, char **out)
         return xa_report_render_html(r, out);
     case XA_REPORT_JSON:
         return xa_report_render_json(r, out);
+    case XA_REPORT_DOCX:
+        return xa_error_set(XA_EINVAL, "docx is binary: use xa_report_docx()");
     default:
         return xa_error_set(XA_EINVAL, "unknown format: text, html or json");
     }

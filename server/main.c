@@ -44,6 +44,7 @@ typedef struct cli {
     const char *max_body, *max_conns, *timeout, *threads;
     const char *max_per_addr, *header_timeout, *body_timeout;
     const char *report, *format, *report_kind, *period;
+    const char *output; /* --output FILE or -o FILE: show --report, rollup */
 } cli;
 
 static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -82,11 +83,12 @@ static const char usage[] =
     "        [--header-timeout SECONDS] [--body-timeout SECONDS] [--threads N]\n"
     "  communes [--json]                every commune: last sync, ops held, open conflicts\n"
     "  show SCOPE [--json]              the latest state of a commune's fields\n"
-    "  show SCOPE --report ID [--format text|html|json]\n"
+    "  show SCOPE --report ID [--format text|html|json|docx] [-o FILE]\n"
     "                                   a commune's latest report, printed\n"
     "  rollup --report-kind KIND --period PERIOD [--json]\n"
     "                                   each indicator summed across communes, and the\n"
     "                                   communes that have not reported (by TT; old)\n"
+    "        [--format html|docx -o FILE]  the same printed as a report\n"
     "  form add FILE [--new-kind]       a form (biểu mẫu): to every commune with its next sync\n"
     "  form add --from-report FILE [--id ID]   a form made from a report's table\n"
     "  form list | form show ID [--json]\n"
@@ -122,6 +124,7 @@ static int parse(int argc, char **argv, cli *c)
         {"--report", offsetof(cli, report)},
         {"--format", offsetof(cli, format)},
         {"--period", offsetof(cli, period)},
+        {"--output", offsetof(cli, output)},
     };
     int end = 0;
 
@@ -141,6 +144,8 @@ static int parse(int argc, char **argv, cli *c)
             c->json = 1;
             continue;
         }
+        if (!end && strcmp(a, "-o") == 0)
+            a = "--output"; /* -o FILE is --output FILE */
         if (!end && strncmp(a, "--", 2) == 0) {
             for (k = 0; k < sizeof(valued) / sizeof(valued[0]); k++) {
                 size_t n = strlen(valued[k].name);
@@ -470,32 +475,64 @@ static int cmd_communes(cli *c)
     return 0;
 }
 
+/* A report printed in format f (text, html, json or docx) to standard
+ * output or to -o FILE (written whole or not at all).  A .docx is not
+ * written to a terminal. */
+static int emit_report(const cli *c, const xa_report *r, int f)
+{
+    unsigned char *bin = NULL;
+    char *out = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (f == XA_REPORT_DOCX && c->output == NULL && isatty(STDOUT_FILENO))
+        return fail(2, "--format docx writes a Word file: name it with -o FILE"
+                       " / hãy đặt tên tệp bằng -o TỆP");
+    if (f == XA_REPORT_DOCX) {
+        rc = xa_report_docx(r, &bin, &len);
+    } else {
+        rc = xa_report_render(r, f, &out);
+        bin = (unsigned char *)out;
+        len = rc == 0 ? strlen(out) : 0;
+    }
+    if (rc < 0)
+        return fail(1, "%s", xa_error_last());
+    if (c->output)
+        rc = xa_write_file(c->output, bin, len);
+    else if (fwrite(bin, 1, len, stdout) != len)
+        rc = xa_error_set(XA_EIO, "cannot write to standard output");
+    free(bin);
+    return rc < 0 ? fail(1, "%s", xa_error_last()) : 0;
+}
+
+static int report_format(const cli *c, int *f)
+{
+    const char *fmt = c->format ? c->format : (c->json ? "json" : "text");
+
+    *f = strcmp(fmt, "text") == 0   ? XA_REPORT_TEXT
+         : strcmp(fmt, "html") == 0 ? XA_REPORT_HTML
+         : strcmp(fmt, "json") == 0 ? XA_REPORT_JSON
+         : strcmp(fmt, "docx") == 0 ? XA_REPORT_DOCX
+                                    : 0;
+    return *f ? 0 : fail(2, "--format wants text, html, json or docx");
+}
+
 static int show_report(cli *c, xa_store *st)
 {
     xa_report r;
-    char *out = NULL;
-    const char *fmt = c->format ? c->format : (c->json ? "json" : "text");
-    int f = strcmp(fmt, "text") == 0   ? XA_REPORT_TEXT
-            : strcmp(fmt, "html") == 0 ? XA_REPORT_HTML
-            : strcmp(fmt, "json") == 0 ? XA_REPORT_JSON
-                                       : 0;
-    int rc;
+    int f, rc;
 
-    if (f == 0) {
+    if (report_format(c, &f) != 0) {
         xa_store_close(st);
-        return fail(2, "--format wants text, html or json");
+        return 2;
     }
     rc = xa_report_load(st, c->pos[1], c->report, &r);
     xa_store_close(st);
     if (rc < 0)
         return fail(1, "%s", xa_error_last());
-    rc = xa_report_render(&r, f, &out);
+    rc = emit_report(c, &r, f);
     xa_report_free(&r);
-    if (rc < 0)
-        return fail(1, "%s", xa_error_last());
-    fputs(out, stdout);
-    free(out);
-    return 0;
+    return rc;
 }
 
 static void put_sum(int64_t units, int scale, size_t n, char *buf, size_t cap)
@@ -531,6 +568,23 @@ static int cmd_rollup(cli *c)
     free(v);
     if (rc < 0)
         return fail(1, "%s", xa_error_last());
+    if (c->format) {
+        /* printed as a report: --format text|html|json|docx [-o FILE] */
+        xa_report doc;
+        int f;
+
+        if (report_format(c, &f) != 0) {
+            xa_rollup_free(&r);
+            return 2;
+        }
+        rc = xa_rollup_report(&r, c->report_kind, c->period, &doc);
+        xa_rollup_free(&r);
+        if (rc < 0)
+            return fail(1, "%s", xa_error_last());
+        rc = emit_report(c, &doc, f);
+        xa_report_free(&doc);
+        return rc;
+    }
     if (c->json) {
         cJSON *o = cJSON_CreateObject(), *rows = cJSON_AddArrayToObject(o, "rows");
         cJSON *rep = cJSON_AddArrayToObject(o, "reported"),

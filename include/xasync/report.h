@@ -121,8 +121,19 @@ void xa_report_list_free(char **ids, size_t n);
  * layout of a Vietnamese administrative document; json a document for
  * programs.  Fields in conflict are marked in every format.  *out is
  * malloc'd. */
-enum { XA_REPORT_TEXT = 1, XA_REPORT_HTML = 2, XA_REPORT_JSON = 3 };
+enum { XA_REPORT_TEXT = 1, XA_REPORT_HTML = 2, XA_REPORT_JSON = 3, XA_REPORT_DOCX = 4 };
 int xa_report_render(const xa_report *r, int format, char **out);
+
+/* The report as a Word document (.docx) in the layout of Nghị định
+ * 30/2020/NĐ-CP (report/docx.c); XA_REPORT_DOCX is binary, so
+ * xa_report_render() refuses it.  *out (malloc'd, *len bytes) is written
+ * only on success. */
+int xa_report_docx(const xa_report *r, unsigned char **out, size_t *len);
+
+/* Write len bytes to path through a temporary file in the same folder and
+ * a rename: on any error path is left as it was.  XA_EIO names the file
+ * and the reason, in Vietnamese and English. */
+int xa_write_file(const char *path, const void *data, size_t len);
 
 /* Resolve a clerk's path to an entity and field:
  *   header/so (number), header/place, header/date, header/title,
@@ -207,5 +218,11 @@ int xa_report_rollup(xa_store *st,
                      const char *period,
                      xa_rollup *out);
 void xa_rollup_free(xa_rollup *r);
+
+/* The rollup as a report (report/rollup_doc.c), to print it in any format:
+ * the communes that reported and those that have not, and the table of
+ * sums (derived columns computed from them).  *out is the caller's to
+ * xa_report_free(). */
+int xa_rollup_report(const xa_rollup *ru, const char *kind, const char *period, xa_report *out);
 
 #endif
