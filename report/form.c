@@ -517,7 +517,7 @@ int xa_form_from_report(const xa_report *r, const char *id, char **json)
     cJSON *o = cJSON_CreateObject(), *outline, *groups, *inds, *head;
     const xa_block *table = NULL;
     const char *group = "";
-    char last_num[32] = "";
+    char last_num[40] = "";
     int sub = 0;
     char *title_key;
     const char *kind = "so-ket-6-thang", *pt = "half-year";
@@ -583,7 +583,7 @@ int xa_form_from_report(const xa_report *r, const char *id, char **json)
     inds = cJSON_AddArrayToObject(o, "indicators");
     for (size_t i = 0; i < r->n; i++) {
         const xa_block *b = &r->b[i];
-        char code[48], dim[64];
+        char code[64], dim[64];
         int e;
         if (b->deleted || strcmp(b->kind, "row") != 0 || strcmp(b->table, table->id) != 0)
             continue;
@@ -604,7 +604,7 @@ int xa_form_from_report(const xa_report *r, const char *id, char **json)
                 snprintf(code, sizeof(code), "CT-%02d", n);
             else
                 snprintf(code, sizeof(code), "CT-%s", b->tt);
-            snprintf(last_num, sizeof(last_num), "%s", code + 3);
+            snprintf(last_num, sizeof(last_num), "%.32s", code + 3);
             sub = 0;
         }
         const char *unit = xa_row_unit(r, i);

@@ -7,7 +7,7 @@
  * The document (xa_rollup2):
  *   {"form", "title", "kind", "period", "include_drafts", "communes_total": N,
  *    "communes": [{"scope", "name", "last_sync", "status": sent | accepted |
- *                  returned | draft | none, "report", "sent_at", "edited",
+ *                  returned | draft | none, "report", "sent_at",
  *                  "counted": bool, "reason"}],
  *    "indicators": [{"code", "tt", "name", "unit", "group", "aggregation",
  *       "district": {"prev"|"plan"|"est"|"vs_prev"|"vs_plan"|"remain":
@@ -38,18 +38,6 @@
 
 static const char *const COLS[3] = {"prev", "plan", "est"};
 
-static char *get_text(xa_store *st, const char *scope, const char *id, const char *field)
-{
-    xa_field f;
-    char *v;
-
-    if (xa_store_get(st, scope, id, field, &f) != 0)
-        return NULL;
-    v = xa_rvalue_decode(f.v[0].value);
-    xa_field_clear(&f);
-    return v;
-}
-
 static void fmt_time(int64_t ms, char *buf, size_t cap)
 {
     time_t t = (time_t)(ms / 1000);
@@ -64,63 +52,77 @@ typedef struct pick {
     char id[XA_ENTITY_MAX + 1];
     char status[16];
     int64_t sent_at;
-    int edited;
     char reason[512];
     cJSON *snap; /* {"rows": [...], "unbound": [...]} */
 } pick;
 
+/* A report's header field from one scan of its scope's fields (front value). */
+static char *hdr(const xa_field *f, size_t lo, size_t hi, const char *field)
+{
+    for (size_t i = lo; i < hi; i++)
+        if (strcmp(f[i].field, field) == 0)
+            return xa_rvalue_decode(f[i].v[0].value);
+    return NULL;
+}
+
+/* The report of a commune for the form and period: the latest sent (by
+ * sent_at), else a draft.  One scan of the scope's fields. */
 static int choose(xa_store *st, const char *scope, const xa_rollup2_opts *o, pick *p)
 {
-    char **ids = NULL;
-    size_t n = 0;
-    int rc = xa_report_list(st, scope, &ids, &n);
+    xa_field *f = NULL;
+    size_t nf = 0, best_lo = 0, best_hi = 0;
+    int rc = xa_store_fields(st, scope, NULL, 0, &f, &nf);
     int64_t best = -1;
     char draft[XA_ENTITY_MAX + 1] = "";
 
     memset(p, 0, sizeof(*p));
     snprintf(p->status, sizeof(p->status), "none");
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        char *form = get_text(st, scope, ids[i], "form");
-        char *period = get_text(st, scope, ids[i], "period");
-        int match = form && period && strcmp(form, o->form) == 0 && strcmp(period, o->period) == 0;
-        free(form);
-        free(period);
-        if (!match)
-            continue;
-        char *at = get_text(st, scope, ids[i], "sent_at");
-        int64_t t = at && at[0] ? strtoll(at, NULL, 10) : -1;
-        free(at);
-        if (t < 0) {
-            if (draft[0] == '\0')
-                snprintf(draft, sizeof(draft), "%s", ids[i]);
-            continue;
+    /* fields come sorted by entity: a report's header is one run */
+    for (size_t i = 0; rc == 0 && i < nf;) {
+        size_t j = i;
+        while (j < nf && strcmp(f[j].entity, f[i].entity) == 0)
+            j++;
+        if (strchr(f[i].entity, '/') == NULL) {
+            char *form = hdr(f, i, j, "form"), *period = hdr(f, i, j, "period");
+            char *title = hdr(f, i, j, "title");
+            int match = title && form && period && strcmp(form, o->form) == 0 &&
+                        strcmp(period, o->period) == 0;
+            if (match) {
+                char *at = hdr(f, i, j, "sent_at");
+                int64_t t = at && at[0] ? strtoll(at, NULL, 10) : -1;
+                free(at);
+                if (t < 0 && draft[0] == '\0')
+                    snprintf(draft, sizeof(draft), "%s", f[i].entity);
+                if (t >= 0 && (t > best || (t == best && strcmp(f[i].entity, p->id) > 0))) {
+                    best = t;
+                    best_lo = i;
+                    best_hi = j;
+                    snprintf(p->id, sizeof(p->id), "%s", f[i].entity);
+                }
+            }
+            free(form);
+            free(period);
+            free(title);
         }
-        if (t > best || (t == best && strcmp(ids[i], p->id) > 0)) {
-            best = t;
-            snprintf(p->id, sizeof(p->id), "%s", ids[i]);
-        }
+        i = j;
     }
-    xa_report_list_free(ids, n);
-    if (rc < 0)
-        return rc;
-    if (best >= 0) {
-        char *state = get_text(st, scope, p->id, "state");
-        char *reason = get_text(st, scope, p->id, "state_reason");
-        char *sent = get_text(st, scope, p->id, "sent");
-        xa_report_state rs;
+    if (rc == 0 && best >= 0) {
+        char *state = hdr(f, best_lo, best_hi, "state");
+        char *reason = hdr(f, best_lo, best_hi, "state_reason");
+        char *sent = hdr(f, best_lo, best_hi, "sent");
         p->sent_at = best;
         snprintf(p->status, sizeof(p->status), "%s", state && state[0] ? state : "sent");
         snprintf(p->reason, sizeof(p->reason), "%s", reason ? reason : "");
         p->snap = sent ? cJSON_Parse(sent) : NULL;
-        if (xa_report_state_get(st, scope, p->id, &rs) == 0)
-            p->edited = rs.edited;
         free(state);
         free(reason);
         free(sent);
         if (p->snap == NULL)
-            return xa_error_set(XA_EINVAL, "the sent version of %s in %s is damaged", p->id, scope);
-        return 0;
+            rc = xa_error_set(XA_EINVAL, "the sent version of %s in %s is damaged", p->id, scope);
     }
+    xa_fields_free(f, nf);
+    if (rc < 0 || best >= 0)
+        return rc;
     if (draft[0]) {
         xa_report r;
         snprintf(p->id, sizeof(p->id), "%s", draft);
@@ -260,7 +262,6 @@ int xa_rollup2(xa_store *st, const xa_rollup2_opts *o, char **json)
         cJSON_AddStringToObject(x, "report", p->id);
         fmt_time(p->sent_at, t, sizeof(t));
         cJSON_AddStringToObject(x, "sent_at", p->sent_at > 0 ? t : "");
-        cJSON_AddBoolToObject(x, "edited", p->edited);
         cJSON_AddBoolToObject(x, "counted", counted[c]);
         cJSON_AddStringToObject(x, "reason", p->reason);
         cJSON_AddItemToArray(jc, x);
