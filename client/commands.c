@@ -449,9 +449,14 @@ static int cmd_export(xa_cli *cli)
         xa_vv_free(&have);
         return XA_EXIT_ERR;
     }
+    xa_chains chains = {0, 0, NULL};
     rc = xa_store_missing(st, xa_store_scope(st), &have, 0, &ops, NULL);
+    /* with the chain digests, so the receiver compares contents, not counts */
     if (rc == 0)
-        rc = xa_codec_encode(&text, xa_store_scope(st), ops.ops, ops.n);
+        rc = xa_store_chains(st, xa_store_scope(st), &chains);
+    if (rc == 0)
+        rc = xa_codec_encode_chains(&text, xa_store_scope(st), ops.ops, ops.n, &chains);
+    xa_chains_free(&chains);
     xa_vv_free(&have);
     xa_op_list_free(&ops);
     if (rc < 0) {
@@ -461,6 +466,52 @@ static int cmd_export(xa_cli *cli)
     puts(text);
     free(text);
     return finish(st, XA_EXIT_OK);
+}
+
+/*
+ * An ops file's chains against this PC's: two different ops under one dot
+ * (a PC restored from a backup, or copied to another machine) are found
+ * here, before anything is applied.  When the dots are this PC's own and
+ * the district has not acknowledged them, this PC holds the newer
+ * incarnation: its edits past the common part move to a new node id
+ * (nothing is lost), and the clerk exchanges again.  Otherwise nothing is
+ * applied and the message says which PC must take the other's file first.
+ */
+static int chains_meet(xa_store *st, const xa_chains *chains)
+{
+    const char *scope = xa_store_scope(st);
+    xa_node node = 0;
+    uint64_t keep = 0;
+    char hex[XA_NODE_HEX + 1];
+    xa_vv acked = XA_VV_INIT;
+    int rc = xa_store_chains_compare(st, scope, chains, &node, &keep);
+
+    if (rc < 0 || node == 0)
+        return rc;
+    xa_node_format(node, hex);
+    if (node == xa_store_node(st) && xa_syncstate_acked_get(st, scope, &acked) == 0 &&
+        xa_vv_get(&acked, node) <= keep) {
+        size_t moved = 0;
+        xa_vv_free(&acked);
+        rc = xa_syncstate_renode(st, scope, keep, &moved);
+        if (rc < 0)
+            return rc;
+        fprintf(stderr,
+                "xasync: this PC was restored from a backup or copied: the other PC holds other"
+                " edits under this PC's id %s from seq %llu on; this PC's %zu edits since then"
+                " now carry a new id (nothing is lost)\n",
+                hex, (unsigned long long)keep + 1, moved);
+        return xa_error_set(XA_EFORGED,
+                            "nothing of the file was applied: run `xasync have` here, make a new"
+                            " export on the other PC with it, and apply that here");
+    }
+    xa_vv_free(&acked);
+    return xa_error_set(XA_EFORGED,
+                        "the file holds other edits than this PC under the dots of PC %s from seq"
+                        " %llu on (a PC restored from a backup or copied); nothing was applied."
+                        " Exchange the other way first: apply on that PC an export made here"
+                        " for its `xasync have`; it then moves its new edits to a new id",
+                        hex, (unsigned long long)keep + 1);
 }
 
 static int cmd_apply(xa_cli *cli)
@@ -479,16 +530,42 @@ static int cmd_apply(xa_cli *cli)
         xa_store_close(st);
         return xa_cli_fail(XA_EXIT_ERR, "%s", xa_error_last());
     }
-    rc = xa_codec_decode(&ops, text, len, xa_store_scope(st));
+    xa_chains chains = {0, 0, NULL};
+    rc = xa_codec_decode_chains(&ops, text, len, xa_store_scope(st), &chains);
     free(text);
+    if (rc == 0 && chains.n)
+        rc = chains_meet(st, &chains);
     if (rc == 0)
         rc = xa_store_apply(st, xa_store_scope(st), ops.ops, ops.n, &res);
+    xa_chains_free(&chains);
     xa_op_list_free(&ops);
     if (rc < 0) {
         xa_store_close(st);
         return xa_cli_fail(XA_EXIT_ERR, "%s: %s", cli->pos[0], xa_error_last());
     }
     printf("applied %zu ops (%zu already held)\n", res.applied, res.duplicates);
+    return finish(st, XA_EXIT_OK);
+}
+
+static int cmd_repair(xa_cli *cli)
+{
+    xa_store *st = NULL;
+    xa_repair_report r;
+    int rc;
+
+    if (xa_cli_open(cli, &st) != 0)
+        return XA_EXIT_ERR;
+    rc = xa_store_repair(st, xa_store_scope(st), &r);
+    if (rc < 0) {
+        xa_store_close(st);
+        return xa_cli_fail_xa(rc);
+    }
+    if (r.quarantined == 0 && r.moved == 0 && r.fields == 0)
+        printf("nothing to repair\n");
+    else
+        printf("repaired: %zu ops of other PCs set aside (their context claimed edits not held),"
+               " %zu of this PC's edits moved to a new node id, %zu fields rebuilt\n",
+               r.quarantined, r.moved, r.fields);
     return finish(st, XA_EXIT_OK);
 }
 
@@ -914,6 +991,11 @@ const xa_command xa_commands[] = {
      OPT_HAVE | OPT_ALL, 0, 0, cmd_export},
     {"apply", "FILE", "merge an ops file (from export-ops; - for standard input)",
      "All of the file is applied, or none of it.\n", 0, 1, 1, cmd_apply},
+    {"repair", "", "set aside ops whose context claims edits not held; recover this PC's edits",
+     "For a database that took in a damaged or crafted ops file before such files were\n"
+     "refused: those ops are kept aside (never applied), this PC's edits since then move to\n"
+     "a new node id and show again.  Nothing this PC wrote is lost.\n",
+     0, 0, 0, cmd_repair},
     {"remote", "set URL --token-file FILE [--cacert FILE]", "set the district server",
      "  --token-file FILE  the file holding the commune's token (never the token itself)\n"
      "  --cacert FILE      the district's CA certificate (else the system's CAs)\n"
@@ -949,6 +1031,9 @@ const xa_command xa_commands[] = {
      "  report delete PATH                   a paragraph or a row\n"
      "  report check [--json]                recompute the figures; exit 1 if something is"
      " flagged\n"
+     "  report fix N|CODE@WHERE              apply a finding's computed fix, as an edit\n"
+     "  report import FILE --force           keep lines that cannot be placed as paragraphs\n"
+     "                                       (listed); without it the import is refused\n"
      "  report export [--format text|html|json|docx] [-o FILE]\n"
      "                                       print it; docx: a Word file in the layout of\n"
      "                                       Nghị định 30 (-o FILE, or a pipe)\n"
@@ -959,7 +1044,7 @@ const xa_command xa_commands[] = {
      "  report state [--json]                draft, sent, accepted or returned\n"
      "  --report ID                          which report, when there are several\n",
      OPT_ID | OPT_FORMAT | OPT_AFTER | OPT_REPORT | OPT_JSON | OPT_AUTHOR | OPT_KIND | OPT_PERIOD |
-         OPT_FORM | OPT_OUTPUT,
+         OPT_FORM | OPT_OUTPUT | OPT_FORCE,
      1, 3, xa_cmd_report},
     {"ui", "[--listen 127.0.0.1:8641] [--open]",
      "the clerk's editor: a page in the browser, served from this PC",

@@ -17,6 +17,7 @@
  *      says what it showed (`expect`), and a changed field is answered 409.
  */
 #include "cli.h"
+#include "xasync/codec.h"
 #include "xasync/error.h"
 #include "xasync/report.h"
 #include "xasync/view.h"
@@ -554,6 +555,9 @@ static MHD_RESULT_T handle(void *cls,
     }
     if (q->too_big)
         return fail(c, MHD_HTTP_CONTENT_TOO_LARGE, "the request is too large");
+    /* cJSON would cut a string at a NUL: refuse what JSON forbids first. */
+    if (q->body && xa_json_text_check(q->body, q->n, "the request") < 0)
+        return fail(c, MHD_HTTP_BAD_REQUEST, xa_error_last());
     cJSON *in = q->body ? cJSON_ParseWithLength(q->body, q->n) : NULL;
     MHD_RESULT_T ret;
     if (!cJSON_IsObject(in))

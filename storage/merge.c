@@ -7,7 +7,8 @@
  *   1. sib is sorted by (node, seq) with no duplicates;
  *   2. every sibling is covered by fctx;
  *   3. no sibling is covered by the ctx of another sibling (it would have
- *      been removed by rule 2 when that one arrived, or dropped by rule 1).
+ *      been removed by rule 2 when that one arrived, or dropped by rule 1);
+ *   4. no two siblings share a node.
  */
 #include "xasync/merge.h"
 
@@ -72,9 +73,11 @@ int xa_merge_apply(
         return rc;
     }
 
-    /* Rule 2: drop the siblings the writer had seen. */
+    /* Rule 2: drop the siblings the writer had seen, and its own node's
+     * earlier ones (a node's writes supersede each other: one node never
+     * holds two values of a field). */
     for (size_t i = 0; i < st->nsib; i++) {
-        if (xa_vv_covers(ctx, st->sib[i])) {
+        if (xa_vv_covers(ctx, st->sib[i]) || st->sib[i].node == dot.node) {
             if (gone)
                 gone[ngone++] = st->sib[i];
         } else {

@@ -124,11 +124,88 @@ static int op_from_row(sqlite3_stmt *s, const char *scope, xa_node node, xa_op *
     return rc;
 }
 
+/*
+ * Put ops[start..n) (each node's run in seq order, runs one after another)
+ * in causal order: an op comes after every op its context claims that the
+ * peer (`have`) lacks, so any prefix of the list is a batch the peer can
+ * apply (causal delivery).  At most `max` (0: all) are kept; *cut is set
+ * when some are left for later.  Ops that can never be placed (their
+ * context claims what this replica lacks) go last when max is 0, so the
+ * receiver names them, and are left out otherwise.
+ */
+static int causal_order(xa_op_list *out, size_t start, const xa_vv *have, size_t max, int *cut)
+{
+    size_t n = out->n - start, nruns = 0, placed = 0;
+    size_t *run = NULL, *end = NULL;
+    xa_op *sorted = NULL;
+    xa_vv avail = XA_VV_INIT;
+    int rc = 0, progress = 1;
+
+    if (n == 0)
+        return 0;
+    run = malloc((n + 1) * sizeof(*run));
+    end = malloc((n + 1) * sizeof(*end));
+    sorted = malloc(n * sizeof(*sorted));
+    if (run == NULL || end == NULL || sorted == NULL)
+        rc = xa_error_set(XA_ENOMEM, "out of memory");
+    if (rc == 0)
+        rc = xa_vv_copy(&avail, have);
+    for (size_t i = start; rc == 0 && i < out->n; i++) {
+        if (i == start || out->ops[i].node != out->ops[i - 1].node) {
+            run[nruns] = i;
+            end[nruns++] = i;
+        }
+        end[nruns - 1] = i + 1;
+    }
+    while (rc == 0 && progress && (max == 0 || placed < max)) {
+        progress = 0;
+        for (size_t r = 0; rc == 0 && r < nruns && (max == 0 || placed < max); r++) {
+            while (run[r] < end[r] && (max == 0 || placed < max)) {
+                xa_op *op = &out->ops[run[r]];
+                int ok = 1;
+                for (size_t k = 0; ok && k < op->ctx.n; k++)
+                    ok = op->ctx.e[k].seq <= xa_vv_get(&avail, op->ctx.e[k].node);
+                if (!ok)
+                    break;
+                rc = xa_vv_bump(&avail, op->node, op->seq);
+                if (rc < 0)
+                    break;
+                sorted[placed++] = *op;
+                memset(op, 0, sizeof(*op));
+                run[r]++;
+                progress = 1;
+            }
+        }
+    }
+    if (rc == 0) {
+        for (size_t r = 0; r < nruns; r++) {
+            for (size_t i = run[r]; i < end[r]; i++) {
+                if (max == 0) {
+                    sorted[placed++] = out->ops[i];
+                    memset(&out->ops[i], 0, sizeof(out->ops[i]));
+                } else {
+                    *cut = 1;
+                    xa_op_clear(&out->ops[i]);
+                }
+            }
+        }
+        memcpy(&out->ops[start], sorted, placed * sizeof(*sorted));
+        out->n = start + placed;
+    }
+    free(run);
+    free(end);
+    free(sorted);
+    xa_vv_free(&avail);
+    return rc;
+}
+
 int xa_store_missing(
     xa_store *st, const char *scope, const xa_vv *have, size_t max, xa_op_list *out, int *more)
 {
     xa_vv mine = XA_VV_INIT;
-    size_t start = out->n, room = max ? max : SIZE_MAX;
+    /* Each node's run is read up to `max`: the first `max` ops of a causal
+     * order hold at most that many of any node. */
+    size_t start = out->n;
     int rc, cut = 0;
 
     rc = xa_check_scope(scope);
@@ -156,12 +233,8 @@ int xa_store_missing(
                               hex, (unsigned long long)xa_vv_get(&base, mine.e[i].node) + 1);
             break;
         }
-        if (room == 0) {
-            cut = 1;
-            break;
-        }
-        if (want > room) {
-            want = room;
+        if (max && want > max) {
+            want = max;
             cut = 1;
         }
         s = xa_db_stmt(st, Q_JOURNAL_RUN);
@@ -181,9 +254,10 @@ int xa_store_missing(
         if (rc == 0 && step != SQLITE_DONE)
             rc = xa_db_error(st, step, "reading the journal");
         sqlite3_reset(s);
-        room -= want;
     }
     read_end(st);
+    if (rc == 0)
+        rc = causal_order(out, start, have, max, &cut);
     xa_vv_free(&mine);
     xa_vv_free(&base);
     if (rc < 0) {

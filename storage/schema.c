@@ -20,6 +20,7 @@
  *   daemon   the sync daemon's pid, heartbeat, next try and failure count
  *   base     per scope and node, the seq up to which a snapshot stands in
  *            for history the journal may lack
+ *   quarantine  ops `xasync repair` set aside (kept, never applied)
  */
 #include "store_int.h"
 #include "xasync/error.h"
@@ -69,6 +70,12 @@ static const char *const migrations[] = {
     "CREATE TABLE daemon(id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER NOT NULL,"
     "  started INTEGER NOT NULL, heartbeat INTEGER NOT NULL, next_try INTEGER NOT NULL,"
     "  failures INTEGER NOT NULL);",
+
+    /* 5: ops `xasync repair` set aside (their context claimed ops not held) */
+    "CREATE TABLE quarantine(scope TEXT NOT NULL, node INTEGER NOT NULL, seq INTEGER NOT NULL,"
+    "  entity TEXT NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL, ctx TEXT NOT NULL,"
+    "  hlc INTEGER NOT NULL, author TEXT NOT NULL, at INTEGER NOT NULL,"
+    "  PRIMARY KEY (scope, node, seq)) WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -40,6 +40,8 @@ static const char *const sql_text[Q__COUNT] = {
                       " WHERE scope = ?1 AND node = ?2 AND seq = ?3",
     [Q_JOURNAL_PUT] = "INSERT INTO journal(scope, node, seq, entity, field, value, ctx, hlc,"
                       " author) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [Q_JOURNAL_PREV] = "SELECT seq FROM journal WHERE scope = ?1 AND entity = ?2 AND field = ?3"
+                       " AND node = ?4 AND seq < ?5 ORDER BY seq DESC LIMIT 1",
     [Q_JOURNAL_RUN] = "SELECT seq, entity, field, value, ctx, hlc, author FROM journal"
                       " WHERE scope = ?1 AND node = ?2 AND seq > ?3 ORDER BY seq LIMIT ?4",
     [Q_FIELD_GET] = "SELECT fctx, nsib FROM field WHERE scope = ?1 AND entity = ?2 AND field = ?3",
@@ -711,6 +713,50 @@ uint64_t xa_base_get(xa_store *st, const char *scope, xa_node node)
 #define base_get xa_base_get
 
 /*
+ * A node's own writes to a field supersede each other: its op must have seen
+ * its own previous op on that field (every writer's context is the field as
+ * it held it, which holds its own last write).  An op that did not is
+ * malformed: refusing it bounds a field to one value per node, so one node
+ * cannot flood a field with siblings.  Every replica that applies node:seq
+ * holds node:1..seq-1, so all decide alike (a replica started from a
+ * snapshot may lack that history below its base: it then checks what it
+ * holds).
+ */
+static int own_earlier_seen(xa_store *st, const xa_op *op)
+{
+    sqlite3_stmt *s = xa_db_stmt(st, Q_JOURNAL_PREV);
+    uint64_t prev = 0;
+    int rc;
+
+    if (s == NULL)
+        return XA_EIO;
+    sqlite3_bind_text(s, 1, op->scope, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, op->entity, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, op->field, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, XA_NODE_TO_DB(op->node));
+    sqlite3_bind_int64(s, 5, (sqlite3_int64)op->seq);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        prev = (uint64_t)sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return xa_db_error(st, rc, "reading the journal");
+    if (prev && xa_vv_get(&op->ctx, op->node) < prev) {
+        char hex[XA_NODE_HEX + 1];
+        xa_node_format(op->node, hex);
+        st->refused.node = op->node;
+        st->refused.seq = op->seq;
+        return xa_error_set(XA_EINVAL,
+                            "malformed op %s:%llu: its context lacks its own node's earlier"
+                            " write %s:%llu to %s %s (a node's writes to a field supersede each"
+                            " other); refusing the batch",
+                            hex, (unsigned long long)op->seq, hex, (unsigned long long)prev,
+                            op->entity, op->field);
+    }
+    return 0;
+}
+
+/*
  * Apply one validated op inside an open transaction: the only place where
  * the journal, have and the fields change.
  */
@@ -765,7 +811,9 @@ static int apply_one(xa_store *st, const xa_op *op, xa_apply_result *res)
                             node, (unsigned long long)have, (unsigned long long)op->seq);
     }
 
-    rc = journal_put(st, op);
+    rc = own_earlier_seen(st, op);
+    if (rc == 0)
+        rc = journal_put(st, op);
     if (rc == 0 && (s = xa_db_stmt(st, Q_HAVE_PUT)) == NULL)
         rc = XA_EIO;
     if (rc == 0) {
@@ -986,6 +1034,71 @@ static int by_dot(const void *a, const void *b)
     return 0;
 }
 
+/*
+ * Checks on a whole batch (sorted by dot) against what is held, inside the
+ * transaction and before anything is written:
+ *   - causal delivery: every dot an op's context claims is held here or
+ *     comes in the same batch, so a damaged or crafted context cannot make
+ *     this replica believe it has seen edits it lacks (its own later writes
+ *     would then be dropped by rule 1, everywhere);
+ *   - the node limit: at most XA_NODES_MAX nodes may write one scope.  Only
+ *     a batch that brings a new node past it is refused; nodes already held
+ *     keep syncing, so the limit never stops a commune's PCs.
+ */
+static int batch_check(xa_store *st, const char *scope, const xa_op **order, size_t n)
+{
+    xa_vv avail = XA_VV_INIT, held = XA_VV_INIT;
+    size_t fresh = 0, had = 0;
+    int rc = xa_store_have(st, scope, &avail);
+
+    if (rc == 0)
+        rc = xa_vv_copy(&held, &avail);
+    had = avail.n;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const xa_op *op = order[i];
+        uint64_t got = xa_vv_get(&avail, op->node);
+        if (got == 0 && (i == 0 || order[i - 1]->node != op->node))
+            fresh++;
+        if (op->seq > got)
+            rc = xa_vv_set(&avail, op->node, op->seq);
+    }
+    if (rc == XA_ETOOBIG || (rc == 0 && avail.n > XA_NODES_MAX)) {
+        xa_vv_free(&avail);
+        xa_vv_free(&held);
+        return xa_error_set(XA_ETOOBIG,
+                            "scope %s would be written by more than %d PCs (node ids): it has %zu"
+                            " and this batch brings %zu new ones; refusing the batch.  Sync or"
+                            " export from a PC that has synced before, and tell the district",
+                            scope, XA_NODES_MAX, had, fresh);
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const xa_op *op = order[i];
+        if (op->seq <= xa_vv_get(&held, op->node))
+            continue; /* a duplicate, or a forgery apply_one names */
+        for (size_t k = 0; k < op->ctx.n; k++) {
+            xa_dot d = op->ctx.e[k];
+            if (d.seq > xa_vv_get(&avail, d.node)) {
+                char a[XA_NODE_HEX + 1], b[XA_NODE_HEX + 1];
+                xa_node_format(op->node, a);
+                xa_node_format(d.node, b);
+                st->refused.node = op->node;
+                st->refused.seq = op->seq;
+                rc = xa_error_set(XA_EGAP,
+                                  "op %s:%llu claims to have seen %s:%llu, which this replica"
+                                  " does not hold and the batch does not carry: apply the"
+                                  " edits of %s up to %llu first (a damaged or crafted file"
+                                  " never fits); refusing the batch",
+                                  a, (unsigned long long)op->seq, b, (unsigned long long)d.seq,
+                                  b, (unsigned long long)d.seq);
+                break;
+            }
+        }
+    }
+    xa_vv_free(&avail);
+    xa_vv_free(&held);
+    return rc;
+}
+
 int xa_store_apply(
     xa_store *st, const char *scope, const xa_op *ops, size_t n, xa_apply_result *res)
 {
@@ -1018,6 +1131,8 @@ int xa_store_apply(
 
     int nested = 0;
     rc = write_begin(st, &nested);
+    if (rc == 0)
+        rc = batch_check(st, scope, order, n);
     for (size_t i = 0; rc == 0 && i < n; i++)
         rc = apply_one(st, order[i], &r);
     /* Keep the clock ahead of what others wrote, within reason. */
@@ -1069,6 +1184,12 @@ int xa_store_set(xa_store *st,
         rc = have_get(st, scope, st->node, &have);
     if (rc == 0)
         rc = hlc_read(st, &hlc);
+    if (rc == 0 && xa_vv_get(&fs.fctx, st->node) > have)
+        rc = xa_error_set(XA_ECORRUPT,
+                          "%s %s claims edits of this PC that it never made (an op with a"
+                          " damaged context was applied); nothing was written: run"
+                          " `xasync repair`, then write again",
+                          entity, field);
     if (rc == 0) {
         now = now_ms();
         op.scope = (char *)scope;

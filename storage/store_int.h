@@ -20,6 +20,7 @@ enum {
     Q_JOURNAL_GET,
     Q_JOURNAL_PUT,
     Q_JOURNAL_RUN,
+    Q_JOURNAL_PREV,
     Q_FIELD_GET,
     Q_FIELD_PUT,
     Q_SIB_GET,

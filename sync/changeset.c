@@ -11,6 +11,7 @@
 #include "xasync/changeset.h"
 
 #include "codec_int.h"
+#include "xasync/codec.h"
 #include "xasync/error.h"
 
 #include <stdlib.h>
@@ -375,6 +376,8 @@ int xa_sync_msg_decode(
     xa_sync_msg_init(&r);
     if (!xa_utf8_valid(text, len))
         return xa_error_set(XA_EINVAL, "the changeset is not valid UTF-8");
+    if ((rc = xa_json_text_check(text, len, "the changeset")) < 0)
+        return rc;
     doc = xa_codec_parse(text, len);
     if (doc == NULL)
         return xa_error_set(XA_EINVAL, "the changeset is not valid JSON");
@@ -384,8 +387,21 @@ int xa_sync_msg_decode(
     max = cJSON_GetObjectItemCaseSensitive(doc, "max");
     more = cJSON_GetObjectItemCaseSensitive(doc, "more");
     nodes = cJSON_GetObjectItemCaseSensitive(doc, "nodes");
-    if (!cJSON_IsObject(doc) || !cJSON_IsString(scope) || !cJSON_IsObject(have) ||
-        !cJSON_IsObject(nodes))
+    /* Format and version are optional (the media type names them), but a
+     * body that names others is not guessed at. */
+    const cJSON *format = cJSON_GetObjectItemCaseSensitive(doc, "format");
+    const cJSON *version = cJSON_GetObjectItemCaseSensitive(doc, "version");
+    if (format && (!cJSON_IsString(format) || strcmp(format->valuestring, XA_SYNC_FORMAT) != 0))
+        rc = xa_error_set(XA_EINVAL, "not a changeset: format '%.40s', this xasync reads '%s'",
+                          cJSON_IsString(format) ? format->valuestring : "?", XA_SYNC_FORMAT);
+    else if (version && (!cJSON_IsNumber(version) || version->valuedouble != XA_SYNC_VERSION))
+        rc = xa_error_set(XA_EINVAL,
+                          "sync %s version %g; this xasync reads version %d (update the older"
+                          " side)",
+                          is_request ? "request" : "answer",
+                          cJSON_IsNumber(version) ? version->valuedouble : -1.0, XA_SYNC_VERSION);
+    else if (!cJSON_IsObject(doc) || !cJSON_IsString(scope) || !cJSON_IsObject(have) ||
+             !cJSON_IsObject(nodes))
         rc = xa_error_set(XA_EINVAL, "not a changeset (scope, have, nodes)");
     else if (xa_check_scope(scope->valuestring) < 0)
         rc = xa_error_set(XA_EINVAL, "not a changeset: malformed scope");

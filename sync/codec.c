@@ -49,23 +49,36 @@ static int only_space(const char *p, const char *end)
 }
 
 /*
- * cJSON ends a string at an escaped NUL (\u0000), silently shortening it;
- * refuse such text before parsing.  Walks strings and their escapes.
+ * cJSON ends a string at a NUL, escaped (\u0000) or raw, silently shortening
+ * it, and takes raw control characters inside strings that JSON forbids.
+ * Refuse such text before parsing: walks strings and their escapes.
  */
-static int has_escaped_nul(const char *t, size_t len)
+int xa_json_text_check(const char *t, size_t len, const char *what)
 {
     int in_str = 0;
 
     for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)t[i];
+
+        if (c == 0)
+            return xa_error_set(XA_EINVAL, "%s holds a NUL byte", what);
         if (!in_str) {
-            in_str = t[i] == '"';
+            in_str = c == '"';
+            if (c < 0x20 && c != ' ' && c != '\t' && c != '\n' && c != '\r')
+                return xa_error_set(XA_EINVAL, "%s holds a control character (byte 0x%02x)",
+                                    what, c);
             continue;
         }
-        if (t[i] == '"') {
+        if (c < 0x20)
+            return xa_error_set(XA_EINVAL,
+                                "%s holds a control character (byte 0x%02x) inside a string;"
+                                " JSON wants it escaped",
+                                what, c);
+        if (c == '"') {
             in_str = 0;
-        } else if (t[i] == '\\' && i + 1 < len) {
+        } else if (c == '\\' && i + 1 < len) {
             if (t[i + 1] == 'u' && i + 5 < len && memcmp(t + i + 2, "0000", 4) == 0)
-                return 1;
+                return xa_error_set(XA_EINVAL, "%s holds a NUL character (\\u0000)", what);
             i++;
         }
     }
@@ -78,7 +91,7 @@ cJSON *xa_codec_parse(const char *text, size_t len)
     const char *end = NULL;
     cJSON *doc;
 
-    if (has_escaped_nul(text, len))
+    if (xa_json_text_check(text, len, "the text") < 0)
         return NULL;
     doc = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     if (doc && (end == NULL || !only_space(end, text + len))) {
@@ -166,6 +179,8 @@ int xa_codec_vv_decode(xa_vv *out, const char *text, size_t len)
 
     if (len > XA_CODEC_MAX_TEXT)
         return xa_error_set(XA_ETOOBIG, "version vector too large");
+    if ((rc = xa_json_text_check(text, len, "the version vector")) < 0)
+        return rc;
     o = xa_codec_parse(text, len);
     if (o == NULL)
         return xa_error_set(XA_EINVAL, "the version vector is not valid JSON");
@@ -252,7 +267,76 @@ fail:
     return NULL;
 }
 
+/* "chains": {"<node hex>": [[seq, "<32 hex>"], ...]} */
+static cJSON *chains_json(const xa_chains *ch)
+{
+    cJSON *o = cJSON_CreateObject(), *group = NULL;
+    xa_node cur = 0;
+
+    for (size_t i = 0; o && i < ch->n; i++) {
+        char node[XA_NODE_HEX + 1], hex[40];
+        cJSON *pt = cJSON_CreateArray();
+        if (group == NULL || ch->p[i].node != cur) {
+            xa_node_format(ch->p[i].node, node);
+            group = cJSON_AddArrayToObject(o, node);
+            cur = ch->p[i].node;
+        }
+        snprintf(hex, sizeof(hex), "%016" PRIx64 "%016" PRIx64, ch->p[i].d[0], ch->p[i].d[1]);
+        if (group == NULL || pt == NULL || !cJSON_AddItemToArray(group, pt) ||
+            !cJSON_AddItemToArray(pt, xa_codec_uint(ch->p[i].seq)) ||
+            !cJSON_AddItemToArray(pt, cJSON_CreateString(hex))) {
+            cJSON_Delete(o);
+            return NULL;
+        }
+    }
+    return o;
+}
+
+static int chains_read(const cJSON *o, xa_chains *ch)
+{
+    const cJSON *group, *pt;
+
+    if (!cJSON_IsObject(o))
+        return xa_error_set(XA_EINVAL, "not an ops file: chains must be an object");
+    cJSON_ArrayForEach(group, o)
+    {
+        xa_node node;
+        uint64_t last = 0;
+        if (xa_node_parse(group->string, &node) < 0 || !cJSON_IsArray(group))
+            return xa_error_set(XA_EINVAL, "not an ops file: a malformed chain");
+        cJSON_ArrayForEach(pt, group)
+        {
+            const cJSON *q = cJSON_GetArrayItem(pt, 0), *d = cJSON_GetArrayItem(pt, 1);
+            int64_t seq;
+            uint64_t dd[2];
+            char a[17], b[17], *e1, *e2;
+            if (!cJSON_IsArray(pt) || cJSON_GetArraySize(pt) != 2 ||
+                xa_codec_int(q, 1, (double)(XA_SEQ_MAX - 1), &seq) < 0 || (uint64_t)seq <= last ||
+                !cJSON_IsString(d) || strlen(d->valuestring) != 32)
+                return xa_error_set(XA_EINVAL, "not an ops file: a malformed chain point");
+            memcpy(a, d->valuestring, 16);
+            memcpy(b, d->valuestring + 16, 16);
+            a[16] = b[16] = '\0';
+            dd[0] = strtoull(a, &e1, 16);
+            dd[1] = strtoull(b, &e2, 16);
+            if (*e1 || *e2)
+                return xa_error_set(XA_EINVAL, "not an ops file: a malformed chain digest");
+            last = (uint64_t)seq;
+            int rc = xa_chains_add(ch, node, (uint64_t)seq, dd);
+            if (rc < 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
 int xa_codec_encode(char **out, const char *scope, const xa_op *ops, size_t n)
+{
+    return xa_codec_encode_chains(out, scope, ops, n, NULL);
+}
+
+int xa_codec_encode_chains(
+    char **out, const char *scope, const xa_op *ops, size_t n, const xa_chains *chains)
 {
     cJSON *doc = cJSON_CreateObject(), *nodes = NULL;
     char *text = NULL;
@@ -266,6 +350,13 @@ int xa_codec_encode(char **out, const char *scope, const xa_op *ops, size_t n)
         rc = XA_EINVAL;
     if (rc == 0)
         cJSON_AddItemToObject(doc, "nodes", nodes);
+    if (rc == 0 && chains && chains->n) {
+        cJSON *c = chains_json(chains);
+        if (c == NULL || !cJSON_AddItemToObject(doc, "chains", c)) {
+            cJSON_Delete(c);
+            rc = xa_error_set(XA_ENOMEM, "out of memory");
+        }
+    }
     if (rc == 0 && (text = cJSON_PrintUnformatted(doc)) == NULL)
         rc = xa_error_set(XA_ENOMEM, "out of memory");
     cJSON_Delete(doc);
@@ -375,6 +466,12 @@ int xa_codec_nodes_read(const cJSON *nodes, const char *scope, xa_op_list *out)
 
 int xa_codec_decode(xa_op_list *out, const char *text, size_t len, const char *expect_scope)
 {
+    return xa_codec_decode_chains(out, text, len, expect_scope, NULL);
+}
+
+int xa_codec_decode_chains(
+    xa_op_list *out, const char *text, size_t len, const char *expect_scope, xa_chains *chains)
+{
     const cJSON *format, *version, *scope, *nodes;
     size_t start = out->n;
     cJSON *doc;
@@ -386,8 +483,8 @@ int xa_codec_decode(xa_op_list *out, const char *text, size_t len, const char *e
     /* cJSON checks no encoding: strings must be UTF-8 before they are trusted. */
     if (!xa_utf8_valid(text, len))
         return xa_error_set(XA_EINVAL, "the ops file is not valid UTF-8");
-    if (has_escaped_nul(text, len))
-        return xa_error_set(XA_EINVAL, "the ops file holds a NUL character (\\u0000)");
+    if ((rc = xa_json_text_check(text, len, "the ops file")) < 0)
+        return rc;
     doc = xa_codec_parse(text, len);
     if (doc == NULL)
         return xa_error_set(XA_EINVAL, "the ops file is not valid JSON (truncated or damaged?)");
@@ -400,7 +497,9 @@ int xa_codec_decode(xa_op_list *out, const char *text, size_t len, const char *e
         !cJSON_IsObject(nodes) || !cJSON_IsNumber(version))
         rc = xa_error_set(XA_EINVAL, "not an ops file (no format, version, scope and nodes)");
     else if (version->valuedouble != FORMAT_VERSION)
-        rc = xa_error_set(XA_EINVAL, "ops file version %g is not supported (this xasync reads %d)",
+        rc = xa_error_set(XA_EINVAL,
+                          "ops file version %g; this xasync reads version %d (made by a newer"
+                          " xasync? update this one)",
                           version->valuedouble, FORMAT_VERSION);
     else if (xa_check_scope(scope->valuestring) < 0)
         rc = xa_error_set(XA_EINVAL, "not an ops file: malformed scope");
@@ -410,6 +509,13 @@ int xa_codec_decode(xa_op_list *out, const char *text, size_t len, const char *e
                          scope->valuestring, expect_scope);
     if (rc == 0)
         rc = xa_codec_nodes_read(nodes, scope->valuestring, out);
+    const cJSON *ch = cJSON_GetObjectItemCaseSensitive(doc, "chains");
+    if (rc == 0 && ch && chains) {
+        size_t mark = chains->n;
+        rc = chains_read(ch, chains);
+        if (rc < 0)
+            chains->n = mark;
+    }
     cJSON_Delete(doc);
     if (rc < 0) {
         while (out->n > start)

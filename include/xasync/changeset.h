@@ -36,6 +36,10 @@
  * more (a request is one write transaction: kept short, it keeps every other
  * commune's commit waiting little). */
 #define XA_SYNC_MAX_OPS 1000
+/* A body may name its format and version ("format":"xasync-sync",
+ * "version":1); one that names others is refused, naming both versions. */
+#define XA_SYNC_FORMAT "xasync-sync"
+#define XA_SYNC_VERSION 1
 
 enum { XA_PACK_DICT = 1, XA_PACK_DEFLATE = 2, XA_PACK_GZIP = 3 };
 

@@ -36,6 +36,22 @@ int xa_codec_encode(char **out, const char *scope, const xa_op *ops, size_t n);
  * XA_VALUE_MAX. */
 int xa_codec_decode(xa_op_list *out, const char *text, size_t len, const char *expect_scope);
 
+/* The same, with the exporter's chain digests (store.h) as an optional
+ * "chains" member: {"<node hex>": [[seq, "<32 hex>"], ...]}, so the receiver
+ * can tell whether it holds the same ops under a node's dots.  Decode
+ * appends them to `chains` (may be NULL: ignored); a file without them
+ * decodes as before. */
+int xa_codec_encode_chains(
+    char **out, const char *scope, const xa_op *ops, size_t n, const xa_chains *chains);
+int xa_codec_decode_chains(
+    xa_op_list *out, const char *text, size_t len, const char *expect_scope, xa_chains *chains);
+
+/* JSON text that cJSON would misread: a NUL byte, a \u0000 escape (cJSON
+ * cuts the string there), or a raw control character (below 0x20) inside a
+ * string, which JSON forbids.  0, or XA_EINVAL with a message beginning with
+ * `what` ("the ops file"). */
+int xa_json_text_check(const char *text, size_t len, const char *what);
+
 /* A version vector as a JSON object {"<node hex>": seq}.  *out is malloc'd. */
 int xa_codec_vv_encode(char **out, const xa_vv *vv);
 int xa_codec_vv_decode(xa_vv *out, const char *text, size_t len);

@@ -5,7 +5,8 @@
  * A field's state is its siblings (the dots of the ops not yet superseded)
  * and its causal context fctx.  Applying op o = (dot, ctx):
  *   1. if o.seq <= fctx[o.node]: already seen or superseded; drop it;
- *   2. remove each sibling s with s.seq <= o.ctx[s.node];
+ *   2. remove each sibling s with s.seq <= o.ctx[s.node], and each sibling
+ *      of o's own node (its writes supersede each other: one value per node);
  *   3. add o as a sibling; fctx := max(fctx, o.ctx, {o.node: o.seq}).
  * Applying the same ops in any order, any number of times, gives the same
  * state.  This is pure: storage loads a field's state, calls it, and writes

@@ -205,6 +205,51 @@ int xa_store_install_snapshot(xa_store *st, const char *scope, const xa_snapshot
  * replica that never installed a snapshot). */
 int xa_store_base(xa_store *st, const char *scope, xa_vv *out);
 
+/*
+ * Repair a replica that took in, before contexts were checked, an op whose
+ * context claims ops it does not hold (`xasync repair`).  In one
+ * transaction: other nodes' such ops (and their nodes' later ones) are set
+ * aside in the `quarantine` table; this PC's own ops from the first such
+ * one on move to a new node id with their contexts clamped (new edits:
+ * nothing is lost, no dot gets two meanings); the fields concerned are
+ * rebuilt.  Nothing to do is success with a zeroed report.
+ */
+typedef struct xa_repair_report {
+    size_t quarantined; /* ops of other PCs set aside */
+    size_t moved;       /* this PC's edits moved to a new node id */
+    size_t fields;      /* fields rebuilt */
+} xa_repair_report;
+
+int xa_store_repair(xa_store *st, const char *scope, xa_repair_report *out);
+
+/*
+ * Chain digests (storage/chain.c): per node, a hash over its ops 1..seq in
+ * order, so two replicas can tell whether they hold the same ops under a
+ * node's dots, not only as many.  An ops file carries them.
+ */
+typedef struct xa_chain_point {
+    xa_node node;
+    uint64_t seq;
+    uint64_t d[2];
+} xa_chain_point;
+
+typedef struct xa_chains {
+    size_t n, cap;
+    xa_chain_point *p; /* grouped by node, seq ascending within a node */
+} xa_chains;
+
+void xa_chains_free(xa_chains *c);
+int xa_chains_add(xa_chains *c, xa_node node, uint64_t seq, const uint64_t d[2]);
+/* This replica's chains, for every node whose history it holds from seq 1,
+ * at that node's last seq and checkpoints below it.  Appended to `out`. */
+int xa_store_chains(xa_store *st, const char *scope, xa_chains *out);
+/* Compare another replica's chains with this one's, at the seqs both hold.
+ * *node is the first node whose ops differ (0: none), and *keep the last
+ * seq of it that both hold alike (their common prefix, as far as the
+ * checkpoints tell). */
+int xa_store_chains_compare(
+    xa_store *st, const char *scope, const xa_chains *theirs, xa_node *node, uint64_t *keep);
+
 /* SQLite's PRAGMA data_version: changes when another connection commits
  * (a clerk's `xasync set` while the daemon waits). */
 int xa_store_data_version(xa_store *st, int64_t *out);

@@ -20,6 +20,9 @@ typedef uint64_t xa_node;
 #define XA_SEQ_MAX ((uint64_t)1 << 53)
 /* Most entries a version vector may hold (nodes that ever wrote a scope). */
 #define XA_VV_MAX 4096
+/* Most nodes that may write one scope: a batch that would bring more is
+ * refused before it commits (the nodes already held keep syncing). */
+#define XA_NODES_MAX XA_VV_MAX
 /* Longest text form of a version vector: "node:seq" entries joined by ','. */
 #define XA_NODE_HEX 16
 

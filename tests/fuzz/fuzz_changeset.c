@@ -104,13 +104,32 @@ static void decode_text(const char *text, size_t len)
         xa_sync_msg_clear(&m);
     }
 
+    /* the ops file as `xasync apply` reads it: with its chain digests */
     xa_op_list l = XA_OP_LIST_INIT;
-    int rc = xa_codec_decode(&l, text, len, SCOPE);
+    xa_chains ch = {0, 0, NULL};
+    int rc = xa_codec_decode_chains(&l, text, len, SCOPE, &ch);
     if (rc == 0) {
         n_decoded[2]++;
         check_ops_trip(&l);
-    } else if (l.n != 0)
+        /* what was accepted holds no text cJSON would have cut short */
+        for (size_t i = 0; i < l.n; i++)
+            if (xa_json_text_check(l.ops[i].value, strlen(l.ops[i].value), "a value") != 0)
+                fail("a decoded value holds a NUL or a raw control character");
+        if (ch.n) {
+            char *t1 = NULL;
+            xa_chains back = {0, 0, NULL};
+            xa_op_list l2 = XA_OP_LIST_INIT;
+            if (xa_codec_encode_chains(&t1, SCOPE, l.ops, l.n, &ch) != 0 ||
+                xa_codec_decode_chains(&l2, t1, strlen(t1), SCOPE, &back) != 0 ||
+                back.n != ch.n || memcmp(back.p, ch.p, ch.n * sizeof(*ch.p)) != 0)
+                fail("chains do not survive a round trip");
+            xa_chains_free(&back);
+            xa_op_list_free(&l2);
+            free(t1);
+        }
+    } else if (l.n != 0 || ch.n != 0)
         fail("refused ops changed the list");
+    xa_chains_free(&ch);
     xa_op_list_free(&l);
 }
 

@@ -462,6 +462,33 @@ static void test_merge__ctx_from_the_future_raises_fctx(void **state)
     xa_field_state_free(&st);
 }
 
+static void test_merge__one_value_per_node(void **state)
+{
+    /* A node's writes supersede each other even when its context forgot
+     * its own earlier one: a node never holds two values of a field, so
+     * one node cannot flood a field with siblings. */
+    xa_field_state st = XA_FIELD_STATE_INIT;
+    xa_vv empty = XA_VV_INIT;
+    xa_dot *removed = NULL;
+    size_t nremoved = 0;
+
+    (void)state;
+    assert_int_equal(xa_merge_apply(&st, (xa_dot){NB, 1}, &empty, NULL, NULL), 1);
+    for (uint64_t s = 1; s <= 1000; s++) {
+        assert_int_equal(xa_merge_apply(&st, (xa_dot){NA, s}, &empty, &removed, &nremoved), 1);
+        assert_int_equal(nremoved, s > 1 ? 1 : 0);
+        if (s > 1)
+            assert_true(removed[0].node == NA && removed[0].seq == s - 1);
+        free(removed);
+        removed = NULL;
+        assert_int_equal(st.nsib, 2);
+    }
+    assert_true(st.sib[0].node == NB && st.sib[1].node == NA && st.sib[1].seq == 1000);
+    /* and an earlier one arriving late is dropped (rule 1) */
+    assert_int_equal(xa_merge_apply(&st, (xa_dot){NA, 999}, &empty, NULL, NULL), 0);
+    xa_field_state_free(&st);
+}
+
 static void test_merge__free_of_empty_state(void **state)
 {
     xa_field_state st = XA_FIELD_STATE_INIT;
@@ -562,6 +589,7 @@ int main(void)
         cmocka_unit_test(test_merge__example_d_late_op_dropped_by_rule_1),
         cmocka_unit_test(test_merge__removed_lists_superseded_siblings),
         cmocka_unit_test(test_merge__ctx_from_the_future_raises_fctx),
+        cmocka_unit_test(test_merge__one_value_per_node),
         cmocka_unit_test(test_merge__free_of_empty_state),
         cmocka_unit_test(test_merge__random_histories_converge),
     };

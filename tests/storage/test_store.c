@@ -341,7 +341,12 @@ static void run_per_op(example *ex, const int *seq, size_t len)
                 const xa_op *o = &ex->ops[queue[q]];
                 uint64_t h = xa_vv_get(&held, o->node);
                 xa_apply_result res = {99, 99, 99};
-                if (o->seq > h + 1) {
+                /* a gap in its node's seqs, or a context claiming ops not
+                 * held yet (causal delivery): refused as a gap */
+                int unseen = 0;
+                for (size_t k = 0; o->seq > h && k < o->ctx.n; k++)
+                    unseen |= o->ctx.e[k].seq > xa_vv_get(&held, o->ctx.e[k].node);
+                if (o->seq > h + 1 || unseen) {
                     uint64_t before = xt_db_digest(path);
                     int rc = xa_store_apply(st, SCOPE, o, 1, &res);
                     if (rc != XA_EGAP) {
@@ -524,41 +529,54 @@ static void test_store__example_c_in_every_arrival_order(void **state)
     example_free(&ex);
 }
 
-/* (d) spelled out: B1 after A2 goes to the journal but not to the siblings. */
+/* (d) spelled out: in one batch (applied by dot: B1, B2, A1), A1 comes after
+ * B2, which saw it: A1 goes to the journal but not to the siblings.  Alone,
+ * B2 before A1 is refused (causal delivery). */
 static void test_store__example_d_late_op_is_journaled_but_superseded(void **state)
 {
     fx *f = *state;
-    xa_op a1, a2, b1;
+    xa_op a1, b2, b1;
     xa_apply_result res;
     xa_field got = {0};
 
     mkop(&a1, SCOPE, NA, 1, ENT, FLD, "1", NULL, 0, HLC0 + 1000, "clerk-a");
     mkop(&b1, SCOPE, NB, 1, ENT, FLD, "5", NULL, 0, HLC0 + 1500, "clerk-b");
-    mkop(&a2, SCOPE, NA, 2, ENT, FLD, "7", CTX_A1B1, 2, HLC0 + 3000, "clerk-a");
-    must(xa_store_apply(f->st, SCOPE, &a1, 1, &res), "apply A1");
-    must(xa_store_apply(f->st, SCOPE, &a2, 1, &res), "apply A2");
+    mkop(&b2, SCOPE, NB, 2, ENT, FLD, "7", CTX_A1B1, 2, HLC0 + 3000, "clerk-b");
     must(xa_store_apply(f->st, SCOPE, &b1, 1, &res), "apply B1");
-    assert_int_equal(res.applied, 1);
+    uint64_t d = xt_db_digest(f->path);
+    expect_rc(xa_store_apply(f->st, SCOPE, &b2, 1, &res), XA_EGAP, "B2 before A1");
+    assert_true(strstr(xa_error_last(), "a000000000000001:1") != NULL);
+    assert_true(xt_db_digest(f->path) == d);
+    xa_op batch[2] = {a1, b2};
+    must(xa_store_apply(f->st, SCOPE, batch, 2, &res), "apply A1 + B2");
+    assert_int_equal(res.applied, 2);
     assert_int_equal(res.superseded, 1);
     must(xa_store_get(f->st, SCOPE, ENT, FLD, &got), "get");
     assert_int_equal(got.n, 1);
     assert_string_equal(got.v[0].value, "7");
     xa_field_clear(&got);
 
-    /* the journal holds B1: it is served to others */
+    /* the journal holds A1: it is served to others, before B2 that saw it */
     xa_op_list l = XA_OP_LIST_INIT;
     xa_vv empty = XA_VV_INIT;
     int more = 7;
     must(xa_store_missing(f->st, SCOPE, &empty, 0, &l, &more), "missing");
     assert_int_equal(l.n, 3);
     assert_int_equal(more, 0);
-    /* by node then seq: B1, A1, A2 */
+    /* in causal order: B1, then A1 (B2 waits for it), then B2 */
     assert_true(op_equal(&l.ops[0], &b1));
     assert_true(op_equal(&l.ops[1], &a1));
-    assert_true(op_equal(&l.ops[2], &a2));
+    assert_true(op_equal(&l.ops[2], &b2));
+    /* bounded to 2: B1 and A1, B2 left for later */
+    xa_op_list_free(&l);
+    must(xa_store_missing(f->st, SCOPE, &empty, 2, &l, &more), "missing, 2");
+    assert_int_equal(l.n, 2);
+    assert_int_equal(more, 1);
+    assert_true(op_equal(&l.ops[0], &b1));
+    assert_true(op_equal(&l.ops[1], &a1));
     xa_op_list_free(&l);
     xa_op_clear(&a1);
-    xa_op_clear(&a2);
+    xa_op_clear(&b2);
     xa_op_clear(&b1);
 }
 

@@ -1,0 +1,236 @@
+/*
+ * Chain digests: what a replica holds of each node, by content, not only
+ * by count (issue 11, "dots that cannot be reused unseen").
+ *
+ * A node's chain at seq s is a hash over its ops 1..s in order, each op in a
+ * canonical form (seq, entity, field, value, context, clock, author, each
+ * with its length), chained like git's commits: c(s) = H(c(s-1) || op s).
+ * Two replicas that hold node X up to s hold the same ops under X's dots
+ * exactly when their chains at s are equal.  A PC restored from a backup or
+ * copied to another machine writes new ops under dots another replica holds
+ * with other content: their chains differ from that seq on.
+ *
+ * The hash is two FNV-1a 64 lanes (128 bits) over the same bytes: it finds
+ * accidents (a restore, a copy), not a forger with the commune's token,
+ * whose ops are refused anyway where they meet (forgery, causal delivery).
+ *
+ * An ops file carries, per node, the chain at the exporter's last seq and
+ * at seqs below it (the last 64, then every power of two further back), so
+ * the receiver finds the last seq both hold alike within a few ops.
+ */
+#include "store_int.h"
+#include "xasync/error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define FNV_PRIME 0x100000001b3ULL
+
+static void feed(uint64_t h[2], const void *p, size_t n)
+{
+    const unsigned char *b = p;
+
+    for (size_t i = 0; i < n; i++) {
+        h[0] = (h[0] ^ b[i]) * FNV_PRIME;
+        h[1] = (h[1] ^ b[i]) * FNV_PRIME;
+    }
+}
+
+static void feed_u64(uint64_t h[2], uint64_t v)
+{
+    unsigned char b[8];
+
+    for (int i = 0; i < 8; i++)
+        b[i] = (unsigned char)(v >> (8 * i));
+    feed(h, b, 8);
+}
+
+static void feed_text(uint64_t h[2], sqlite3_stmt *s, int col)
+{
+    const unsigned char *t = sqlite3_column_text(s, col);
+    size_t n = (size_t)sqlite3_column_bytes(s, col);
+
+    feed_u64(h, n);
+    feed(h, t ? t : (const unsigned char *)"", n);
+}
+
+void xa_chains_free(xa_chains *c)
+{
+    free(c->p);
+    memset(c, 0, sizeof(*c));
+}
+
+int xa_chains_add(xa_chains *c, xa_node node, uint64_t seq, const uint64_t d[2])
+{
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 64;
+        xa_chain_point *p = realloc(c->p, cap * sizeof(*p));
+        if (p == NULL)
+            return xa_error_set(XA_ENOMEM, "out of memory");
+        c->p = p;
+        c->cap = cap;
+    }
+    c->p[c->n].node = node;
+    c->p[c->n].seq = seq;
+    c->p[c->n].d[0] = d[0];
+    c->p[c->n].d[1] = d[1];
+    c->n++;
+    return 0;
+}
+
+/* 1 if seq is a checkpoint below `top`: the last 64, then top - 64 - 2^j. */
+static int checkpoint(uint64_t top, uint64_t seq)
+{
+    uint64_t back = top - seq;
+
+    if (back < 64)
+        return 1;
+    back -= 64;
+    return back && (back & (back - 1)) == 0;
+}
+
+/*
+ * The chain of `node` at every checkpoint below `top` (all: `want` NULL), or
+ * at the seqs `want` lists (sorted ascending; out[i] for want[i], 0 digests
+ * when the journal lacks that history).  Returns XA_ENOTFOUND when the
+ * journal lacks the node's first ops (a replica that started from a
+ * snapshot): no chain can be computed then.
+ */
+static int node_chain(xa_store *st,
+                      const char *scope,
+                      xa_node node,
+                      uint64_t top,
+                      xa_chains *all,
+                      const uint64_t *want,
+                      size_t nwant,
+                      uint64_t (*out)[2])
+{
+    sqlite3_stmt *s = NULL;
+    uint64_t h[2] = {0xcbf29ce484222325ULL, 0x84222325cbf29ce4ULL}, expect = 1;
+    size_t w = 0;
+    int rc, step = SQLITE_DONE;
+
+    rc = sqlite3_prepare_v2(st->db,
+                            "SELECT seq, entity, field, value, ctx, hlc, author FROM journal"
+                            " WHERE scope = ?1 AND node = ?2 AND seq <= ?3 ORDER BY seq",
+                            -1, &s, NULL);
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(s);
+        return xa_db_error(st, rc, "reading the journal");
+    }
+    rc = 0;
+    sqlite3_bind_text(s, 1, scope, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, XA_NODE_TO_DB(node));
+    sqlite3_bind_int64(s, 3, (sqlite3_int64)top);
+    while (rc == 0 && (step = sqlite3_step(s)) == SQLITE_ROW) {
+        uint64_t seq = (uint64_t)sqlite3_column_int64(s, 0);
+        if (seq != expect) {
+            rc = XA_ENOTFOUND; /* history below a snapshot's base */
+            break;
+        }
+        expect++;
+        feed_u64(h, seq);
+        for (int c = 1; c <= 4; c++)
+            feed_text(h, s, c);
+        feed_u64(h, (uint64_t)sqlite3_column_int64(s, 5));
+        feed_text(h, s, 6);
+        if (all && checkpoint(top, seq))
+            rc = xa_chains_add(all, node, seq, h);
+        while (want && w < nwant && want[w] <= seq) {
+            if (want[w] == seq) {
+                out[w][0] = h[0];
+                out[w][1] = h[1];
+            }
+            w++;
+        }
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = xa_db_error(st, step, "reading the journal");
+    if (rc == 0 && expect != top + 1)
+        rc = XA_ENOTFOUND;
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int xa_store_chains(xa_store *st, const char *scope, xa_chains *out)
+{
+    xa_vv have = XA_VV_INIT;
+    int rc = xa_store_have(st, scope, &have);
+
+    for (size_t i = 0; rc == 0 && i < have.n; i++) {
+        size_t mark = out->n;
+        rc = node_chain(st, scope, have.e[i].node, have.e[i].seq, out, NULL, 0, NULL);
+        if (rc == XA_ENOTFOUND) {
+            out->n = mark; /* no chain for a node whose history is not held */
+            rc = 0;
+        }
+    }
+    xa_vv_free(&have);
+    return rc;
+}
+
+int xa_store_chains_compare(xa_store *st,
+                            const char *scope,
+                            const xa_chains *theirs,
+                            xa_node *node_out,
+                            uint64_t *keep_out)
+{
+    xa_vv have = XA_VV_INIT;
+    int rc = xa_store_have(st, scope, &have);
+    size_t i = 0;
+
+    *node_out = 0;
+    *keep_out = 0;
+    while (rc == 0 && i < theirs->n) {
+        xa_node node = theirs->p[i].node;
+        size_t j = i, k = 0;
+        uint64_t held = xa_vv_get(&have, node), *want;
+        uint64_t(*mine)[2];
+
+        while (j < theirs->n && theirs->p[j].node == node)
+            j++;
+        want = malloc((j - i) * sizeof(*want));
+        mine = calloc(j - i, sizeof(*mine));
+        if (want == NULL || mine == NULL) {
+            free(want);
+            free(mine);
+            rc = xa_error_set(XA_ENOMEM, "out of memory");
+            break;
+        }
+        /* their checkpoints this replica holds too, ascending */
+        for (size_t m = i; m < j; m++)
+            if (theirs->p[m].seq <= held && (k == 0 || theirs->p[m].seq > want[k - 1]))
+                want[k++] = theirs->p[m].seq;
+        if (k) {
+            int r = node_chain(st, scope, node, want[k - 1], NULL, want, k, mine);
+            if (r == 0) {
+                uint64_t keep = 0;
+                int differ = 0;
+                for (size_t m = i; m < j; m++) {
+                    size_t at = 0;
+                    while (at < k && want[at] != theirs->p[m].seq)
+                        at++;
+                    if (at == k)
+                        continue;
+                    if (mine[at][0] == theirs->p[m].d[0] && mine[at][1] == theirs->p[m].d[1]) {
+                        if (theirs->p[m].seq > keep)
+                            keep = theirs->p[m].seq;
+                    } else {
+                        differ = 1;
+                    }
+                }
+                if (differ && *node_out == 0) {
+                    *node_out = node;
+                    *keep_out = keep;
+                }
+            } else if (r != XA_ENOTFOUND) {
+                rc = r;
+            }
+        }
+        free(want);
+        free(mine);
+        i = j;
+    }
+    xa_vv_free(&have);
+    return rc;
+}
