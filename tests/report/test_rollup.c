@@ -840,6 +840,31 @@ static void test_rollup__forms_by_usb(void **state)
         sync_pc(b); /* sends the district's op back: harmless */
         /* the form is read-only on the PC that got it by USB too */
         X_REFUSED(b, 1, "read-only", "--db", b, "set", "form/" FORM, "json", "x");
+        if (i == 0) {
+            /* an import without --form binds to the one form of its kind */
+            out = X_OUT("--db", b, "report", "import", XA_SEED_REPORT);
+            assert_non_null(strstr(out, "bound to form: 26 by name"));
+            free(out);
+            /* a row renamed is bound again: without diacritics (reported),
+             * then, its name matching nothing, by its position only (reported,
+             * and never counted by the district until confirmed) */
+            X_OK("--db", b, "report", "edit", "ind/4/name", "Tong san luong luong thuc co hat");
+            xt_run r = xt_xasync(ARGV("--db", b, "report", "check"), NULL, NULL);
+            if (strstr(r.out, "[bind.fallback]") == NULL)
+                fail_msg("check does not report the fallback binding: %s", r.out);
+            xt_run_free(&r);
+            X_OK("--db", b, "report", "edit", "ind/4/name", "Sản lượng cà phê");
+            r = xt_xasync(ARGV("--db", b, "report", "check"), NULL, NULL);
+            if (strstr(r.out, "[bind.position] row \"Sản lượng cà phê\" matches CT-04") == NULL)
+                fail_msg("check does not report the row bound by position: %s", r.out);
+            xt_run_free(&r);
+            /* bound by hand, it stays bound through a rename */
+            X_OK("--db", b, "report", "bind", "ind/4", "CT-04");
+            X_OK("--db", b, "report", "edit", "ind/4/name", "Sản lượng lúa và ngô");
+            out = X_OUT("--db", b, "report", "export", "--format", "json");
+            assert_non_null(strstr(out, "\"code\":\"CT-04\",\"bound_by\":\"manual\""));
+            free(out);
+        }
         if (i == 1) {
             /* an op in the district's name, seq 2 of a scope where it wrote 1 */
             char *held = xt_read_file(ops, NULL);
