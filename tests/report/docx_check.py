@@ -14,7 +14,8 @@ XA_SOFFICE, XA_CHROMIUM and XA_SHOTS (the build folder's screenshots/).
    pdftotext finds every heading and every table cell of the seed, the page
    count is in range, page numbers are at the top from page 2, pdffonts
    shows a serif font for everything (no sans-serif substitution), and
-   pdftoppm draws page 1 and the first table page into XA_SHOTS.
+   pdftoppm draws page 1 and the table's last page (its header repeated)
+   into XA_SHOTS (docx-page1.png, docx-table.png).
 3. The print view: chromium prints `export --format html` to PDF: every
    letter of the Vietnamese alphabet in Liberation Serif (or Times New
    Roman), no sans-serif font anywhere, page numbers at the top from page
@@ -308,8 +309,8 @@ def main():
             os.makedirs(SHOTS, exist_ok=True)
             run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", pdf,
                  os.path.join(SHOTS, "docx-page1")])
-            if tp:
-                run(["pdftoppm", "-png", "-r", "80", "-f", str(tp[0]), "-l", str(tp[0]),
+            if tp:  # the table's last page: its header repeated at the top
+                run(["pdftoppm", "-png", "-r", "80", "-f", str(tp[-1]), "-l", str(tp[-1]),
                      "-singlefile", pdf, os.path.join(SHOTS, "docx-table")])
         print("docx: %d pages, table on pages %s, fonts %s" % (n, tp, fonts(pdf)), flush=True)
 
