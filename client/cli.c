@@ -211,6 +211,7 @@ static const struct optdef optdefs[] = {
     {"--period", OPT_PERIOD, 1},
     {"--listen", OPT_LISTEN, 1},
     {"--open", OPT_OPEN, 0},
+    {"--force", OPT_FORCE, 0},
     {"--form", OPT_FORM, 1},
     {"--output", OPT_OUTPUT, 1},
     {NULL, 0, 0},
@@ -304,6 +305,8 @@ int xa_cli_main(int argc, char **argv)
                 cli.listen = val;
             else if (d->bit == OPT_OPEN)
                 cli.open = 1;
+            else if (d->bit == OPT_FORCE)
+                cli.force = 1;
             else if (d->bit == OPT_FORM)
                 cli.form = val;
             else if (d->bit == OPT_OUTPUT)

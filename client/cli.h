@@ -37,6 +37,7 @@ enum {
     OPT_PERIOD = 1 << 18,
     OPT_LISTEN = 1 << 19,
     OPT_OPEN = 1 << 20,
+    OPT_FORCE = 1 << 24,
     OPT_FORM = 1 << 27,
     OPT_OUTPUT = 1 << 29,
 };
@@ -68,6 +69,7 @@ typedef struct xa_cli {
     const char *period;
     const char *listen;
     int open;
+    int force; /* --force: report import keeps unplaced lines as paragraphs */
     const char *form;
     const char *output; /* --output FILE, or -o FILE */
     int npos;

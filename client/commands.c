@@ -1031,6 +1031,9 @@ const xa_command xa_commands[] = {
      "  report delete PATH                   a paragraph or a row\n"
      "  report check [--json]                recompute the figures; exit 1 if something is"
      " flagged\n"
+     "  report fix N|CODE@WHERE              apply a finding's computed fix, as an edit\n"
+     "  report import FILE --force           keep lines that cannot be placed as paragraphs\n"
+     "                                       (listed); without it the import is refused\n"
      "  report export [--format text|html|json|docx] [-o FILE]\n"
      "                                       print it; docx: a Word file in the layout of\n"
      "                                       Nghị định 30 (-o FILE, or a pipe)\n"
@@ -1041,7 +1044,7 @@ const xa_command xa_commands[] = {
      "  report state [--json]                draft, sent, accepted or returned\n"
      "  --report ID                          which report, when there are several\n",
      OPT_ID | OPT_FORMAT | OPT_AFTER | OPT_REPORT | OPT_JSON | OPT_AUTHOR | OPT_KIND | OPT_PERIOD |
-         OPT_FORM | OPT_OUTPUT,
+         OPT_FORM | OPT_OUTPUT | OPT_FORCE,
      1, 3, xa_cmd_report},
     {"ui", "[--listen 127.0.0.1:8641] [--open]",
      "the clerk's editor: a page in the browser, served from this PC",

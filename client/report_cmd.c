@@ -70,8 +70,9 @@ static int do_import(xa_cli *cli, xa_store *st)
         free(text);
         return rc;
     }
-    rc = xa_report_import(st, xa_store_scope(st), id, have_form ? form.kind : cli->kind,
-                          have_form ? period : cli->period, text, len, xa_cli_author(cli), &res);
+    rc = xa_report_import_flags(st, xa_store_scope(st), id, have_form ? form.kind : cli->kind,
+                                have_form ? period : cli->period, text, len, xa_cli_author(cli),
+                                cli->force ? XA_IMPORT_FORCE : 0, &res);
     free(text);
     if (rc < 0 && have_form)
         xa_form_free(&form);
@@ -236,6 +237,64 @@ static int do_export(const xa_cli *cli, const xa_report *r)
     return rc < 0 ? xa_cli_fail_xa(rc) : XA_EXIT_OK;
 }
 
+/* `report fix FINDING`: the finding's computed fix, applied as an ordinary
+ * edit (through the journal, with history).  FINDING is its number in
+ * `report check` or its id CODE@WHERE (`table.ratio@ind/5/vs_plan`). */
+static int do_fix(xa_cli *cli, xa_store *st, const char *id)
+{
+    xa_report r;
+    xa_finding *f = NULL, *hit = NULL;
+    size_t n = 0;
+    char *end = NULL;
+    const char *want;
+    int rc;
+
+    if (cli->npos != 2)
+        return xa_cli_fail(XA_EXIT_USAGE, "usage: xasync report fix N|CODE@WHERE"
+                                          " (see `xasync report check`)");
+    want = cli->pos[1];
+    rc = xa_report_load(st, xa_store_scope(st), id, &r);
+    if (rc < 0)
+        return xa_cli_fail_xa(rc);
+    rc = xa_report_check(&r, &f, &n);
+    xa_report_free(&r);
+    if (rc < 0)
+        return xa_cli_fail_xa(rc);
+    unsigned long k = strtoul(want, &end, 10);
+    if (want[0] >= '1' && want[0] <= '9' && *end == '\0') {
+        if (k <= n)
+            hit = &f[k - 1];
+    } else {
+        for (size_t i = 0; i < n && hit == NULL; i++) {
+            size_t cl = strlen(f[i].code);
+            if (cl && strncmp(want, f[i].code, cl) == 0 && want[cl] == '@' &&
+                strcmp(want + cl + 1, f[i].where) == 0)
+                hit = &f[i];
+        }
+    }
+    if (hit == NULL) {
+        xa_findings_free(f, n);
+        return xa_cli_fail(XA_EXIT_ERR,
+                           "no finding %s in report %s (%zu findings; `xasync report check` lists"
+                           " them) / không có điểm cần xem lại %s",
+                           want, id, n, want);
+    }
+    if (hit->fix_path == NULL || hit->fix_value == NULL) {
+        rc = xa_cli_fail(XA_EXIT_ERR,
+                         "finding %s@%s has no computed fix: edit it by hand / điểm này không có "
+                         "cách sửa tự động",
+                         hit->code, hit->where);
+        xa_findings_free(f, n);
+        return rc;
+    }
+    rc = xa_report_edit(st, xa_store_scope(st), id, hit->fix_path, hit->fix_value,
+                        xa_cli_author(cli));
+    if (rc == 0)
+        printf("%s := %s\n", hit->fix_path, hit->fix_value);
+    xa_findings_free(f, n);
+    return rc < 0 ? xa_cli_fail_xa(rc) : XA_EXIT_OK;
+}
+
 int xa_cmd_report(xa_cli *cli)
 {
     xa_store *st = NULL;
@@ -245,7 +304,8 @@ int xa_cmd_report(xa_cli *cli)
     int rc, code = XA_EXIT_OK;
 
     static const char *const subs[] = {"import", "list",   "outline", "edit",  "add",  "delete",
-                                       "check",  "export", "new",     "bind",  "submit", "state"};
+                                       "check",  "export", "new",     "bind",  "submit", "state",
+                                       "fix"};
     size_t k;
     for (k = 0; k < sizeof(subs) / sizeof(subs[0]); k++)
         if (strcmp(sub, subs[k]) == 0)
@@ -288,6 +348,11 @@ int xa_cmd_report(xa_cli *cli)
         code = strcmp(sub, "bind") == 0     ? xa_life_bind(cli, st, id)
                : strcmp(sub, "submit") == 0 ? xa_life_submit(cli, st, id)
                                             : xa_life_state(cli, st, id);
+        xa_store_close(st);
+        return code;
+    }
+    if (strcmp(sub, "fix") == 0) {
+        code = do_fix(cli, st, id);
         xa_store_close(st);
         return code;
     }

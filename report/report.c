@@ -2,23 +2,39 @@
  * The report model (report.h): importing the seed's text form into fields,
  * reading a report back, paths a clerk knows, edits, fractional positions.
  *
- * The importer reads line by line (blank lines separate nothing but
- * paragraphs) and places each line:
- *   header   "Số: …", "<place>, ngày …", the document type, the title
+ * The importer takes a file as commune offices have it: a UTF-8 BOM, CRLF,
+ * no-break spaces (read as spaces), tabs or runs of two or more spaces
+ * between cells.  It reads line by line and places each line:
+ *   header   the issuing body ("UBND HUYỆN …", "UBND XÃ …") and the motto
+ *            ("CỘNG HÒA …", "Độc lập - Tự do - Hạnh phúc"), one under the
+ *            other or side by side (a tab between); "Số: …" and "<place>,
+ *            ngày …" on one line or two; the document type; the title (a
+ *            line Word wrapped goes on in lowercase)
  *   part     "Phần thứ …", and lines in capitals (a part's title)
  *   heading  "I. …", "2. …", "2.1. …", "1.2 …"
- *   bullet   "- …", "+ …", "* …"
- *   table    from a "TT<tab>…" header to the last row with tabs; a second
- *            header inside it (the page break) is kept as head2
- *   recipients "Nơi nhận:" and its "- …" lines, then the signer's role and
- *            name
- *   para     anything else (and what could not be placed, with a warning)
+ *   bullet   "- …", "+ …", "* …", "– …", "• …"
+ *   table    from a "TT" or "STT" header to its last row; the table goes on
+ *            across blank lines and page breaks, whether the header is
+ *            repeated in full, in part, as its column-number row alone, or
+ *            not at all (then the row numbering must go on), over any
+ *            number of pages; each repeat is kept (head2, break)
+ *   signature "TM. ỦY BAN NHÂN DÂN" / "KT. CHỦ TỊCH" / "CHỦ TỊCH" … and
+ *            "(Đã ký)": the role's lines, then the name; before or after
+ *            the recipients, or beside them after a tab
+ *   recipients "Nơi nhận:" and its "- …" lines
+ *   para     anything else
+ * A line that cannot be placed without losing something (a row with a
+ * cell past the last column, a row missing a column in a file that keeps
+ * trailing tabs, a row with no header above it, text after the signature)
+ * refuses the import, naming the line and why; with XA_IMPORT_FORCE it is
+ * kept as a paragraph and listed.
  *
  * Invariants:
  *   1. an import writes all of a report in one transaction, or nothing;
  *   2. every block has a unique id under the report and a pos; the order
  *      of a report is (pos, id), so concurrent inserts never clash;
- *   3. no line of the input is dropped: what is not placed is a paragraph.
+ *   3. no line and no cell of the input is dropped: it is placed, or the
+ *      import is refused (or, forced, it is a paragraph).
  */
 #include "xasync/report.h"
 

@@ -1,15 +1,34 @@
 /*
- * `report check` (report.h): the derived columns recomputed, totals the
- * report states, and figures missing where the report does not say they
- * come at year end.  Every finding is said in Vietnamese and in English.
+ * `report check` (report.h): what a district clerk who reads thirty of these
+ * reports twice a year catches.  Every finding has a stable code, a
+ * severity, where it is (a cell path "ind/5/vs_plan", or a block and its
+ * sentence "b/0042#2"), its words in Vietnamese and English, and the
+ * computed fix where there is one (`report fix` applies it as an edit):
  *
- * The derived columns (so với cùng kỳ = est/prev*100, so với kế hoạch =
- * est/plan*100, còn phải thực hiện = plan-est) are computed exactly
- * (xa_vnum) and compared with what is printed at the printed precision; a
- * printed figure coarser than its data and not equal to it is a finding
- * too (824 for 823,6).
+ *   table.ratio        so với cùng kỳ / so với kế hoạch printed ≠ recomputed  (fix)
+ *   table.remain       còn phải thực hiện printed ≠ plan − estimate           (fix)
+ *   table.rounding     còn phải thực hiện printed coarser than its data       (fix)
+ *   table.ratio.base   a ratio printed whose base is not a number
+ *   table.prev.missing no figure for last year, yet a ratio is printed
+ *   table.missing      an estimate or plan missing, not marked for year end
+ *                      (a text cell, "7/7", "Đạt", is not missing)
+ *   unit.mismatch      % on figures over 100 (a share, coverage, or money;
+ *                      a ratio "so với …", a growth rate may exceed 100), %
+ *                      on "6/6" or "đạt", "xã" on figures other than 0 or 1
+ *   group.count        "(N chỉ tiêu)" in any spelling ≠ the rows         (fix)
+ *   shares.sum         the "-" shares of "Cơ cấu …" do not add up to 100
+ *   total.mismatch     "Tổng …: N suất … T đồng" ≠ its items, which count
+ *                      what follows "=" in "N suất x M đồng = T đồng",
+ *                      with or without "triệu"                            (fix)
+ *   prose.arith        arithmetic written out ("3.222/3.353 = 96,1%",
+ *                      "85 suất x 300.000 đồng = …", "từ 3,32 giảm còn
+ *                      1,53" against "giảm 1,73")                         (fix)
+ *   prose.mismatch     one quantity, two figures: a sentence against the
+ *                      table (fix), a ratio's numerator against the figure
+ *                      stated before it, the poverty rate in two places
  *
- * Invariants: check reads only; it never writes a field.
+ * The derived columns are computed exactly (xa_vnum) and compared at the
+ * printed precision.  Invariants: check reads only; it never writes.
  */
 #include "report_int.h"
 #include "xasync/error.h"

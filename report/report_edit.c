@@ -12,6 +12,7 @@
 #include "xasync/error.h"
 #include "xasync/form.h"
 #include "xasync/report.h"
+#include "xasync/vnum.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -314,7 +315,8 @@ int xa_report_path(
         {"period", "period"},
         {"kind", "kind"},
     };
-    static const char *const cols[] = {"name", "unit", "prev", "plan", "est", "note", "tt"};
+    static const char *const cols[] = {"name", "unit",    "prev",    "plan",   "est",
+                                       "note", "tt",      "vs_prev", "vs_plan", "remain"};
     char pre[XA_ENTITY_MAX + 8];
 
     snprintf(pre, sizeof(pre), "%s/b/", r->id);
@@ -402,6 +404,105 @@ static int put(xa_store *st,
     return rc;
 }
 
+/* ---- figures checked at the door ----------------------------------------- */
+
+#define YEAR_END_TEXT "Đánh giá vào cuối năm"
+
+static int is_figure_field(const char *f)
+{
+    static const char *const figs[] = {"prev", "plan", "est", "vs_prev", "vs_plan", "remain"};
+
+    for (size_t i = 0; i < sizeof(figs) / sizeof(figs[0]); i++)
+        if (strcmp(f, figs[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Text, not a malformed number: a letter or a '/' in it ("Đạt", "6/6",
+ * "Duy trì 100%"). */
+static int wordy(const char *v)
+{
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+        if (p[0] == 0xc2 && p[1] == 0xa0) { /* a no-break space is no letter */
+            p++;
+            continue;
+        }
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p >= 0x80 || *p == '/')
+            return 1;
+    }
+    return 0;
+}
+
+int xa_report_cell_value(const xa_report *r,
+                         const char *entity,
+                         const char *field,
+                         const char *path,
+                         const char *value,
+                         char **out)
+{
+    char pre[XA_ENTITY_MAX + 8], norm[XA_VNUM_FMT_MAX];
+    const xa_block *b = NULL;
+    size_t pl = (size_t)snprintf(pre, sizeof(pre), "%s/b/", r->id);
+
+    *out = NULL;
+    if (strncmp(entity, pre, pl) == 0)
+        b = find_block(r, entity + pl);
+    if (b == NULL || strcmp(b->kind, "row") != 0) {
+        *out = dup0(value);
+        return *out ? 0 : xa_error_set(XA_ENOMEM, "out of memory");
+    }
+    /* every cell of the table: one line, no tab (the text form's columns) */
+    for (const char *p = value; *p; p++)
+        if (*p == '\n' || *p == '\r' || *p == '\t')
+            return xa_error_set(XA_EINVAL,
+                                "ô %s: không được xuống dòng hay dùng phím Tab trong một ô / cell "
+                                "%s: a table cell holds no line break and no tab",
+                                path, path);
+    if (!is_figure_field(field) || value[0] == '\0') {
+        *out = dup0(value);
+        return *out ? 0 : xa_error_set(XA_ENOMEM, "out of memory");
+    }
+    int pct = strcmp(b->unit, "%") == 0 || strncmp(field, "vs_", 3) == 0;
+    if (xa_vnum_input(value, pct, norm, sizeof(norm)) == 0) {
+        *out = dup0(norm);
+        return *out ? 0 : xa_error_set(XA_ENOMEM, "out of memory");
+    }
+    if (wordy(value)) {
+        /* text only where the row is a text row: another of its figures is
+         * text ("Đạt", "6/6", "Duy trì 100%"), or, for a row evaluated at
+         * year end, the words saying so */
+        const char *cells[3] = {b->prev, b->plan, b->est};
+        const char *names[3] = {"prev", "plan", "est"};
+        xa_vnum v;
+        int text_row = 0;
+        for (int k = 0; k < 3; k++)
+            if (strcmp(names[k], field) != 0 && cells[k][0] && xa_vnum_parse(cells[k], &v) < 0)
+                text_row = 1;
+        if (text_row || (strcmp(value, YEAR_END_TEXT) == 0 && strstr(b->note, YEAR_END_TEXT))) {
+            *out = dup0(value);
+            return *out ? 0 : xa_error_set(XA_ENOMEM, "out of memory");
+        }
+        return xa_error_set(XA_EINVAL,
+                            "ô %s: \"%s\" không phải là số, và dòng %s (%s) là dòng số liệu: %s%s"
+                            " / cell %s: \"%s\" is not a number, and row %s (%s) holds figures: "
+                            "Vietnamese figures 1.460 · 636,4 · 1.234.567,89 · 0,5 · -3%s",
+                            path, value, b->tt, b->name, "số viết kiểu Việt Nam 1.460 · 636,4 · "
+                            "1.234.567,89 · 0,5 · -3", pct ? " · 96,1%" : "", path, value, b->tt,
+                            b->name, pct ? " · 96,1%" : "");
+    }
+    {
+        /* the number's message is "vi / en": name the cell in both */
+        char msg[1024];
+        const char *sep;
+        snprintf(msg, sizeof(msg), "%s", xa_error_last());
+        sep = strstr(msg, " / ");
+        if (sep == NULL)
+            return xa_error_set(XA_EINVAL, "ô %s: %s / cell %s: %s", path, msg, path, msg);
+        return xa_error_set(XA_EINVAL, "ô %s: %.*s / cell %s: %s", path, (int)(sep - msg), msg,
+                            path, sep + 3);
+    }
+}
+
 int xa_report_edit(xa_store *st,
                    const char *scope,
                    const char *id,
@@ -410,7 +511,7 @@ int xa_report_edit(xa_store *st,
                    const char *author)
 {
     xa_report r;
-    char entity[XA_ENTITY_MAX + 1], field[XA_FIELD_MAX + 1];
+    char entity[XA_ENTITY_MAX + 1], field[XA_FIELD_MAX + 1], *norm = NULL;
     int rc = xa_report_load(st, scope, id, &r);
 
     if (rc < 0)
@@ -419,9 +520,12 @@ int xa_report_edit(xa_store *st,
     if (rc == 0)
         rc = xa_check_value(value, strlen(value));
     if (rc == 0)
+        rc = xa_report_cell_value(&r, entity, field, path, value, &norm);
+    if (rc == 0)
         rc = xa_store_begin(st);
     if (rc == 0)
-        rc = put(st, scope, entity, field, value, author);
+        rc = put(st, scope, entity, field, norm, author);
+    free(norm);
     /* a row's name or unit changed: its binding to the form follows */
     if (rc == 0 && strcmp(entity, id) != 0 && (strcmp(field, "name") == 0 || strcmp(field, "unit") == 0))
         rc = xa_report_rebind(st, scope, id, author);

@@ -154,6 +154,19 @@ int xa_report_edit(xa_store *st,
                    const char *value,
                    const char *author);
 
+/* A value for the field a path resolved to, checked at the door: every
+ * table cell is one line without tabs; a figure (prev, plan, est and the
+ * derived columns) is a Vietnamese number (vnum.h, xa_vnum_input) stored
+ * in its normal form (`1460` -> `1.460`), or text only where the row is a
+ * text row.  *out (malloc'd) is the value to store.  XA_EINVAL names the
+ * cell (`path`) and the accepted forms, in Vietnamese and English. */
+int xa_report_cell_value(const xa_report *r,
+                         const char *entity,
+                         const char *field,
+                         const char *path,
+                         const char *value,
+                         char **out);
+
 /* Add a block after the block a path names (or at the end when `after` is
  * NULL), with a fractional position between its neighbours and a random
  * id, so two PCs adding at the same place both keep theirs.  *new_id (if

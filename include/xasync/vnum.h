@@ -66,4 +66,14 @@ int xa_vnum_cmp(const xa_vnum *a, const xa_vnum *b);
  * padding does not fit. */
 int xa_vnum_round(const xa_vnum *v, int decimals, xa_vnum *out);
 
+/* A figure as a clerk types it into a cell, checked at the door: the
+ * written form above, strictly, with a '%' only when `unit_percent`;
+ * `1460` is taken and written back `1.460`; `1,460` (a comma then three
+ * digits, no thousands dot) is refused as ambiguous with both readings
+ * offered; `636.4` is refused with `636,4?` offered.  On success the
+ * canonical form (without '%': the unit carries it) goes to out (cap
+ * bytes, XA_VNUM_FMT_MAX suffices).  XA_EINVAL with a message in
+ * Vietnamese and English naming the accepted forms. */
+int xa_vnum_input(const char *s, int unit_percent, char *out, size_t cap);
+
 #endif
