@@ -349,15 +349,41 @@ static MHD_RESULT_T api_set(ui *u, struct MHD_Connection *c, const cJSON *in, in
         if (rc == 0)
             xa_field_clear(&f);
     }
+    /* a cell of a report's table: checked at the door, stored normalised
+     * (report.h, xa_report_cell_value), as `xasync report edit` does */
+    char *norm = NULL;
+    const char *bs = strstr(entity, "/b/");
+    if (bs && (size_t)(bs - entity) <= XA_ENTITY_MAX) {
+        char rid[XA_ENTITY_MAX + 1];
+        xa_report r;
+        snprintf(rid, sizeof(rid), "%.*s", (int)(bs - entity), entity);
+        if (xa_report_load(u->st, xa_store_scope(u->st), rid, &r) == 0) {
+            rc = xa_report_cell_value(&r, entity, field, NULL, value, &norm);
+            xa_report_free(&r);
+            if (rc < 0) {
+                cJSON *o = cJSON_CreateObject();
+                cJSON_AddStringToObject(o, "error", xa_error_last());
+                cJSON_AddStringToObject(o, "code", "figure");
+                return send_json(c, MHD_HTTP_BAD_REQUEST, o);
+            }
+            value = norm;
+        }
+    }
     json = quote(value);
-    if (json == NULL)
+    if (json == NULL) {
+        free(norm);
         return fail(c, 500, "out of memory");
+    }
     rc = xa_store_set(u->st, xa_store_scope(u->st), entity, field, json, u->author, resolve, NULL);
     free(json);
-    if (rc < 0)
+    if (rc < 0) {
+        free(norm);
         return fail_xa(c, rc);
+    }
     cJSON *o = cJSON_CreateObject();
     cJSON_AddTrueToObject(o, "ok");
+    cJSON_AddStringToObject(o, "value", value);
+    free(norm);
     return send_json(c, MHD_HTTP_OK, o);
 }
 

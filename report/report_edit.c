@@ -440,7 +440,7 @@ int xa_report_cell_value(const xa_report *r,
                          const char *value,
                          char **out)
 {
-    char pre[XA_ENTITY_MAX + 8], norm[XA_VNUM_FMT_MAX];
+    char pre[XA_ENTITY_MAX + 8], norm[XA_VNUM_FMT_MAX], own[XA_ENTITY_MAX + 80];
     const xa_block *b = NULL;
     size_t pl = (size_t)snprintf(pre, sizeof(pre), "%s/b/", r->id);
 
@@ -450,6 +450,11 @@ int xa_report_cell_value(const xa_report *r,
     if (b == NULL || strcmp(b->kind, "row") != 0) {
         *out = dup0(value);
         return *out ? 0 : xa_error_set(XA_ENOMEM, "out of memory");
+    }
+    if (path == NULL) {
+        /* the cell as the clerk knows it */
+        snprintf(own, sizeof(own), "ind/%s/%s", b->tt[0] ? b->tt : b->id, field);
+        path = own;
     }
     /* every cell of the table: one line, no tab (the text form's columns) */
     for (const char *p = value; *p; p++)

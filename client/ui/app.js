@@ -61,7 +61,11 @@
     confirmDelete: ['Xóa khối này?', 'Delete this block?'],
     confirmDeleteRow: ['Xóa dòng này?', 'Delete this row?'], yesDelete: ['Xóa', 'Delete'],
     noKeep: ['Không', 'No'],
-    badNumber: ['Không đọc được số này. Viết theo kiểu Việt Nam: 1.460 (một nghìn bốn trăm sáu mươi) hoặc 636,4. Vẫn lưu được.', 'Not a number in the Vietnamese format: 1.460 (one thousand four hundred sixty) or 636,4. It can still be saved.'],
+    figAmbiguous: ['"{v}" không rõ nghĩa: {a} (nghìn) hay {b}? Ghi rõ một trong hai — sẽ không lưu được.', '"{v}" is ambiguous: {a} (thousands) or {b}? Write one of them — it will not be saved.'],
+    figEnglish: ['"{v}" không phải là số hợp lệ; {a}? Số viết kiểu Việt Nam: 1.460 · 636,4 · 1.234.567,89 · 0,5 · -3 — sẽ không lưu được.', '"{v}" is not a valid number; {a}? Vietnamese figures: 1.460 · 636,4 · 1.234.567,89 · 0,5 · -3 — it will not be saved.'],
+    figPercent: ['Dấu % chỉ dùng khi đơn vị tính là % — sẽ không lưu được.', 'A % sign only where the unit is % — it will not be saved.'],
+    figTab: ['Không được xuống dòng hay dùng phím Tab trong một ô — sẽ không lưu được.', 'A table cell holds no line break and no tab — it will not be saved.'],
+    badNumber: ['Không đọc được số này. Viết theo kiểu Việt Nam: 1.460 (một nghìn bốn trăm sáu mươi) hoặc 636,4. Sẽ không lưu được.', 'Not a number in the Vietnamese format: 1.460 (one thousand four hundred sixty) or 636,4. It will not be saved.'],
     derivedTitle: ['Tự tính từ các cột số liệu', 'Computed from the figures of the row'],
     saved: ['Đã lưu', 'Saved'],
     changedElsewhere: ['Giá trị này vừa được thay đổi từ máy khác', 'This value was just changed on another computer'],
@@ -1043,13 +1047,34 @@
 
   /* ---- 10. editing and saving ----------------------------------------- */
 
+  /* What the server will say of a figure (report/vnum.c, xa_vnum_input):
+   * the same refusals, shown as the clerk types; '' when it will be taken
+   * (text is left to the server, which takes it in a text row). */
+  function figureMsg(el) {
+    const v = el.value.replace(/^ +| +$/g, '');
+    if (/[\t\n\r]/.test(v)) return t('figTab');
+    if (v === '') return '';
+    let m = /^(-?)([1-9]\d{0,2}),(\d{3})(%?)$/.exec(v);
+    if (m) return t('figAmbiguous', { v, a: `${m[1]}${m[2]}.${m[3]}`, b: `${m[1]}${m[2]},${m[3].replace(/0+$/, '')}`.replace(/,$/, '') });
+    m = /^(-?\d+)\.(\d{1,2}|\d{4,6})(%?)$/.exec(v);
+    if (m) return t('figEnglish', { v, a: `${m[1]},${m[2]}${m[3]}` });
+    m = /^(-?\d{1,3}(?:,\d{3})+)\.(\d+)(%?)$/.exec(v);
+    if (m) return t('figEnglish', { v, a: `${m[1].replace(/,/g, '.')},${m[2]}${m[3]}` });
+    const n = parseVn(v);
+    const tr = el.closest('tr.row');
+    const unit = tr ? tr.querySelector('.fld-input[data-field="unit"]') : null;
+    if (n && n.percent && !(unit && unit.value.trim() === '%')) return t('figPercent');
+    if (n || /[^\d.,%\- ]/.test(v)) return '';
+    return t('badNumber');
+  }
+
   function checkNumber(el) {
-    const v = el.value;
-    const bad = v.replace(VN_WS, '') !== '' && !parseVn(v);
+    const msg = figureMsg(el);
+    const bad = msg !== '';
     el.classList.toggle('bad-number', bad);
     if (bad) {
       el.setAttribute('aria-invalid', 'true');
-      el.title = t('badNumber');
+      el.title = msg;
     } else {
       el.removeAttribute('aria-invalid');
       el.removeAttribute('title');

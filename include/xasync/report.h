@@ -159,7 +159,8 @@ int xa_report_edit(xa_store *st,
  * derived columns) is a Vietnamese number (vnum.h, xa_vnum_input) stored
  * in its normal form (`1460` -> `1.460`), or text only where the row is a
  * text row.  *out (malloc'd) is the value to store.  XA_EINVAL names the
- * cell (`path`) and the accepted forms, in Vietnamese and English. */
+ * cell (`path`, or ind/TT/FIELD when NULL) and the accepted forms, in
+ * Vietnamese and English.  Fields of other entities are taken as they are. */
 int xa_report_cell_value(const xa_report *r,
                          const char *entity,
                          const char *field,

@@ -247,3 +247,46 @@ test('a write from another origin, another host, or without the secret is refuse
   await other.close();
   assert.doesNotMatch(xa('--db', dbA, 'get', 'report-2024-h1', 'title'), /hacked/);
 });
+
+test('a figure is checked at the door by the editor API, as by report edit', async () => {
+  const secret = await page.locator('meta[name="xasync-secret"]').getAttribute('content');
+  // row 6 (Diện tích gieo trồng vụ đông): est 35
+  const ent = 'report-2024-h1/b/0075';
+  const set = (field, value, expect) => fetch(`${base}/api/set`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'X-Xasync-Secret': secret, Origin: base },
+    body: JSON.stringify({ entity: ent, field, value, expect }),
+  });
+  const est = () => xa('--db', dbA, 'get', ent, 'est').trim();
+  let r = await set('est', '1,460', '35');
+  assert.equal(r.status, 400);
+  let j = await r.json();
+  assert.match(j.error, /ind\/6\/est/);
+  assert.match(j.error, /ambiguous/);
+  assert.match(j.error, /không rõ nghĩa/);
+  assert.equal(est(), '35');
+  r = await set('est', '12a', '35');
+  assert.equal(r.status, 400);
+  assert.match((await r.json()).error, /1\.460 · 636,4/);
+  r = await set('note', 'a\nb', null);
+  assert.equal(r.status, 400);
+  assert.equal(est(), '35');
+  r = await set('est', '1460', '35');
+  assert.equal(r.status, 200);
+  j = await r.json();
+  assert.equal(j.value, '1.460');
+  assert.equal(est(), '1.460');
+  r = await set('est', '35', '1.460');
+  assert.equal(r.status, 200);
+  // the page says the same as the clerk types, before any save
+  await page.reload();
+  await page.locator('[data-tt="6"]').first().waitFor();
+  const c6 = cell('6', 'est');
+  await c6.fill('1,460');
+  assert.equal(await c6.getAttribute('aria-invalid'), 'true');
+  assert.match(await c6.getAttribute('title'), /không rõ nghĩa: 1\.460 \(nghìn\) hay 1,46/);
+  await c6.fill('636.4');
+  assert.match(await c6.getAttribute('title'), /636,4\?/);
+  await c6.fill('35');
+  assert.equal(await c6.getAttribute('aria-invalid'), null);
+});
