@@ -1,5 +1,5 @@
 /*
- * bench_w1: the W1 workload (WORKLOAD.md) between two real clients and the
+ * bench_w1: the W1 workload (docs/workload.md) between two real clients and the
  * real district server on loopback, and the server's throughput.  Prints
  * figures; never passes or fails on time.  It exits 1 when something it runs
  * fails or when the end state of W1 is not the expected one (the figures are
@@ -24,7 +24,7 @@
  *      conns    TCP connections the proxy accepted;
  *      wall     from the phase's first process to its last (sets included),
  *               and the time spent in its `xasync sync` processes alone.
- *    Beside each phase: the lower bound of WORKLOAD.md.  Then the check of
+ *    Beside each phase: the lower bound of docs/workload.md.  Then the check of
  *    the end state: after P3 B holds A's state; after P4 A and B are
  *    identical (`xasync show --json`), the cells both edited in P4 are in
  *    conflict holding both values, and every other cell holds its last
@@ -92,9 +92,9 @@ extern char **environ;
 #define MAX_SHOWN_ERRORS 10
 
 static const char *const PHASE_NAME[NPHASES] = {"P1", "P2", "P3", "P4"};
-/* The lower bounds of WORKLOAD.md (bytes, without headers). */
+/* The lower bounds of docs/workload.md (bytes, without headers). */
 static const uint64_t LOWER_BOUND[NPHASES] = {9938, 12476, 10453, 424};
-/* The phase whose edits are made apart, concurrently (WORKLOAD.md, P4). */
+/* The phase whose edits are made apart, concurrently (docs/workload.md, P4). */
 #define CONCURRENT_PHASE 3
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -1079,7 +1079,8 @@ static void print_figures(const phase_fig *f)
     printf(
         "\nW1 on loopback through xaproxy: bytes counted on the proxy's sockets (requests and\n"
         "responses, HTTP headers included); requests = the syncs' own count; lower bound from\n"
-        "WORKLOAD.md (values only, no headers); wall = the phase's processes, sets included\n\n");
+        "docs/workload.md (values only, no headers); wall = the phase's processes, sets\n"
+        "included\n\n");
     printf("%-5s %5s %8s %5s %9s %10s %11s %11s %8s %10s %10s\n", "phase", "syncs", "requests",
            "conns", "bytes up", "bytes down", "bytes total", "lower bound", "x bound", "sync ms",
            "wall ms");

@@ -1,6 +1,6 @@
 #!/bin/sh
 # bench_w1.sh: build bench_w1 (Release, in build/, tests on so that the
-# proxy xaproxy is built too) and run it on the W1 workload (WORKLOAD.md).
+# proxy xaproxy is built too) and run it on the W1 workload (docs/workload.md).
 #
 #   bench/bench_w1.sh [FIXTURE] [--keep]
 #

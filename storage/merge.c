@@ -1,5 +1,5 @@
 /*
- * The merge rule of DESIGN.md, on an in-memory field state.  Pure: no I/O,
+ * The merge rule of docs/design.md, on an in-memory field state.  Pure: no I/O,
  * so that it can be tested exhaustively and called by storage the same way
  * on a PC and on the district server.
  *

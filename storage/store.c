@@ -1,6 +1,6 @@
 /*
  * The store: opening and creating the database, local writes, and applying
- * received ops (DESIGN.md, "The journal").
+ * received ops (docs/design.md, "The journal").
  *
  * Every write runs in one BEGIN IMMEDIATE transaction that reads the state
  * it depends on (have, the field, the clock) inside the transaction, so a

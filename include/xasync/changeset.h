@@ -1,5 +1,5 @@
 /*
- * Changesets: the body of a sync request or response (DESIGN.md, "The
+ * Changesets: the body of a sync request or response (docs/design.md, "The
  * protocol: one round trip per sync").
  *
  * Text (before compression), a JSON object:

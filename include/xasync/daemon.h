@@ -1,5 +1,5 @@
 /*
- * The sync daemon (DESIGN.md, "The sync daemon"): runs beside the clerk and
+ * The sync daemon (docs/design.md, "The sync daemon"): runs beside the clerk and
  * gets every edit out whenever a link exists.
  *
  *   - a local write (seen through PRAGMA data_version, not by re-reading the

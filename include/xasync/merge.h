@@ -1,6 +1,6 @@
 /*
  * The merge rule: a field as a multi-value register with dotted version
- * vectors (DESIGN.md, "The data model").
+ * vectors (docs/design.md, "The data model").
  *
  * A field's state is its siblings (the dots of the ops not yet superseded)
  * and its causal context fctx.  Applying op o = (dot, ctx):

@@ -1,5 +1,5 @@
 /*
- * The commune report on top of fields (DESIGN.md, "The report on top of
+ * The commune report on top of fields (docs/design.md, "The report on top of
  * fields").
  *
  * A report is an entity (`report-2024-h1`) whose fields are its header:

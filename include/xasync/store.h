@@ -1,6 +1,6 @@
 /*
  * The store: one SQLite file holding the journal of ops, the fields derived
- * from it, and this replica's identity (DESIGN.md, "The journal").
+ * from it, and this replica's identity (docs/design.md, "The journal").
  *
  * A client database holds one scope (a commune), named at creation; the
  * district server's database holds many, through the same functions.
@@ -169,7 +169,7 @@ xa_dot xa_store_refused_dot(const xa_store *st);
 
 /*
  * Snapshots: what a fresh replica is sent instead of the whole history
- * (DESIGN.md, "The protocol").  Every field's current ops (siblings, with
+ * (docs/design.md, "The protocol").  Every field's current ops (siblings, with
  * their contexts) and causal context, and the version vector they stand for.
  * A replica that installs one holds every op up to that vector in effect:
  * its journal has the siblings only, and the vector below which history may

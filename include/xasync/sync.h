@@ -1,5 +1,5 @@
 /*
- * One sync of a PC with its district server, to completion (DESIGN.md,
+ * One sync of a PC with its district server, to completion (docs/design.md,
  * "The protocol: one round trip per sync").
  *
  * Each round trip sends the ops the server has not acknowledged (a bounded

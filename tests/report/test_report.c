@@ -1,5 +1,5 @@
 /*
- * Integration tests of the commune report (DESIGN.md, "The report on top of
+ * Integration tests of the commune report (docs/design.md, "The report on top of
  * fields"; include/xasync/report.h): the real `xasync report …` and
  * `xasync-district` processes on real database files, with the seed report
  * tests/fixtures/bao-cao-so-ket-6-thang-2024.txt.

@@ -1,5 +1,5 @@
 /*
- * The district server against DESIGN.md ("The protocol", "The district
+ * The district server against docs/design.md ("The protocol", "The district
  * server"): the real `xasync-district serve` on 127.0.0.1, a port chosen by
  * the OS, spoken to with libcurl directly (so every header and body is the
  * test's choice) and by real `xasync` PCs.

@@ -1,5 +1,5 @@
 /*
- * The district server served natively over TLS (DESIGN.md, "The district
+ * The district server served natively over TLS (docs/design.md, "The district
  * server": "TLS: served natively with a certificate ...; the client
  * verifies certificates").
  *

@@ -2,7 +2,7 @@
  * Tests of the pure merge rule, xa_merge_apply (include/xasync/merge.h).
  *
  * The promise under test: applying the same ops in any order, any number of
- * times, gives the same siblings and causal context.  Each DESIGN.md example
+ * times, gives the same siblings and causal context.  Each docs/design.md example
  * is applied in every permutation of its ops, and in every arrangement that
  * also repeats any one or two of them anywhere; every single step is also
  * checked against the three rules written out here (return value, `removed`,
@@ -89,7 +89,7 @@ static int state_equal(const xa_field_state *a, const xa_field_state *b)
     return xa_vv_equal(&a->fctx, &b->fctx);
 }
 
-/* Apply one op and check the step against the rules of DESIGN.md, computed
+/* Apply one op and check the step against the rules of docs/design.md, computed
  * here from the state before.  Returns xa_merge_apply's result. */
 static int apply_checked(xa_field_state *st, const mop *o, int want_removed)
 {

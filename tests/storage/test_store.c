@@ -1,7 +1,7 @@
 /*
  * Tests of the store (include/xasync/store.h) through real SQLite files.
  *
- * The DESIGN.md examples go through xa_store_apply in every arrival order,
+ * The docs/design.md examples go through xa_store_apply in every arrival order,
  * with repeats, each to a fresh database, and must give the same
  * xa_store_get.  Every refusal (gap, forged dot, other scope, bad name or
  * value, conflict) must leave the database as it was, which xt_db_digest
@@ -195,7 +195,7 @@ static int op_equal(const xa_op *a, const xa_op *b)
            strcmp(a->author, b->author) == 0;
 }
 
-/* ---- the DESIGN.md examples, in every arrival order ---------------------- */
+/* ---- the docs/design.md examples, in every arrival order ---------------------- */
 
 #define MAXEX 3
 

@@ -1,5 +1,5 @@
 /*
- * The sync daemon against DESIGN.md ("The sync daemon") and daemon.h: the
+ * The sync daemon against docs/design.md ("The sync daemon") and daemon.h: the
  * real `xasync daemon` process, the real `xasync-district` and, between
  * them, the fault-injecting proxy (tests/proxy/xaproxy.c) or a fake HTTP
  * server forked by the test.

@@ -1,6 +1,6 @@
 /*
  * Integration tests of the sync: the real `xasync-district` on a loopback
- * port chosen by the OS, and real `xasync` processes against it (DESIGN.md,
+ * port chosen by the OS, and real `xasync` processes against it (docs/design.md,
  * "The protocol: one round trip per sync").
  *
  * Cast: two office PCs of commune hoang-kim (A: a.db, B: b.db) and one PC of
@@ -987,7 +987,7 @@ static int count_values(cJSON *state)
 }
 
 /* A fresh PC's first sync got everything: either the history (every op),
- * or a snapshot of the state (DESIGN.md: "It then holds every op up to that
+ * or a snapshot of the state (docs/design.md: "It then holds every op up to that
  * vector in effect") plus any history past it.  Either way, what it
  * reports matches what its journal gained, and it holds the same version
  * vector and state as `ref`. */
@@ -1085,7 +1085,7 @@ static void test_sync__incremental_sync_sends_only_new(void **state)
     assert_int_equal(journal_count(f->ddb, KIM), 303);
 
     /* B, a new PC of the same commune, receives everything: the history,
-     * or (DESIGN.md) a snapshot of the state, which stands for it. */
+     * or (docs/design.md) a snapshot of the state, which stands for it. */
     FRESH_SYNC(f, f->b, f->a);
     sa = pc_state(f, f->a);
     sb = pc_state(f, f->b);
@@ -1732,7 +1732,7 @@ static void bulk_set_random(const char *path, const char *prefix, int n, int len
 }
 
 /* A sync of many round trips, both ways, runs on one kept-alive
- * connection (DESIGN.md: "the client loops while there is more to send or
+ * connection (docs/design.md: "the client loops while there is more to send or
  * `more` is true, on one kept-alive connection"). */
 static void test_sync__round_trips_share_one_connection(void **state)
 {
@@ -1816,7 +1816,7 @@ static void test_sync__reported_bytes_match_the_wire(void **state)
 }
 
 /* Values near the 64 KiB limit: a backlog whose text is larger than one
- * answer may carry still reaches a PC, in bounded answers (DESIGN.md:
+ * answer may carry still reaches a PC, in bounded answers (docs/design.md:
  * "Batches are bounded (ops and compressed bytes)"; "Inflated size is
  * bounded before parsing, in both directions"). */
 static void test_sync__large_values_arrive_in_bounded_answers(void **state)
