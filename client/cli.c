@@ -77,6 +77,27 @@ static long long xasync_header_size(const char *path)
     return size;
 }
 
+/* Can this process write the database and make its -wal and -shm files
+ * beside it (SQLite's WAL mode needs both)? */
+static int writable(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    size_t n = slash ? (size_t)(slash - path) : 0;
+
+    if (access(path, W_OK) != 0)
+        return 0;
+    if (slash == NULL)
+        return access(".", W_OK) == 0;
+    if (n == 0)
+        return access("/", W_OK) == 0;
+    if (n >= sizeof(dir))
+        return 1;
+    memcpy(dir, path, n);
+    dir[n] = '\0';
+    return access(dir, W_OK) == 0;
+}
+
 int xa_cli_open(xa_cli *cli, xa_store **out)
 {
     int rc = xa_store_open(out, cli->db);
@@ -87,6 +108,20 @@ int xa_cli_open(xa_cli *cli, xa_store **out)
                            "no xasync database at %s; create one with"
                            " `xasync init --scope SCOPE` (or give --db PATH)",
                            cli->db);
+    if (rc < 0 && rc != XA_EBUSY && access(cli->db, R_OK) != 0 && errno == EACCES)
+        return xa_cli_fail(XA_EXIT_ERR,
+                           "không được phép đọc %s (quyền của tệp); không có gì bị thay đổi / %s "
+                           "may not be read by this user (the file's permissions); nothing was "
+                           "changed: ask whoever owns it, or use your own copy",
+                           cli->db, cli->db);
+    if (rc < 0 && rc != XA_EBUSY && xasync_header_size(cli->db) >= 0 && !writable(cli->db))
+        return xa_cli_fail(XA_EXIT_ERR,
+                           "không ghi được vào %s (chỉ đọc: quyền của tệp hoặc thư mục, hay đĩa/USB"
+                           " chỉ đọc); không có gì bị thay đổi: chép tệp sang một thư mục ghi được "
+                           "/ %s cannot be written (read-only: the file's or its folder's "
+                           "permissions, or a read-only disk or USB stick); nothing was changed: "
+                           "copy it to a folder you can write to, or ask whoever owns it",
+                           cli->db, cli->db);
     if ((rc == XA_ENOTXA || rc == XA_ECORRUPT) && (size = xasync_header_size(cli->db)) >= 0)
         return xa_cli_fail(XA_EXIT_ERR,
                            "%s là cơ sở dữ liệu xasync nhưng bị hỏng hoặc bị cắt cụt (%lld byte);"

@@ -24,7 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1096,6 +1098,69 @@ static void test_robust__damaged_and_district_db_told(void **state)
     free(pa);
 }
 
+/* Run xasync as the unprivileged user 65534 (only a root test can);
+ * returns the exit status, stderr in *err (malloc'd). */
+static int xa_as_nobody(const fx *f, const char *const *argv, char **err)
+{
+    char *errf = xt_path(f->dir, "nobody.err");
+    const char *args[16];
+    size_t n = 0;
+    int st;
+
+    args[n++] = XA_BIN;
+    for (size_t i = 0; argv[i] && n < 15; i++)
+        args[n++] = argv[i];
+    args[n] = NULL;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open(errf, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+        if (fd < 0 || dup2(fd, 2) < 0 || setgroups(0, NULL) != 0 || setresgid(65534, 65534, 65534) != 0 ||
+            setresuid(65534, 65534, 65534) != 0)
+            _exit(126);
+        execv(XA_BIN, (char *const *)args);
+        _exit(127);
+    }
+    waitpid(pid, &st, 0);
+    *err = xt_read_file(errf, NULL);
+    if (*err == NULL)
+        *err = strdup("");
+    free(errf);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* A read-only database (a copy on a read-only stick, a file of another
+ * user) is told as such, not as "not an xasync database". */
+static void test_robust__read_only_db_told(void **state)
+{
+    fx *f = *state;
+    char *pa = pc_new(f, "a.db", SCOPE_A), *err = NULL;
+
+    if (geteuid() != 0)
+        skip(); /* needs a second user */
+    RUN_OK(xa(f, ARGV("--db", pa, "set", "ind-4", "est", "640")), "set");
+    chmod(f->dir, 0755);
+    chmod(pa, 0644);
+    uint64_t before = xt_file_digest(pa);
+    /* Readable, not writable (the folder neither). */
+    int rc = xa_as_nobody(f, ARGV("--db", pa, "show"), &err);
+    assert_int_equal(rc, 1);
+    if (strstr(err, "cannot be written (read-only") == NULL || strstr(err, "chỉ đọc") == NULL ||
+        strstr(err, "not an xasync database") || strstr(err, "damaged"))
+        fail_msg("a read-only database: [%s]", err);
+    free(err);
+    /* Not even readable. */
+    chmod(pa, 0600);
+    rc = xa_as_nobody(f, ARGV("--db", pa, "show"), &err);
+    assert_int_equal(rc, 1);
+    if (strstr(err, "may not be read") == NULL || strstr(err, "not an xasync database"))
+        fail_msg("an unreadable database: [%s]", err);
+    free(err);
+    assert_true(xt_file_digest(pa) == before);
+    chmod(f->dir, 0700);
+    free(pa);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1107,6 +1172,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_robust__serve_bad_tls_no_listening, setup, teardown),
         cmocka_unit_test_setup_teardown(test_robust__status_tells_failures_apart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_robust__damaged_and_district_db_told, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_robust__read_only_db_told, setup, teardown),
         cmocka_unit_test_setup_teardown(test_robust__memory_bounded, setup_mem, teardown),
         cmocka_unit_test_setup_teardown(test_robust__slow_body_cut, setup_short, teardown),
         cmocka_unit_test_setup_teardown(test_robust__per_address_limit, setup_short, teardown),
