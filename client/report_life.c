@@ -53,8 +53,18 @@ int xa_life_import_prepare(xa_cli *cli,
                            cli->kind, cli->kind);
     if (cli->form == NULL) {
         const char *pt = cli->kind ? xa_kind_period_type(cli->kind) : NULL;
+        static const char *const any[] = {"half-year", "year", "quarter", "month"};
+        int ok = 0;
         if (cli->period && pt && xa_period_check(pt, cli->period) < 0)
             return xa_cli_fail_xa(XA_EINVAL);
+        /* with no kind, a period of some period type */
+        for (size_t i = 0; cli->period && !pt && i < 4; i++)
+            ok |= xa_period_check(any[i], cli->period) == 0;
+        if (cli->period && !pt && !ok)
+            return xa_cli_fail(XA_EXIT_ERR,
+                               "kỳ báo cáo '%s' không hợp lệ / period '%s' is not valid: 2024-h1, "
+                               "2024-h2, 2024, 2024-q1 .. 2024-q4, 2024-01 .. 2024-12",
+                               cli->period, cli->period);
         return 0;
     }
     rc = xa_form_get(st, xa_store_scope(st), cli->form, form);

@@ -214,7 +214,13 @@ int xa_report_bind_all(xa_store *st,
     return rc;
 }
 
-static int add_finding(xa_finding **list, size_t *n, const char *where, const char *vi, const char *en)
+static int add_finding(xa_finding **list,
+                       size_t *n,
+                       const char *code,
+                       const char *severity,
+                       const char *where,
+                       const char *vi,
+                       const char *en)
 {
     xa_finding *nl = realloc(*list, (*n + 1) * sizeof(**list));
 
@@ -225,6 +231,8 @@ static int add_finding(xa_finding **list, size_t *n, const char *where, const ch
     nl[*n].where = strdup(where);
     nl[*n].vi = strdup(vi);
     nl[*n].en = strdup(en);
+    snprintf(nl[*n].code, sizeof(nl[*n].code), "%s", code);
+    snprintf(nl[*n].severity, sizeof(nl[*n].severity), "%s", severity);
     if (!nl[*n].where || !nl[*n].vi || !nl[*n].en) {
         free(nl[*n].where);
         free(nl[*n].vi);
@@ -248,47 +256,47 @@ int xa_bind_findings(const xa_report *r, const xa_form *f, xa_finding **list, si
         const xa_indicator *d = b->code[0] ? xa_form_find(f, b->code) : NULL;
         if (b->code[0] == '\0' || d == NULL) {
             snprintf(vi, sizeof(vi),
-                     "[bind.unbound] dòng \"%s\" chưa gắn với chỉ tiêu nào của biểu mẫu %s; huyện "
+                     "dòng \"%s\" chưa gắn với chỉ tiêu nào của biểu mẫu %s; huyện "
                      "sẽ không cộng dòng này (xasync report bind %s MÃ)",
                      b->name, f->id, where);
             snprintf(en, sizeof(en),
-                     "[bind.unbound] row \"%s\" is bound to no indicator of form %s; the "
+                     "row \"%s\" is bound to no indicator of form %s; the "
                      "district will not add it up (xasync report bind %s CODE)",
                      b->name, f->id, where);
-            rc = add_finding(list, n, where, vi, en);
+            rc = add_finding(list, n, "bind.unbound", "warning", where, vi, en);
             continue;
         }
         if (strcmp(b->bound_by, "position") == 0) {
             snprintf(vi, sizeof(vi),
-                     "[bind.position] dòng \"%s\" chỉ khớp với %s \"%s\" theo số thứ tự; huyện "
+                     "dòng \"%s\" chỉ khớp với %s \"%s\" theo số thứ tự; huyện "
                      "chưa cộng cho đến khi xác nhận (xasync report bind %s %s)",
                      b->name, d->code, d->name, where, d->code);
             snprintf(en, sizeof(en),
-                     "[bind.position] row \"%s\" matches %s \"%s\" by position only; the "
+                     "row \"%s\" matches %s \"%s\" by position only; the "
                      "district does not count it until confirmed (xasync report bind %s %s)",
                      b->name, d->code, d->name, where, d->code);
-            rc = add_finding(list, n, where, vi, en);
+            rc = add_finding(list, n, "bind.position", "warning", where, vi, en);
         } else if (strcmp(b->bound_by, "fallback") == 0) {
             snprintf(vi, sizeof(vi),
-                     "[bind.fallback] dòng \"%s\" khớp với %s \"%s\" khi bỏ dấu; xem lại tên",
+                     "dòng \"%s\" khớp với %s \"%s\" khi bỏ dấu; xem lại tên",
                      b->name, d->code, d->name);
             snprintf(en, sizeof(en),
-                     "[bind.fallback] row \"%s\" matches %s \"%s\" only without diacritics; "
+                     "row \"%s\" matches %s \"%s\" only without diacritics; "
                      "check the name",
                      b->name, d->code, d->name);
-            rc = add_finding(list, n, where, vi, en);
+            rc = add_finding(list, n, "bind.fallback", "warning", where, vi, en);
         }
         const char *unit = xa_row_unit(r, i);
         if (rc == 0 && !unit_fits(f, d, unit)) {
             snprintf(vi, sizeof(vi),
-                     "[bind.unit] đơn vị \"%s\" không đổi được sang \"%s\" của chỉ tiêu %s; huyện "
+                     "đơn vị \"%s\" không đổi được sang \"%s\" của chỉ tiêu %s; huyện "
                      "sẽ không cộng",
                      unit, d->unit, d->code);
             snprintf(en, sizeof(en),
-                     "[bind.unit] unit \"%s\" does not convert to %s's \"%s\"; the district "
+                     "unit \"%s\" does not convert to %s's \"%s\"; the district "
                      "will not add it up",
                      unit, d->code, d->unit);
-            rc = add_finding(list, n, where, vi, en);
+            rc = add_finding(list, n, "bind.unit", "error", where, vi, en);
         }
     }
     return rc;

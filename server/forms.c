@@ -499,6 +499,8 @@ static int cmd_check(dcli *c)
         cJSON *a = cJSON_CreateArray();
         for (size_t i = 0; i < n; i++) {
             cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "code", f[i].code[0] ? f[i].code : "check");
+            cJSON_AddStringToObject(o, "severity", f[i].severity);
             cJSON_AddStringToObject(o, "where", f[i].where);
             cJSON_AddStringToObject(o, "vi", f[i].vi);
             cJSON_AddStringToObject(o, "en", f[i].en);
@@ -513,7 +515,8 @@ static int cmd_check(dcli *c)
     } else {
         printf("%s %s: phát hiện %zu điểm cần xem lại / %zu findings:\n", cm.name, id, n, n);
         for (size_t i = 0; i < n; i++)
-            printf("%s\t%s\n\t%s\n", f[i].where, f[i].vi, f[i].en);
+            printf("%zu. %s\t[%s] %s\n\t%s\n", i + 1, f[i].where,
+                   f[i].code[0] ? f[i].code : "check", f[i].vi, f[i].en);
     }
     xa_findings_free(f, n);
     return n ? 1 : 0;

@@ -184,7 +184,8 @@ int xa_report_bind_all(xa_store *st,
  * diacritics-insensitive fallback (bind.fallback), or not at all
  * (bind.unbound), and units that do not convert to the indicator's
  * (bind.unit).  `f` may be NULL (nothing added: the report follows no form
- * held here).  Each message begins with its code in brackets. */
+ * held here).  Each carries its code and severity (warning; bind.unit an
+ * error). */
 int xa_bind_findings(const xa_report *r, const xa_form *f, xa_finding **list, size_t *n);
 
 /* After an edit of a row's name or unit: bind the report's rows again if it
