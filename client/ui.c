@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "xasync/codec.h"
 #include "xasync/error.h"
+#include "xasync/form.h"
 #include "xasync/report.h"
 #include "xasync/view.h"
 
@@ -192,6 +193,12 @@ static MHD_RESULT_T api_report(ui *u, struct MHD_Connection *c)
     rc = xa_report_render(&r, XA_REPORT_JSON, &json);
     if (rc == 0)
         rc = xa_report_check(&r, &fs, &nfs);
+    /* rows bound to nothing, or by position only, shown on their row (form.h) */
+    xa_form form;
+    if (rc == 0 && xa_report_form(u->st, xa_store_scope(u->st), id, &form) == 0) {
+        rc = xa_bind_findings(&r, &form, &fs, &nfs);
+        xa_form_free(&form);
+    }
     if (rc == 0)
         rc = xa_store_fields(u->st, xa_store_scope(u->st), NULL, 1, &f, &nf);
     xa_report_free(&r);
@@ -208,6 +215,18 @@ static MHD_RESULT_T api_report(ui *u, struct MHD_Connection *c)
         cJSON_AddStringToObject(e, "where", fs[i].where);
         cJSON_AddStringToObject(e, "vi", fs[i].vi);
         cJSON_AddStringToObject(e, "en", fs[i].en);
+        if (fs[i].code[0]) {
+            char fid[XA_ENTITY_MAX + 48];
+            snprintf(fid, sizeof(fid), "%s@%s", fs[i].code, fs[i].where);
+            cJSON_AddStringToObject(e, "id", fid);
+            cJSON_AddStringToObject(e, "code", fs[i].code);
+            cJSON_AddStringToObject(e, "severity", fs[i].severity);
+        }
+        if (fs[i].fix_path && fs[i].fix_value) {
+            cJSON *x = cJSON_AddObjectToObject(e, "fix");
+            cJSON_AddStringToObject(x, "path", fs[i].fix_path);
+            cJSON_AddStringToObject(x, "value", fs[i].fix_value);
+        }
         cJSON_AddItemToArray(findings, e);
     }
     /* the fields of this report in conflict, with every value */
@@ -419,6 +438,45 @@ static MHD_RESULT_T api_delete(ui *u, struct MHD_Connection *c, const cJSON *in)
     return send_json(c, MHD_HTTP_OK, o);
 }
 
+/* A finding's computed fix (report check), applied as `xasync report fix
+ * ID` does: an ordinary edit.  {"report", "id": "CODE@WHERE"}. */
+static MHD_RESULT_T api_fix(ui *u, struct MHD_Connection *c, const cJSON *in)
+{
+    const char *report = jstr(in, "report"), *id = jstr(in, "id");
+    xa_report r;
+    xa_finding *f = NULL;
+    size_t n = 0;
+    int rc;
+
+    if (report == NULL || id == NULL)
+        return fail(c, MHD_HTTP_BAD_REQUEST, "report and id are needed");
+    rc = xa_report_load(u->st, xa_store_scope(u->st), report, &r);
+    if (rc < 0)
+        return fail_xa(c, rc);
+    rc = xa_report_check(&r, &f, &n);
+    xa_report_free(&r);
+    if (rc < 0)
+        return fail_xa(c, rc);
+    for (size_t i = 0; i < n; i++) {
+        size_t cl = strlen(f[i].code);
+        if (cl == 0 || strncmp(id, f[i].code, cl) != 0 || id[cl] != '@' ||
+            strcmp(id + cl + 1, f[i].where) != 0)
+            continue;
+        if (f[i].fix_path == NULL || f[i].fix_value == NULL)
+            break;
+        rc = xa_report_edit(u->st, xa_store_scope(u->st), report, f[i].fix_path, f[i].fix_value,
+                            u->author);
+        xa_findings_free(f, n);
+        if (rc < 0)
+            return fail_xa(c, rc);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddTrueToObject(o, "ok");
+        return send_json(c, MHD_HTTP_OK, o);
+    }
+    xa_findings_free(f, n);
+    return fail(c, MHD_HTTP_NOT_FOUND, "no such finding with a computed fix (check again)");
+}
+
 /* A new position for a block: after `after` (NULL: first). */
 static MHD_RESULT_T api_move(ui *u, struct MHD_Connection *c, const cJSON *in)
 {
@@ -598,6 +656,8 @@ static MHD_RESULT_T handle(void *cls,
         ret = api_delete(u, c, in);
     else if (strcmp(url, "/api/move") == 0)
         ret = api_move(u, c, in);
+    else if (strcmp(url, "/api/fix") == 0)
+        ret = api_fix(u, c, in);
     else
         ret = fail(c, MHD_HTTP_NOT_FOUND, "no such action");
     cJSON_Delete(in);

@@ -110,6 +110,7 @@
     errSave: ['Chưa lưu được', 'Not saved'],
     errLoad: ['Không mở được báo cáo', 'Cannot open the report'],
     errList: ['Không đọc được danh sách báo cáo', 'Cannot read the list of reports'],
+    fixIt: ['Sửa thành {v}', 'Fix: {v}'], errFix: ['Không sửa được', 'Cannot fix'],
     errAdd: ['Không thêm được', 'Cannot add'], errDelete: ['Không xóa được', 'Cannot delete'],
     errMove: ['Không chuyển được', 'Cannot move'],
     errResolve: ['Không lưu được lựa chọn', 'Cannot save the choice'],
@@ -590,7 +591,7 @@
           target = S.live[i];
           cursor = i;
         }
-      } else if ((m = /^b\/([^/]+)/.exec(where))) {
+      } else if ((m = /^b\/([^/#]+)/.exec(where))) {
         const b = S.byId.get(m[1]);
         if (b && !b.deleted) target = b;
       }
@@ -877,7 +878,16 @@
 
   function findingLine(f, prefix) {
     const text = S.lang === 'en' ? str(f.en) || str(f.vi) : str(f.vi) || str(f.en);
-    return h('div', { class: 'finding', role: 'note', 'data-where': str(f.where) }, icon('warn'), ' ', prefix || '', text);
+    const fix = f.fix && typeof f.fix === 'object' && typeof f.id === 'string' ? f.fix : null;
+    let btn = null;
+    if (fix) {
+      /* the computed fix, applied as an ordinary edit (POST /api/fix) */
+      const v = str(fix.value);
+      btn = h('button', { type: 'button', class: 'fix-btn', 'data-fix': f.id },
+        t('fixIt', { v: v.length > 40 ? v.slice(0, 40) + '…' : v }));
+      btn.addEventListener('click', () => write(() => api('POST', '/api/fix', { report: S.reportId, id: f.id }), 'errFix'));
+    }
+    return h('div', { class: 'finding', role: 'note', 'data-where': str(f.where) }, icon('warn'), ' ', prefix || '', text, btn ? ' ' : '', btn);
   }
 
   /* A warning icon whose tooltip holds the findings of an entity. */

@@ -290,3 +290,40 @@ test('a figure is checked at the door by the editor API, as by report edit', asy
   await c6.fill('35');
   assert.equal(await c6.getAttribute('aria-invalid'), null);
 });
+
+test('a finding with a computed fix has a button that applies it', async () => {
+  const secret = await page.locator('meta[name="xasync-secret"]').getAttribute('content');
+  const ent = 'report-2024-h1/b/0075';
+  // row 6's so với kế hoạch misprinted: 35/35 is 100,0
+  const r = await fetch(`${base}/api/set`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'X-Xasync-Secret': secret, Origin: base },
+    body: JSON.stringify({ entity: ent, field: 'vs_plan', value: '90,0', expect: '100,0' }),
+  });
+  assert.equal(r.status, 200);
+  await page.reload();
+  const btn = page.locator('[data-fix="table.ratio@ind/6/vs_plan"]').first();
+  await btn.waitFor();
+  assert.match(await btn.innerText(), /100,0/);
+  const fixed = page.waitForResponse((x) => x.url().endsWith('/api/fix') && x.status() === 200);
+  await btn.click();
+  await fixed;
+  await waitFor('the fix written', async () => xa('--db', dbA, 'get', ent, 'vs_plan').trim() === '100,0');
+  assert.match(xa('--db', dbA, 'log', ent, 'vs_plan'), /90,0 -> 100,0/);
+});
+
+// The entity of the indicator row numbered `tt`, from the editor's API.
+// A field's value as `xasync get` prints it, without the final newline
+// (null: it holds none).
+function getField(ent, f) {
+  try {
+    return xa('--db', dbA, 'get', ent, f).replace(/\n$/, '');
+  } catch {
+    return null;
+  }
+}
+
+async function rowEntity(tt) {
+  const doc = await page.request.get(base + '/api/report?report=report-2024-h1').then((r) => r.json());
+  return doc.blocks.find((b) => b.kind === 'row' && b.tt === tt && !b.deleted).entity;
+}
