@@ -579,6 +579,7 @@ static int take_recipients(parsed *p, char **lines, size_t nl, size_t *i)
             break;
         if (raw[0] == '\t' || (left == 0)) {
             /* only the right side: a signature line */
+            tab = t - 1;
         } else {
             l = trim_dup(t, left);
             if (l == NULL)

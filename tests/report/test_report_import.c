@@ -395,6 +395,30 @@ static void test_import__tm_signature_two_line_role(void **state)
     free(s);
 }
 
+static void test_import__signature_beside_the_recipients(void **state)
+{
+    fx *f = *state;
+    /* Word's two-column table at the end: recipients left, signature right */
+    char *s = subst(subst(seed(), "\n\nCHỦ TỊCH\n\nLê Quang Thành", "\n"),
+                    "Nơi nhận:\n\n- HĐTĐ khen thưởng huyện (B/c);\n- Phòng Nội vụ (B/c);\n",
+                    "Nơi nhận:\tTM. ỦY BAN NHÂN DÂN\n- HĐTĐ khen thưởng huyện (B/c);\tCHỦ TỊCH\n"
+                    "- Phòng Nội vụ (B/c);\t\n\tLê Quang Thành\n"),
+         *v;
+
+    seed_counts(import_ok(f, s, strlen(s), NULL, NULL));
+    v = field(f, REPORT, "signer_role");
+    assert_string_equal(v, "TM. ỦY BAN NHÂN DÂN\nCHỦ TỊCH");
+    free(v);
+    v = field(f, REPORT, "signer_name");
+    assert_string_equal(v, "Lê Quang Thành");
+    free(v);
+    v = field(f, REPORT, "recipients");
+    assert_non_null(strstr(v, "- HĐTĐ khen thưởng huyện (B/c);\n- Phòng Nội vụ (B/c);\n- BTV"));
+    assert_non_null(strstr(v, "- Lưu:VT."));
+    free(v);
+    free(s);
+}
+
 static void test_import__text_after_the_signature(void **state)
 {
     fx *f = *state;
@@ -612,6 +636,7 @@ int main(void)
         T(test_import__issuing_body_motto_number_and_date_on_one_line),
         T(test_import__kt_signature_before_the_recipients),
         T(test_import__tm_signature_two_line_role),
+        T(test_import__signature_beside_the_recipients),
         T(test_import__text_after_the_signature),
         T(test_import__a_row_with_no_header),
         T(test_import__en_dash_bullets_and_a_wrapped_title),
