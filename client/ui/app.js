@@ -67,6 +67,8 @@
     figTab: ['Không được xuống dòng hay dùng phím Tab trong một ô — sẽ không lưu được.', 'A table cell holds no line break and no tab — it will not be saved.'],
     badNumber: ['Không đọc được số này. Viết theo kiểu Việt Nam: 1.460 (một nghìn bốn trăm sáu mươi) hoặc 636,4. Sẽ không lưu được.', 'Not a number in the Vietnamese format: 1.460 (one thousand four hundred sixty) or 636,4. It will not be saved.'],
     derivedTitle: ['Tự tính từ các cột số liệu', 'Computed from the figures of the row'],
+    printedOkTitle: ['Số in trong báo cáo, khớp với số liệu của dòng', 'As printed in the report; it agrees with the figures of the row'],
+    printedTitle: ['Số in trong báo cáo, không khớp với số liệu của dòng (tính lại: {v})', 'As printed in the report; the figures of the row give {v}'],
     saved: ['Đã lưu', 'Saved'],
     changedElsewhere: ['Giá trị này vừa được thay đổi từ máy khác', 'This value was just changed on another computer'],
     youTyped: ['Bạn đã gõ:', 'You typed:'], useMine: ['Dùng lại chữ tôi đã gõ', 'Put my text back'],
@@ -110,6 +112,13 @@
     errSave: ['Chưa lưu được', 'Not saved'],
     errLoad: ['Không mở được báo cáo', 'Cannot open the report'],
     errList: ['Không đọc được danh sách báo cáo', 'Cannot read the list of reports'],
+    undo: ['Hoàn tác', 'Undo'],
+    undoTitle: ['Hoàn tác lần lưu gần nhất (Ctrl+Z): ghi lại giá trị trước đó', 'Undo the last save (Ctrl+Z): write the earlier value back'],
+    undoTitleWhat: ['Hoàn tác (Ctrl+Z): {what}', 'Undo (Ctrl+Z): {what}'],
+    undoDelete: ['khôi phục {what}', 'restore {what}'],
+    undoSet: ['{field} trở lại “{v}”', '{field} back to “{v}”'],
+    undoNothing: ['Không có gì để hoàn tác', 'Nothing to undo'],
+    errUndo: ['Không hoàn tác được', 'Cannot undo'],
     fixIt: ['Sửa thành {v}', 'Fix: {v}'], errFix: ['Không sửa được', 'Cannot fix'],
     errAdd: ['Không thêm được', 'Cannot add'], errDelete: ['Không xóa được', 'Cannot delete'],
     errMove: ['Không chuyển được', 'Cannot move'],
@@ -148,6 +157,8 @@
     conflictFields: new Map(), // entity → [field]
     notices: new Map(),     // fkey → {typed, who}: "changed on another computer"
     inflight: new Map(),    // fkey → value being saved
+    autosave: new Map(),    // fkey → the timer that saves it after a pause
+    undo: [],               // the clerk's saves in this page, newest last: {entity, field, before, after}
     restoreTyped: new Map(),// fkey → text the clerk was typing, put back after a re-render
     findings: new Map(),    // entity → [finding]
     findingCols: new Map(), // entity → Set of columns named by findings
@@ -757,7 +768,7 @@
     ['date', 'fDate'],
     ['doctype', 'fDoctype'],
     ['title', 'fTitle', { area: true, wide: true }],
-    ['signer_role', 'fSignerRole'],
+    ['signer_role', 'fSignerRole', { multiline: true }],
     ['signer_name', 'fSignerName'],
     ['recipients', 'fRecipients', { multiline: true, wide: true }],
   ];
@@ -855,7 +866,9 @@
       h('div', { class: 'cv-meta' }, t('by', { author: str(v && v.author) || '?', time: dateTime(v && v.time) })),
       btn('keep', t('keep'), { 'data-index': i, class: 'btn btn-small btn-primary' })))));
     const input = h('textarea', { class: 'resolve-input', rows: 2, spellcheck: 'false', 'aria-label': `${t('writeNew')}: ${fieldLabel(name)}` });
-    input.value = notice ? notice.typed : str(currentValue(entity, name));
+    /* empty: what the clerk types is the whole new value (only her own
+     * typing, overtaken by the conflict, is offered back) */
+    input.value = notice ? notice.typed : '';
     box.append(h('div', { class: 'conflict-actions' }, btn('write-new', t('writeNew'))),
       h('div', { class: 'write-new', hidden: true }, input, h('div', { class: 'row-buttons' },
         btn('resolve-save', t('save'), { class: 'btn btn-small btn-primary' }), btn('resolve-cancel', t('cancel')))));
@@ -914,18 +927,18 @@
   }
 
   /* A toolbar of small icon buttons: one tab stop, arrow keys move inside. */
+  /* Its tab stop is the history button: Tab from a field then Enter
+   * never adds a block or row (they are reached with the arrow keys). */
   function toolbar(items, what) {
     const bar = h('div', { class: 'tools', role: 'toolbar', 'aria-label': t('tools', { what }) });
-    let first = true;
+    let stop = null;
     for (const [action, key, ico, disabled] of items) {
       const b = h('button', { type: 'button', class: 'tool', 'data-action': action, title: t(key), 'aria-label': t(key), disabled: !!disabled, tabindex: -1 });
       b.innerHTML = ICON[ico];
-      if (!disabled && first) {
-        b.tabIndex = 0;
-        first = false;
-      }
+      if (!disabled && (!stop || (action === 'history' && stop.dataset.action !== 'history'))) stop = b;
       bar.append(b);
     }
+    if (stop) stop.tabIndex = 0;
     return bar;
   }
 
@@ -1030,7 +1043,11 @@
       if (kind === 'derived') {
         td.classList.add('derived');
         td.dataset.derived = name;
-        td.title = t('derivedTitle');
+        /* a printed value is not called computed: one the check flags
+         * says what the figures give */
+        const calc = deriveRow(r.tt, r.prev, r.plan, r.est)[name];
+        td.title = cols && cols.has(name) ? t('printedTitle', { v: calc || '—' })
+          : str(r[name]) === calc ? t('derivedTitle') : t('printedOkTitle');
         td.textContent = r[name];
       } else if (S.conflicts.has(fkey(entity, name))) {
         td.append(h('span', { class: 'conflict-mark', title: t('conflictMarkTitle') }, icon('warn'), ' ', t('conflictMark')));
@@ -1107,6 +1124,7 @@
       const cell = tr.querySelector(`[data-derived="${k}"]`);
       if (cell && cell.textContent !== d[k]) cell.textContent = d[k];
       if (cell) cell.classList.toggle('live', changed);
+      if (cell && changed) cell.title = t('derivedTitle');
     }
   }
 
@@ -1137,8 +1155,8 @@
     let exp = expect;
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        await api('POST', '/api/set', { entity, field, value, expect: exp });
-        return { ok: true };
+        const res = await api('POST', '/api/set', { entity, field, value, expect: exp });
+        return { ok: true, value: res && typeof res.value === 'string' ? res.value : value };
       } catch (e) {
         if (!(e instanceof ApiError) || e.status !== 409) throw e;
         const cur = e.data && e.data.current; // null: the field holds nothing now
@@ -1165,6 +1183,8 @@
     if (S.rendering || !el.isConnected) return;
     const entity = el.dataset.entity, name = el.dataset.field, k = fkey(entity, name);
     if (!S.shown.has(k)) return;
+    clearTimeout(S.autosave.get(k));
+    S.autosave.delete(k);
     const value = el.value, expect = S.shown.get(k);
     if (value === expect) {
       el.classList.remove('dirty');
@@ -1179,6 +1199,7 @@
       try {
         const r = await setField(entity, name, value, expect);
         if (r.ok) {
+          if (r.value !== undefined && r.value !== expect) pushUndo({ entity, field: name, before: expect, after: r.value });
           S.shown.set(k, value);
           S.notices.delete(k);
           const cur = fieldElByKey(k);
@@ -1231,11 +1252,44 @@
     });
   }
 
+  /* A single-line field never holds a line break typed or pasted in
+   * (a value stored with one is left as it is until the clerk types). */
+  function singleLine(el) {
+    if (el.dataset.multiline === '1' || !/[\r\n]/.test(el.value)) return;
+    const at = el.selectionStart;
+    const before = el.value.slice(0, at).replace(/\r\n|[\r\n]/g, ' ');
+    el.value = before + el.value.slice(at).replace(/\r\n|[\r\n]/g, ' ');
+    el.setSelectionRange(before.length, before.length);
+  }
+
+  /* Typing is saved after AUTOSAVE_MS without a key (and on leaving the
+   * field, Enter, Ctrl+Enter). */
+  const AUTOSAVE_MS = 800;
+  function autosaveSoon(el) {
+    const k = fkey(el.dataset.entity, el.dataset.field);
+    clearTimeout(S.autosave.get(k));
+    S.autosave.set(k, setTimeout(() => {
+      S.autosave.delete(k);
+      const cur = fieldElByKey(k);
+      /* a figure the server would refuse waits for the clerk */
+      if (cur && cur.classList.contains('dirty') && cur.getAttribute('aria-invalid') !== 'true') save(cur);
+    }, AUTOSAVE_MS));
+  }
+
+  /* Typing not yet saved, or a save on its way. */
+  function unsaved() {
+    if (S.pendingWrites > 0 || S.autosave.size > 0) return true;
+    if (main.querySelector('.fld-input.dirty')) return true;
+    return [...main.querySelectorAll('.write-new:not([hidden]) .resolve-input')].some((x) => x.value !== '');
+  }
+
   function onInput(e) {
     const el = e.target;
     if (el.matches('.fld-input')) {
+      singleLine(el);
       markDirty(el);
       afterChange(el);
+      autosaveSoon(el);
     } else if (el.matches('.resolve-input')) autosize(el);
   }
 
@@ -1258,8 +1312,11 @@
         e.preventDefault();
         revert(el);
       } else if (e.key === 'Enter') {
+        /* a multi-line field takes Enter as a new line (Ctrl+Enter saves);
+         * a single-line one never stores a line break: Enter goes down,
+         * Shift+Enter up */
         const multi = el.dataset.multiline === '1';
-        if (multi ? e.ctrlKey || e.metaKey : !e.shiftKey || el.tagName === 'INPUT') {
+        if (multi ? e.ctrlKey || e.metaKey : true) {
           e.preventDefault();
           const tr = el.closest('tr.row');
           const next = tr && rowNeighbour(tr, el.dataset.field, e.shiftKey);
@@ -1415,7 +1472,50 @@
     const i = list.indexOf(b);
     const n = list[i + 1] || list[i - 1];
     if (n) S.focusAfter = ['a', entOf(n), b.kind === 'row' ? 'add-row' : 'add-para'].join(SEP);
-    return write(() => api('POST', '/api/delete', { report: S.reportId, path: 'b/' + b.id }), 'errDelete');
+    const entity = entOf(b), what = describe(b);
+    return write(async () => {
+      await api('POST', '/api/delete', { report: S.reportId, path: 'b/' + b.id });
+      pushUndo({ entity, field: 'deleted', before: '', after: '1', what });
+    }, 'errDelete');
+  }
+
+  /* ---- undo ---------------------------------------------------------- */
+
+  function pushUndo(u) {
+    S.undo.push(Object.assign({ report: S.reportId }, u));
+    if (S.undo.length > 200) S.undo.shift();
+    renderUndo();
+  }
+
+  function renderUndo() {
+    const b = $('#undo-btn');
+    const last = S.undo.filter((u) => u.report === S.reportId).pop();
+    b.disabled = !last;
+    if (!last) {
+      b.title = t('undoTitle');
+      return;
+    }
+    const what = last.field === 'deleted' ? t('undoDelete', { what: last.what || '' })
+      : t('undoSet', { field: fieldLabel(last.field), v: last.before.length > 30 ? last.before.slice(0, 30) + '…' : last.before });
+    b.title = t('undoTitleWhat', { what });
+  }
+
+  /* Undo the clerk's last save in this page (of this report): a new edit
+   * writing the earlier value back (so it syncs and has history); a
+   * deleted block gets its "deleted" field back to "".  If the value was
+   * changed since (another PC), nothing is written and the clerk is told. */
+  function undo() {
+    let i = S.undo.length - 1;
+    while (i >= 0 && S.undo[i].report !== S.reportId) i--;
+    if (i < 0) {
+      showBanner(t('undoNothing'), 'info');
+      return;
+    }
+    const u = S.undo.splice(i, 1)[0];
+    renderUndo();
+    S.focusAfter = u.field === 'deleted' ? null : ['f', u.entity, u.field].join(SEP);
+    S.notices.delete(fkey(u.entity, u.field));
+    return write(() => api('POST', '/api/set', { entity: u.entity, field: u.field, value: u.before, expect: u.after }), 'errUndo');
   }
 
   function resolve(entity, name, value) {
@@ -1546,6 +1646,7 @@
     } catch (e) { /* private mode: not remembered */ }
     applyStatic();
     renderBadge();
+    renderUndo();
     if (S.report) render();
   }
 
@@ -1572,6 +1673,12 @@
     if (!S.secret || S.secret === '@SECRET@') showBanner(t('errNoSecret'), 'info');
 
     main.addEventListener('input', onInput);
+    /* leaving (F5, closing the tab) with typing not yet saved asks first */
+    window.addEventListener('beforeunload', (e) => {
+      if (!unsaved()) return;
+      e.preventDefault();
+      e.returnValue = '';
+    });
     main.addEventListener('keydown', onKeyDown);
     main.addEventListener('focusout', onFocusOut);
     main.addEventListener('click', onClick);
@@ -1580,7 +1687,18 @@
       S.reportId = e.target.value;
       S.notices.clear();
       S.shown = new Map();
+      renderUndo();
       loadReport({ top: true });
+    });
+    $('#undo-btn').addEventListener('click', () => undo());
+    /* Ctrl+Z: the text field's own undo while typing there; else the
+     * last save */
+    document.addEventListener('keydown', (e) => {
+      if (!(e.ctrlKey || e.metaKey) || e.shiftKey || e.altKey || e.key.toLowerCase() !== 'z' || e.isComposing) return;
+      const el = document.activeElement;
+      if (el && el.matches && el.matches('.fld-input.dirty, .resolve-input, select')) return;
+      e.preventDefault();
+      undo();
     });
     $('#print-btn').addEventListener('click', () => {
       if (S.reportId) window.open('/print?report=' + encodeURIComponent(S.reportId), '_blank', 'noopener');

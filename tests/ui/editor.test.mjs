@@ -327,3 +327,173 @@ async function rowEntity(tt) {
   const doc = await page.request.get(base + '/api/report?report=report-2024-h1').then((r) => r.json());
   return doc.blocks.find((b) => b.kind === 'row' && b.tt === tt && !b.deleted).entity;
 }
+
+test('"Viết giá trị mới" in a conflict starts empty: typing 648 saves 648', async () => {
+  const ent = await rowEntity('7');
+  xa('--db', dbB, 'sync');
+  xa('--db', dbB, 'report', 'edit', 'ind/7/est', '650', '--author', 'Nguyễn Văn Bình');
+  xa('--db', dbA, 'report', 'edit', 'ind/7/est', '652', '--author', 'Lê Thị Lan');
+  xa('--db', dbB, 'sync');
+  await waitFor('the conflict on A', async () => {
+    try { xa('--db', dbA, 'get', ent, 'est'); return false; } catch (e) { return e.status === 3; }
+  }, 30000);
+  await page.reload();
+  const box = page.locator(`.conflict[data-entity="${ent}"][data-field="est"]`);
+  await box.waitFor();
+  await box.locator('[data-action="write-new"]').click();
+  const area = box.locator('.resolve-input');
+  assert.equal(await area.inputValue(), '');
+  await area.pressSequentially('648');
+  await box.locator('[data-action="resolve-save"]').click();
+  await waitFor('resolved with 648', async () => {
+    try { return xa('--db', dbA, 'get', ent, 'est').trim() === '648'; } catch { return false; }
+  });
+});
+
+test('typing is saved after a short pause; leaving with unsaved typing asks first', async () => {
+  await page.reload();
+  const note = cell('8', 'note');
+  await note.waitFor();
+  const ent = await rowEntity('8');
+  // typed, then a pause: saved with no Enter and no Tab; a reload asks nothing
+  await note.click();
+  await note.pressSequentially('đạt');
+  await waitFor('saved after a pause', async () => getField(ent, 'note') === 'đạt', 5000);
+  let asked = 0;
+  const count = () => { asked++; };
+  page.on('dialog', count);
+  await waitFor('nothing left unsaved', async () => !(await page.locator('.fld-input.dirty, .fld-input.saving').count()));
+  await page.reload();
+  await cell('8', 'note').waitFor();
+  assert.equal(asked, 0);
+  assert.equal(await cell('8', 'note').inputValue(), 'đạt');
+  page.off('dialog', count);
+  // typed and reloaded at once: the page asks before leaving
+  await cell('8', 'note').click();
+  await page.keyboard.press('End');
+  await page.keyboard.type(' tốt');
+  const dialog = page.waitForEvent('dialog');
+  const reloading = page.reload({ timeout: 5000 }).catch(() => {});
+  const d = await dialog;
+  assert.equal(d.type(), 'beforeunload');
+  await d.dismiss(); // stay: the typing is still there, and saved after the pause
+  await reloading;
+  assert.equal(await cell('8', 'note').inputValue(), 'đạt tốt');
+  await waitFor('saved after staying', async () => getField(ent, 'note') === 'đạt tốt', 5000);
+});
+
+test('a multi-line signer role keeps its lines; a single-line cell refuses a line break', async () => {
+  const role = 'TM. ỦY BAN NHÂN DÂN\nCHỦ TỊCH';
+  xa('--db', dbA, 'report', 'edit', 'header/signer_role', role, '--author', 'Lê Thị Lan');
+  await page.reload();
+  const f = page.locator('#hf-signer_role');
+  await f.waitFor();
+  assert.equal(await f.inputValue(), role);
+  // clicked into and left with Tab: nothing changes
+  await f.click();
+  await page.keyboard.press('Tab');
+  await sleep(1200);
+  assert.equal(xa('--db', dbA, 'get', 'report-2024-h1', 'signer_role').replace(/\n$/, ''), role);
+  // written in the page: Enter makes a new line
+  await f.click();
+  await page.keyboard.press('Control+End');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('Phó');
+  await page.keyboard.press('Tab');
+  await waitFor('the third line saved', async () =>
+    xa('--db', dbA, 'get', 'report-2024-h1', 'signer_role').replace(/\n$/, '') === role + '\nPhó', 5000);
+  // the text export prints each line
+  const text = xa('--db', dbA, 'report', 'export', '--format', 'text');
+  assert.match(text, /TM\. ỦY BAN NHÂN DÂN\s*\n\s*CHỦ TỊCH\s*\n\s*Phó/);
+  // Chỉ tiêu is one line: Shift+Enter stores no line break
+  const ent = await rowEntity('8');
+  const name = cell('8', 'name');
+  const before = getField(ent, 'name');
+  await name.click();
+  await page.keyboard.press('Control+End');
+  await page.keyboard.type(' x');
+  await page.keyboard.press('Shift+Enter'); // up to row 7, saving row 8 as one line
+  await waitFor('the name saved', async () => getField(ent, 'name') === before + ' x', 5000);
+  // a line break pasted in becomes a space
+  await name.click();
+  await page.keyboard.press('Control+End');
+  await page.keyboard.insertText('\ny');
+  assert.equal(await name.inputValue(), before + ' x y');
+  await page.keyboard.press('Tab');
+  await waitFor('the paste saved', async () => getField(ent, 'name') === before + ' x y', 5000);
+});
+
+test('a printed derived value is not called computed, and its fix is one click', async () => {
+  const secret = await page.locator('meta[name="xasync-secret"]').getAttribute('content');
+  const ent = await rowEntity('6');
+  // row 6 so với kế hoạch printed 90,0 where 35/35 gives 100,0
+  const r = await fetch(`${base}/api/set`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'X-Xasync-Secret': secret, Origin: base },
+    body: JSON.stringify({ entity: ent, field: 'vs_plan', value: '90,0', expect: getField(ent, 'vs_plan') }),
+  });
+  assert.equal(r.status, 200);
+  await page.reload();
+  const d = derived('6', 'vs_plan');
+  await d.waitFor();
+  assert.equal((await d.innerText()).trim(), '90,0');
+  const title = await d.getAttribute('title');
+  assert.doesNotMatch(title, /Tự tính/);
+  assert.match(title, /Số in trong báo cáo.*100,0/);
+  const fix = page.locator('[data-fix="table.ratio@ind/6/vs_plan"]').first();
+  assert.equal((await fix.innerText()).trim(), 'Sửa thành 100,0');
+  await fix.click();
+  await waitFor('the fix shown', async () => (await derived('6', 'vs_plan').innerText()).trim() === '100,0');
+  assert.equal(getField(ent, 'vs_plan'), '100,0');
+  assert.match(await derived('6', 'vs_plan').getAttribute('title'), /Tự tính/);
+  assert.equal(await page.locator('[data-fix="table.ratio@ind/6/vs_plan"]').count(), 0);
+});
+
+test('Tab from Ghi chú then Enter inserts no row', async () => {
+  await page.reload();
+  const rows = () => page.request.get(base + '/api/report?report=report-2024-h1')
+    .then((r) => r.json()).then((d) => d.blocks.filter((b) => !b.deleted).length);
+  const n = await rows();
+  let adds = 0;
+  const onReq = (q) => { if (q.url().endsWith('/api/add')) adds++; };
+  page.on('request', onReq);
+  await cell('9', 'note').click();
+  await page.keyboard.press('Tab');
+  const action = await page.evaluate(() => document.activeElement.dataset.action || document.activeElement.tagName);
+  assert.notEqual(action, 'add-row');
+  await page.keyboard.press('Enter');
+  await sleep(1000);
+  page.off('request', onReq);
+  assert.equal(adds, 0);
+  assert.equal(await rows(), n);
+  await page.keyboard.press('Escape');
+});
+
+test('undo (Ctrl+Z and the button) writes the earlier value back, and brings a deleted row back', async () => {
+  await page.reload();
+  const ent = await rowEntity('10');
+  const undoBtn = page.locator('#undo-btn');
+  await cell('10', 'est').waitFor();
+  assert.equal(await undoBtn.isDisabled(), true); // nothing saved in this page yet
+  const est = cell('10', 'est');
+  await est.click();
+  await est.fill('4');
+  await page.keyboard.press('Tab');
+  await waitFor('4 saved', async () => getField(ent, 'est') === '4');
+  await waitFor('the undo button on', async () => !(await undoBtn.isDisabled()));
+  // Ctrl+Z (not typing in a field): a new edit, with history, back to 3
+  await page.keyboard.press('Control+z');
+  await waitFor('3 written back', async () => getField(ent, 'est') === '3');
+  await waitFor('3 shown', async () => (await cell('10', 'est').inputValue()) === '3');
+  assert.match(xa('--db', dbA, 'log', ent, 'est'), /4 -> 3/);
+  // a deleted row comes back with the button
+  await page.locator(`[data-key="${ent}"] [data-action="delete-row"]`).first().click();
+  await page.locator(`[data-key="${ent}"] [data-action="confirm-delete"]`).first().click();
+  await waitFor('row 10 gone', async () => (await page.locator('[data-tt="10"]').count()) === 0);
+  assert.equal(getField(ent, 'deleted'), '1');
+  await undoBtn.click();
+  await waitFor('row 10 back', async () => (await page.locator('[data-tt="10"]').count()) === 1);
+  assert.equal(getField(ent, 'deleted'), '');
+  assert.equal(await cell('10', 'est').inputValue(), '3');
+  await waitFor('nothing left to undo', async () => undoBtn.isDisabled());
+});
