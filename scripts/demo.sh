@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install what is missing, build, and show xasync at work: one office PC and
-# a second one that trade edits by USB stick with no network at all, the
-# commune report imported, edited and checked, and a sync with a district
-# server started on this PC's loopback (SQLite only, no other service).
+# a second one that trade edits by USB stick with no network at all; a
+# district server started on this PC's loopback (SQLite only, no other
+# service) that defines its form; the commune report imported, bound to the
+# form, edited, checked, sent and accepted; the district's rollup.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -48,19 +49,15 @@ run "${pc1[@]}" get ind-4 est || echo "(exit $?: a conflict, both values kept)"
 run "${pc1[@]}" resolve ind-4 est "642,5" --author "Lê Thị Lan"
 run "${pc1[@]}" get ind-4 est
 run "${pc1[@]}" log ind-4 est
-say "the commune report: import, edit a figure, check it"
-run "${pc1[@]}" report import tests/fixtures/bao-cao-so-ket-6-thang-2024.txt --author "Lê Thị Lan"
-run "${pc1[@]}" report edit ind/4/est "640" --author "Lê Thị Lan"
-"$x" "${pc1[@]}" report export | grep -E "^4[[:space:]]" || true
-run "${pc1[@]}" report check || echo "(exit $?: findings to look at; they never block sending)"
-"$x" "${pc1[@]}" report export --format html > "$demo/bao-cao.html"
-echo "printable page: $demo/bao-cao.html"
-
-say "the district server on this PC (loopback), and a sync"
+say "the district defines what it collects: the seed's indicator table becomes a form"
 dd=(--db "$demo/district.db")
 xdrun "${dd[@]}" init
 "$xd" "${dd[@]}" commune add hoang-kim --name "Xã Hoằng Kim" > "$demo/hoang-kim.token" 2>/dev/null
 "$xd" "${dd[@]}" commune add hoang-phu --name "Xã Hoằng Phú" > "$demo/hoang-phu.token" 2>/dev/null
+xdrun "${dd[@]}" form add --from-report tests/fixtures/bao-cao-so-ket-6-thang-2024.txt --id sk6-2024
+"$xd" "${dd[@]}" form list
+
+say "the district server on this PC (loopback); the commune's PC syncs and gets the form"
 "$xd" "${dd[@]}" serve --listen 127.0.0.1:0 > "$demo/serve.out" 2> "$demo/serve.log" &
 server=$!
 trap 'kill "$server" 2>/dev/null || true' EXIT
@@ -68,11 +65,27 @@ for _ in $(seq 50); do grep -q listening "$demo/serve.out" 2>/dev/null && break;
 port=$(sed -n 's/.*:\([0-9]*\)$/\1/p' "$demo/serve.out")
 run "${pc1[@]}" remote set "http://127.0.0.1:$port" --token-file "$demo/hoang-kim.token"
 run "${pc1[@]}" sync
+
+say "the commune report: import (its rows bind to the form), edit a figure, check it"
+run "${pc1[@]}" report import tests/fixtures/bao-cao-so-ket-6-thang-2024.txt --author "Lê Thị Lan"
+run "${pc1[@]}" report edit ind/4/est "640" --author "Lê Thị Lan"
+"$x" "${pc1[@]}" report export | grep -E "^4[[:space:]]" || true
+run "${pc1[@]}" report check || echo "(exit $?: findings to look at; they never block sending)"
+"$x" "${pc1[@]}" report export --format html > "$demo/bao-cao.html"
+"$x" "${pc1[@]}" report export --format docx -o "$demo/bao-cao.docx"
+echo "printable page: $demo/bao-cao.html; Word file: $demo/bao-cao.docx"
+
+say "sent to the district ('Gửi lên huyện'), which accepts it"
+run "${pc1[@]}" report submit --author "Lê Thị Lan"
+run "${pc1[@]}" sync
+xdrun "${dd[@]}" accept hoang-kim report-2024-h1
+run "${pc1[@]}" sync
+run "${pc1[@]}" report state
 run "${pc1[@]}" status
-say "what the district sees"
+
+say "what the district sees: who has sent, and each indicator added up by its meaning"
 "$xd" "${dd[@]}" communes
-"$xd" "${dd[@]}" rollup --report-kind so-ket-6-thang --period 2024-h1 |
-    grep -E "^(Tổng hợp|TT|4|5|6|8)[[:space:]]|Chưa"
+xdrun "${dd[@]}" rollup --form sk6-2024 --period 2024-h1
 kill "$server"
 wait "$server" 2>/dev/null || true
 trap - EXIT
