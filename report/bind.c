@@ -487,6 +487,9 @@ int xa_report_new(xa_store *st,
                 rc = put(st, scope, ent, "code", d->code, author);
             if (rc == 0)
                 rc = put(st, scope, ent, "bound_by", "name", author);
+            /* evaluated at year end: said so in a report of a shorter period */
+            if (rc == 0 && d->year_end && strcmp(f->period_type, "year") != 0)
+                rc = put(st, scope, ent, "note", "Đánh giá vào cuối năm", author);
         }
     }
     if (rc == 0)

@@ -798,6 +798,8 @@ static void test_rollup__seven_communes(void **state)
     out = X_OUT("--db", db[6], "report", "export", "--format", "json");
     assert_non_null(strstr(out, "\"code\":\"CT-23\",\"bound_by\":\"name\""));
     assert_non_null(strstr(out, "\"name\":\"Tổng sản lượng lương thực có hạt\""));
+    /* a year-end indicator says so in a half-year report */
+    assert_non_null(strstr(out, "\"note\":\"Đánh giá vào cuối năm\""));
     free(out);
     /* an import with a period outside the form's vocabulary: nothing written */
     X_REFUSED(db[6], 1, "valid: 2024-h1", "--db", db[6], "report", "import", XA_SEED_REPORT,
