@@ -439,7 +439,9 @@ static MHD_RESULT_T api_delete(ui *u, struct MHD_Connection *c, const cJSON *in)
 }
 
 /* A finding's computed fix (report check), applied as `xasync report fix
- * ID` does: an ordinary edit.  {"report", "id": "CODE@WHERE"}. */
+ * ID` does: an ordinary edit.  {"report", "id": "CODE@WHERE"} ->
+ * {"ok", "entity", "field", "before", "value"}: what was written where, and
+ * what it replaced (the page's undo writes it back). */
 static MHD_RESULT_T api_fix(ui *u, struct MHD_Connection *c, const cJSON *in)
 {
     const char *report = jstr(in, "report"), *id = jstr(in, "id");
@@ -454,9 +456,10 @@ static MHD_RESULT_T api_fix(ui *u, struct MHD_Connection *c, const cJSON *in)
     if (rc < 0)
         return fail_xa(c, rc);
     rc = xa_report_check(&r, &f, &n);
-    xa_report_free(&r);
-    if (rc < 0)
+    if (rc < 0) {
+        xa_report_free(&r);
         return fail_xa(c, rc);
+    }
     for (size_t i = 0; i < n; i++) {
         size_t cl = strlen(f[i].code);
         if (cl == 0 || strncmp(id, f[i].code, cl) != 0 || id[cl] != '@' ||
@@ -464,15 +467,52 @@ static MHD_RESULT_T api_fix(ui *u, struct MHD_Connection *c, const cJSON *in)
             continue;
         if (f[i].fix_path == NULL || f[i].fix_value == NULL)
             break;
+        /* the field it writes, and what it holds now */
+        char entity[XA_ENTITY_MAX + 1], field[XA_FIELD_MAX + 1];
+        char *before = NULL;
+        int where = xa_report_path(&r, f[i].fix_path, entity, sizeof(entity), field, sizeof(field));
+        if (where == 0) {
+            xa_field old;
+            memset(&old, 0, sizeof(old));
+            if (xa_store_get(u->st, xa_store_scope(u->st), entity, field, &old) == 0) {
+                if (old.n == 1)
+                    before = xa_view_text(old.v[0].value);
+                xa_field_clear(&old);
+            }
+        }
+        xa_report_free(&r);
         rc = xa_report_edit(u->st, xa_store_scope(u->st), report, f[i].fix_path, f[i].fix_value,
                             u->author);
+        cJSON *o = rc < 0 ? NULL : cJSON_CreateObject();
+        if (o) {
+            cJSON_AddTrueToObject(o, "ok");
+            if (where == 0) {
+                cJSON_AddStringToObject(o, "entity", entity);
+                cJSON_AddStringToObject(o, "field", field);
+                if (before)
+                    cJSON_AddStringToObject(o, "before", before);
+                else
+                    cJSON_AddNullToObject(o, "before");
+            }
+            /* the value as stored (what an undo expects to find) */
+            char *now = NULL;
+            xa_field cur;
+            memset(&cur, 0, sizeof(cur));
+            if (where == 0 && xa_store_get(u->st, xa_store_scope(u->st), entity, field, &cur) == 0) {
+                if (cur.n == 1)
+                    now = xa_view_text(cur.v[0].value);
+                xa_field_clear(&cur);
+            }
+            cJSON_AddStringToObject(o, "value", now ? now : f[i].fix_value);
+            free(now);
+        }
+        free(before);
         xa_findings_free(f, n);
         if (rc < 0)
             return fail_xa(c, rc);
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddTrueToObject(o, "ok");
         return send_json(c, MHD_HTTP_OK, o);
     }
+    xa_report_free(&r);
     xa_findings_free(f, n);
     return fail(c, MHD_HTTP_NOT_FOUND, "no such finding with a computed fix (check again)");
 }

@@ -898,7 +898,13 @@
       const v = str(fix.value);
       btn = h('button', { type: 'button', class: 'fix-btn', 'data-fix': f.id },
         t('fixIt', { v: v.length > 40 ? v.slice(0, 40) + '…' : v }));
-      btn.addEventListener('click', () => write(() => api('POST', '/api/fix', { report: S.reportId, id: f.id }), 'errFix'));
+      btn.addEventListener('click', () => write(async () => {
+        const r = await api('POST', '/api/fix', { report: S.reportId, id: f.id });
+        /* undone like a save: the value it replaced written back */
+        if (r && typeof r.entity === 'string' && typeof r.field === 'string' && typeof r.value === 'string') {
+          pushUndo({ entity: r.entity, field: r.field, before: typeof r.before === 'string' ? r.before : '', after: r.value });
+        }
+      }, 'errFix'));
     }
     return h('div', { class: 'finding', role: 'note', 'data-where': str(f.where) }, icon('warn'), ' ', prefix || '', text, btn ? ' ' : '', btn);
   }

@@ -447,6 +447,12 @@ test('a printed derived value is not called computed, and its fix is one click',
   assert.equal(getField(ent, 'vs_plan'), '100,0');
   assert.match(await derived('6', 'vs_plan').getAttribute('title'), /Tự tính/);
   assert.equal(await page.locator('[data-fix="table.ratio@ind/6/vs_plan"]').count(), 0);
+  // the fix is undone like a save: the printed value written back, with history
+  await waitFor('the undo button on', async () => !(await page.locator('#undo-btn').isDisabled()));
+  await page.locator('#undo-btn').click();
+  await waitFor('90,0 written back', async () => getField(ent, 'vs_plan') === '90,0');
+  assert.match(xa('--db', dbA, 'log', ent, 'vs_plan'), /100,0 -> 90,0/);
+  await waitFor('its button back', async () => (await page.locator('[data-fix="table.ratio@ind/6/vs_plan"]').count()) === 1);
 });
 
 test('Tab from Ghi chú then Enter inserts no row', async () => {
