@@ -87,6 +87,8 @@
     historyLoading: ['Đang tải lịch sử…', 'Loading the history…'],
     hTime: ['Thời gian', 'Time'], hAuthor: ['Người sửa', 'Author'], hField: ['Mục', 'Field'],
     hChange: ['Trước → Sau', 'Before → After'],
+    restoreValue: ['Khôi phục giá trị này', 'Restore this value'],
+    errRestore: ['Không khôi phục được', 'Cannot restore'],
     badgeSent: ['Đã gửi lên huyện lúc {t}', 'Sent to the district at {t}'],
     badgeNothing: ['Không có thay đổi nào chờ gửi', 'No changes waiting'],
     badgeWaiting1: ['{n} thay đổi đang chờ gửi', '{n} change waiting to be sent'],
@@ -1595,7 +1597,28 @@
         h('td', { class: 'h-time' }, dateTime(x.time)),
         h('td', null, str(x.author) || '?'),
         h('td', null, fieldLabel(x.field)),
-        h('td', { class: 'h-change' }, h('span', { class: 'h-before' }, before(x)), ' → ', h('span', { class: 'h-after' }, shown(x.value))))))));
+        h('td', { class: 'h-change' }, h('span', { class: 'h-before' }, before(x)), ' → ', h('span', { class: 'h-after' }, shown(x.value)),
+          restoreButton(entity, x)))))));
+  }
+
+  /* "Khôi phục giá trị này": a field's earlier value written again, as a
+   * new edit (with expect: what the page shows), undone like a save. */
+  function restoreButton(entity, x) {
+    const k = fkey(entity, x.field);
+    if (['pos', 'deleted'].includes(x.field) || typeof x.value !== 'string' || !S.shown.has(k) ||
+        S.conflicts.has(k) || S.shown.get(k) === x.value) return null;
+    const b = h('button', { type: 'button', class: 'btn btn-small h-restore' }, t('restoreValue'));
+    b.addEventListener('click', () => {
+      const expect = S.shown.get(k), value = x.value;
+      S.historyReturn = null;
+      closeHistory();
+      S.focusAfter = ['f', entity, x.field].join(SEP);
+      write(async () => {
+        const r = await api('POST', '/api/set', { entity, field: x.field, value, expect });
+        pushUndo({ entity, field: x.field, before: expect, after: r && typeof r.value === 'string' ? r.value : value });
+      }, 'errRestore');
+    });
+    return h('div', null, b);
   }
 
   function closeHistory() {

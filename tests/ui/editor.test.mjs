@@ -488,7 +488,11 @@ test('undo (Ctrl+Z and the button) writes the earlier value back, and brings a d
   await waitFor('4 saved', async () => getField(ent, 'est') === '4');
   await waitFor('the undo button on', async () => !(await undoBtn.isDisabled()));
   // Ctrl+Z (not typing in a field): a new edit, with history, back to 3
+  const undone = page.waitForResponse((x) => x.url().endsWith('/api/set') && x.status() === 200);
+  const t0 = Date.now();
   await page.keyboard.press('Control+z');
+  await undone;
+  timings.undo = Date.now() - t0;
   await waitFor('3 written back', async () => getField(ent, 'est') === '3');
   await waitFor('3 shown', async () => (await cell('10', 'est').inputValue()) === '3');
   assert.match(xa('--db', dbA, 'log', ent, 'est'), /4 -> 3/);
@@ -502,4 +506,17 @@ test('undo (Ctrl+Z and the button) writes the earlier value back, and brings a d
   assert.equal(getField(ent, 'deleted'), '');
   assert.equal(await cell('10', 'est').inputValue(), '3');
   await waitFor('nothing left to undo', async () => undoBtn.isDisabled());
+  // the history offers "Khôi phục giá trị này" for the 4 (not for the 3 shown)
+  await page.locator(`[data-key="${ent}"] [data-action="history"]`).first().click();
+  const four = page.locator('#history-body tr').filter({ has: page.locator('.h-after', { hasText: /^4$/ }) });
+  await four.first().waitFor();
+  assert.equal(await page.locator('#history-body tr').filter({ has: page.locator('.h-after', { hasText: /^3$/ }) })
+    .locator('.h-restore').count(), 0);
+  await four.locator('.h-restore').first().click();
+  await waitFor('4 restored', async () => getField(ent, 'est') === '4');
+  await waitFor('4 shown', async () => (await cell('10', 'est').inputValue()) === '4');
+  assert.match(xa('--db', dbA, 'log', ent, 'est'), /3 -> 4/);
+  // and undone like a save
+  await undoBtn.click();
+  await waitFor('3 again', async () => getField(ent, 'est') === '3');
 });
