@@ -15,8 +15,10 @@
  *   deleted: "1" once deleted (blocks are never removed: a concurrent edit
  *            of a deleted block must not resurrect it silently)
  * An indicator table is a block (kind table) holding its header lines
- * (head, one a line) and, if the table was split over two pages, the
- * repeated header (head2) and the row it comes before (break).  Its rows
+ * (head, one a line) and, if the table was split over pages, the rows
+ * the page breaks come before (break: their ids, space-separated) and the
+ * header repeated at each (head2: one after the other, separated by a line
+ * holding a form feed; empty where only blank lines came between).  Its rows
  * are blocks of kind row, in the same order as the body, with
  *   table (the table block's id), tt, name, unit, prev, plan, est, note,
  *   and the derived columns as printed when imported (vs_prev, vs_plan,
