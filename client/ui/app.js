@@ -120,6 +120,9 @@
     undoDelete: ['khôi phục {what}', 'restore {what}'],
     undoSet: ['{field} trở lại “{v}”', '{field} back to “{v}”'],
     undoNothing: ['Không có gì để hoàn tác', 'Nothing to undo'],
+    redo: ['Làm lại', 'Redo'],
+    redoTitle: ['Làm lại điều vừa hoàn tác (Ctrl+Y)', 'Redo what was just undone (Ctrl+Y)'],
+    redoNothing: ['Không có gì để làm lại', 'Nothing to redo'],
     errUndo: ['Không hoàn tác được', 'Cannot undo'],
     fixIt: ['Sửa thành {v}', 'Fix: {v}'], errFix: ['Không sửa được', 'Cannot fix'],
     errAdd: ['Không thêm được', 'Cannot add'], errDelete: ['Không xóa được', 'Cannot delete'],
@@ -161,6 +164,7 @@
     inflight: new Map(),    // fkey → value being saved
     autosave: new Map(),    // fkey → the timer that saves it after a pause
     undo: [],               // the clerk's saves in this page, newest last: {entity, field, before, after}
+    redo: [],               // what undo wrote, to write again (Ctrl+Y)
     restoreTyped: new Map(),// fkey → text the clerk was typing, put back after a re-render
     findings: new Map(),    // entity → [finding]
     findingCols: new Map(), // entity → Set of columns named by findings
@@ -1489,15 +1493,44 @@
 
   /* ---- undo ---------------------------------------------------------- */
 
+  /* A save of the clerk's: undoable, and what was undone cannot be redone
+   * over it. */
   function pushUndo(u) {
     S.undo.push(Object.assign({ report: S.reportId }, u));
     if (S.undo.length > 200) S.undo.shift();
+    S.redo = S.redo.filter((x) => x.report !== S.reportId);
     renderUndo();
+  }
+
+  const lastOf = (list) => {
+    let i = list.length - 1;
+    while (i >= 0 && list[i].report !== S.reportId) i--;
+    return i;
+  };
+
+  /* Undo and redo are the same move: write u.before where u.after is,
+   * then file the reverse move on the other list. */
+  function replay(from, to, nothingKey) {
+    const i = lastOf(from);
+    if (i < 0) {
+      showBanner(t(nothingKey), 'info');
+      return;
+    }
+    const u = from.splice(i, 1)[0];
+    renderUndo();
+    S.focusAfter = u.field === 'deleted' ? null : ['f', u.entity, u.field].join(SEP);
+    S.notices.delete(fkey(u.entity, u.field));
+    return write(async () => {
+      const r = await api('POST', '/api/set', { entity: u.entity, field: u.field, value: u.before, expect: u.after });
+      to.push(Object.assign({}, u, { before: u.after, after: r && typeof r.value === 'string' ? r.value : u.before }));
+      renderUndo();
+    }, 'errUndo');
   }
 
   function renderUndo() {
     const b = $('#undo-btn');
     const last = S.undo.filter((u) => u.report === S.reportId).pop();
+    $('#redo-btn').disabled = lastOf(S.redo) < 0;
     b.disabled = !last;
     if (!last) {
       b.title = t('undoTitle');
@@ -1512,19 +1545,8 @@
    * writing the earlier value back (so it syncs and has history); a
    * deleted block gets its "deleted" field back to "".  If the value was
    * changed since (another PC), nothing is written and the clerk is told. */
-  function undo() {
-    let i = S.undo.length - 1;
-    while (i >= 0 && S.undo[i].report !== S.reportId) i--;
-    if (i < 0) {
-      showBanner(t('undoNothing'), 'info');
-      return;
-    }
-    const u = S.undo.splice(i, 1)[0];
-    renderUndo();
-    S.focusAfter = u.field === 'deleted' ? null : ['f', u.entity, u.field].join(SEP);
-    S.notices.delete(fkey(u.entity, u.field));
-    return write(() => api('POST', '/api/set', { entity: u.entity, field: u.field, value: u.before, expect: u.after }), 'errUndo');
-  }
+  const undo = () => replay(S.undo, S.redo, 'undoNothing');
+  const redo = () => replay(S.redo, S.undo, 'redoNothing');
 
   function resolve(entity, name, value) {
     const k = fkey(entity, name);
@@ -1720,14 +1742,19 @@
       loadReport({ top: true });
     });
     $('#undo-btn').addEventListener('click', () => undo());
-    /* Ctrl+Z: the text field's own undo while typing there; else the
-     * last save */
+    $('#redo-btn').addEventListener('click', () => redo());
+    /* Ctrl+Z, Ctrl+Y (Ctrl+Shift+Z): the text field's own undo while
+     * typing there; else the last save */
     document.addEventListener('keydown', (e) => {
-      if (!(e.ctrlKey || e.metaKey) || e.shiftKey || e.altKey || e.key.toLowerCase() !== 'z' || e.isComposing) return;
+      if (!(e.ctrlKey || e.metaKey) || e.altKey || e.isComposing) return;
+      const key = e.key.toLowerCase();
+      const isUndo = key === 'z' && !e.shiftKey, isRedo = key === 'y' || (key === 'z' && e.shiftKey);
+      if (!isUndo && !isRedo) return;
       const el = document.activeElement;
       if (el && el.matches && el.matches('.fld-input.dirty, .resolve-input, select')) return;
       e.preventDefault();
-      undo();
+      if (isUndo) undo();
+      else redo();
     });
     $('#print-btn').addEventListener('click', () => {
       if (S.reportId) window.open('/print?report=' + encodeURIComponent(S.reportId), '_blank', 'noopener');

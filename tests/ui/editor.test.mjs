@@ -496,6 +496,13 @@ test('undo (Ctrl+Z and the button) writes the earlier value back, and brings a d
   await waitFor('3 written back', async () => getField(ent, 'est') === '3');
   await waitFor('3 shown', async () => (await cell('10', 'est').inputValue()) === '3');
   assert.match(xa('--db', dbA, 'log', ent, 'est'), /4 -> 3/);
+  // Ctrl+Y writes the 4 again; Ctrl+Z takes it back
+  await page.keyboard.press('Control+y');
+  await waitFor('4 redone', async () => getField(ent, 'est') === '4');
+  await waitFor('4 shown', async () => (await cell('10', 'est').inputValue()) === '4');
+  await page.keyboard.press('Control+z');
+  await waitFor('3 once more', async () => getField(ent, 'est') === '3');
+  await waitFor('3 shown', async () => (await cell('10', 'est').inputValue()) === '3');
   // a deleted row comes back with the button
   await page.locator(`[data-key="${ent}"] [data-action="delete-row"]`).first().click();
   await page.locator(`[data-key="${ent}"] [data-action="confirm-delete"]`).first().click();
