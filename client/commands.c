@@ -703,8 +703,8 @@ static int cmd_sync(xa_cli *cli)
         fputc('\n', stderr);
     if (rep.renoded)
         fprintf(stderr,
-                "xasync: this PC was restored from an older copy; its %zu unsent edits now go"
-                " under a new PC id\n",
+                "xasync: this PC (or the PC whose edits it carries) was restored from an older"
+                " copy; %zu unsent edits now go under a new PC id\n",
                 rep.renoded);
     if (rc < 0) {
         xa_store_close(st);

@@ -15,6 +15,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 static int prep(xa_store *st, sqlite3_stmt **s, const char *sql)
 {
@@ -389,6 +390,186 @@ int xa_syncstate_renode(xa_store *st, const char *scope, uint64_t keep, size_t *
         return rc;
     }
     xa_store_adopt_node(st, nu);
+    if (moved)
+        *moved = count;
+    return 0;
+}
+
+int xa_syncstate_renode_foreign(
+    xa_store *st, const char *scope, xa_node old, uint64_t keep, size_t *moved)
+{
+    xa_node nu = 0;
+    sqlite3_stmt *sel = NULL, *ins = NULL, *upd = NULL, *fld = NULL;
+    size_t count = 0;
+    char hex[XA_NODE_HEX + 2];
+    int rc, step = SQLITE_DONE;
+
+    while (nu == 0 || nu == old || nu == xa_store_node(st))
+        if (getrandom(&nu, sizeof(nu), 0) != (ssize_t)sizeof(nu))
+            return xa_error_set(XA_EIO, "cannot read random bytes from the OS");
+    rc = xa_store_begin(st);
+    if (rc < 0)
+        return rc;
+    rc = xa_db_exec(st, "CREATE TEMP TABLE IF NOT EXISTS xa_refield(entity TEXT, field TEXT,"
+                        " PRIMARY KEY (entity, field)); DELETE FROM temp.xa_refield");
+    /* the moved ops, renumbered */
+    if (rc == 0)
+        rc = prep(st, &sel,
+                  "SELECT seq, entity, field, value, ctx, hlc, author FROM journal"
+                  " WHERE scope = ?1 AND node = ?2 AND seq > ?3 ORDER BY seq");
+    if (rc == 0)
+        rc = prep(st, &ins,
+                  "INSERT INTO journal(scope, node, seq, entity, field, value, ctx, hlc, author)"
+                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+    if (rc == 0) {
+        sqlite3_bind_text(sel, 1, scope, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(sel, 2, XA_NODE_TO_DB(old));
+        sqlite3_bind_int64(sel, 3, (sqlite3_int64)keep);
+    }
+    while (rc == 0 && (step = sqlite3_step(sel)) == SQLITE_ROW) {
+        xa_vv ctx = XA_VV_INIT;
+        char *text;
+        rc = xa_vv_parse((const char *)sqlite3_column_text(sel, 4), &ctx);
+        if (rc < 0)
+            break;
+        remap_ctx(&ctx, old, nu, keep);
+        text = xa_vv_format(&ctx);
+        xa_vv_free(&ctx);
+        if (text == NULL) {
+            rc = xa_error_set(XA_ENOMEM, "out of memory");
+            break;
+        }
+        count++;
+        sqlite3_reset(ins);
+        sqlite3_bind_text(ins, 1, scope, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(ins, 2, XA_NODE_TO_DB(nu));
+        sqlite3_bind_int64(ins, 3, (sqlite3_int64)count);
+        for (int c = 1; c <= 3; c++)
+            sqlite3_bind_value(ins, 3 + c, sqlite3_column_value(sel, c));
+        sqlite3_bind_text(ins, 7, text, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_value(ins, 8, sqlite3_column_value(sel, 5));
+        sqlite3_bind_value(ins, 9, sqlite3_column_value(sel, 6));
+        int s2 = sqlite3_step(ins);
+        free(text);
+        if (s2 != SQLITE_DONE)
+            rc = xa_db_error(st, s2, "moving ops to a new node");
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = xa_db_error(st, step, "moving ops to a new node");
+    sqlite3_finalize(sel);
+    sqlite3_finalize(ins);
+    sel = ins = NULL;
+    if (rc == 0 && count == 0)
+        rc = xa_error_set(XA_EFORGED, "the district holds other edits under dots this PC does"
+                                      " not hold (a damaged copy?)");
+    /* every other op here whose context named the moved ones */
+    xa_node_format(old, hex);
+    hex[XA_NODE_HEX] = ':';
+    hex[XA_NODE_HEX + 1] = '\0';
+    if (rc == 0)
+        rc = prep(st, &sel,
+                  "SELECT node, seq, ctx, entity, field FROM journal WHERE scope = ?1 AND node != ?2"
+                  " AND instr(ctx, ?3) > 0");
+    if (rc == 0)
+        rc = prep(st, &upd, "UPDATE journal SET ctx = ?4 WHERE scope = ?1 AND node = ?2 AND seq = ?3");
+    if (rc == 0) {
+        sqlite3_bind_text(sel, 1, scope, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(sel, 2, XA_NODE_TO_DB(old));
+        sqlite3_bind_text(sel, 3, hex, -1, SQLITE_STATIC);
+    }
+    while (rc == 0 && (step = sqlite3_step(sel)) == SQLITE_ROW) {
+        xa_vv ctx = XA_VV_INIT;
+        char *text;
+        rc = xa_vv_parse((const char *)sqlite3_column_text(sel, 2), &ctx);
+        if (rc < 0 || xa_vv_get(&ctx, old) <= keep || sqlite3_column_int64(sel, 0) == XA_NODE_TO_DB(nu)) {
+            xa_vv_free(&ctx);
+            continue;
+        }
+        remap_ctx(&ctx, old, nu, keep);
+        text = xa_vv_format(&ctx);
+        xa_vv_free(&ctx);
+        if (text == NULL) {
+            rc = xa_error_set(XA_ENOMEM, "out of memory");
+            break;
+        }
+        sqlite3_reset(upd);
+        sqlite3_bind_text(upd, 1, scope, -1, SQLITE_STATIC);
+        sqlite3_bind_value(upd, 2, sqlite3_column_value(sel, 0));
+        sqlite3_bind_value(upd, 3, sqlite3_column_value(sel, 1));
+        sqlite3_bind_text(upd, 4, text, -1, SQLITE_TRANSIENT);
+        int s2 = sqlite3_step(upd);
+        free(text);
+        if (s2 != SQLITE_DONE) {
+            rc = xa_db_error(st, s2, "rewriting a context");
+            break;
+        }
+        sqlite3_stmt *m = NULL;
+        rc = prep(st, &m, "INSERT OR IGNORE INTO temp.xa_refield VALUES (?1, ?2)");
+        if (rc == 0) {
+            sqlite3_bind_value(m, 1, sqlite3_column_value(sel, 3));
+            sqlite3_bind_value(m, 2, sqlite3_column_value(sel, 4));
+            if (sqlite3_step(m) != SQLITE_DONE)
+                rc = xa_db_error(st, SQLITE_ERROR, "rebuilding fields");
+        }
+        sqlite3_finalize(m);
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = xa_db_error(st, step, "rewriting contexts");
+    sqlite3_finalize(sel);
+    sqlite3_finalize(upd);
+    sel = upd = NULL;
+    if (rc == 0)
+        rc = prep(st, &upd, "DELETE FROM journal WHERE scope = ?1 AND node = ?2 AND seq > ?3");
+    if (rc == 0) {
+        sqlite3_bind_text(upd, 1, scope, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(upd, 2, XA_NODE_TO_DB(old));
+        sqlite3_bind_int64(upd, 3, (sqlite3_int64)keep);
+        step = sqlite3_step(upd);
+        if (step != SQLITE_DONE)
+            rc = xa_db_error(st, step, "moving ops to a new node");
+    }
+    sqlite3_finalize(upd);
+    upd = NULL;
+    if (rc == 0)
+        rc = prep(st, &upd,
+                  "INSERT INTO have(scope, node, seq) VALUES (?1, ?2, ?3), (?1, ?4, ?5)"
+                  " ON CONFLICT(scope, node) DO UPDATE SET seq = excluded.seq");
+    if (rc == 0) {
+        sqlite3_bind_text(upd, 1, scope, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(upd, 2, XA_NODE_TO_DB(old));
+        sqlite3_bind_int64(upd, 3, (sqlite3_int64)keep);
+        sqlite3_bind_int64(upd, 4, XA_NODE_TO_DB(nu));
+        sqlite3_bind_int64(upd, 5, (sqlite3_int64)count);
+        step = sqlite3_step(upd);
+        if (step != SQLITE_DONE)
+            rc = xa_db_error(st, step, "moving ops to a new node");
+    }
+    sqlite3_finalize(upd);
+    if (rc == 0)
+        rc = xa_db_exec(st, "DELETE FROM have WHERE seq = 0");
+    /* rebuild the fields the moved ops wrote and those whose ops changed */
+    if (rc == 0)
+        rc = prep(st, &fld,
+                  "SELECT entity, field FROM temp.xa_refield UNION SELECT DISTINCT entity, field"
+                  " FROM journal WHERE scope = ?1 AND node = ?2");
+    if (rc == 0) {
+        sqlite3_bind_text(fld, 1, scope, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(fld, 2, XA_NODE_TO_DB(nu));
+    }
+    while (rc == 0 && (step = sqlite3_step(fld)) == SQLITE_ROW)
+        rc = xa_field_rebuild(st, scope, (const char *)sqlite3_column_text(fld, 0),
+                              (const char *)sqlite3_column_text(fld, 1));
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = xa_db_error(st, step, "rebuilding fields");
+    sqlite3_finalize(fld);
+    if (rc == 0)
+        rc = xa_db_exec(st, "DELETE FROM temp.xa_refield");
+    if (rc == 0)
+        rc = xa_store_commit(st);
+    if (rc < 0) {
+        xa_store_rollback(st);
+        return rc;
+    }
     if (moved)
         *moved = count;
     return 0;

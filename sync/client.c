@@ -280,20 +280,24 @@ static void server_message(const buf *b, char *out, size_t cap)
     out[n] = '\0';
 }
 
-/* A 409 for a forged dot of ours: {"code":"forged","node":"..","seq":N}. */
-static int forged_seq(const buf *b, xa_node self, uint64_t *seq)
+/* A 409 for a forged dot: {"code":"forged","node":"..","seq":N}. */
+static int forged_dot(const buf *b, xa_node *node, uint64_t *seq)
 {
-    char hex[XA_NODE_HEX + 1], pat[64];
+    static const char pat[] = "\"node\":\"";
+    char hex[XA_NODE_HEX + 1];
     const char *p;
 
     if (b->p == NULL || strstr(b->p, "\"code\":\"forged\"") == NULL)
         return 0;
-    xa_node_format(self, hex);
-    snprintf(pat, sizeof(pat), "\"node\":\"%s\",\"seq\":", hex);
     p = strstr(b->p, pat);
-    if (p == NULL)
+    if (p == NULL || strlen(p) < sizeof(pat) - 1 + XA_NODE_HEX + 8)
         return 0;
-    *seq = strtoull(p + strlen(pat), NULL, 10);
+    memcpy(hex, p + sizeof(pat) - 1, XA_NODE_HEX);
+    hex[XA_NODE_HEX] = '\0';
+    p += sizeof(pat) - 1 + XA_NODE_HEX;
+    if (strncmp(p, "\",\"seq\":", 8) != 0 || xa_node_parse(hex, node) < 0)
+        return 0;
+    *seq = strtoull(p + 8, NULL, 10);
     return *seq > 0;
 }
 
@@ -397,12 +401,19 @@ static int round_trip(session *s, xa_store *st, const char *scope, xa_vv *acked,
         }
     } else {
         server_message(&body, msg, sizeof(msg));
-        if (status == 409 && forged_seq(&body, xa_store_node(st), &fseq)) {
-            /* A PC restored from an old backup: the server holds other ops
-             * under our dots.  Move ours past the last common one to a new
-             * node id, and go on. */
+        xa_node fnode = 0;
+        if (status == 409 && forged_dot(&body, &fnode, &fseq)) {
+            /* A PC restored from an old backup (or copied): the server holds
+             * other ops under its dots.  Ours: move them past the last
+             * common one to a new node id, and go on.  Another PC's, which
+             * it handed over by USB before it synced: move this PC's copies
+             * of them to a new node id too, so they still reach the
+             * district (nothing is lost) and the district's own come back. */
             size_t moved = 0;
-            rc = xa_syncstate_renode(st, scope, fseq - 1, &moved);
+            if (fnode == xa_store_node(st))
+                rc = xa_syncstate_renode(st, scope, fseq - 1, &moved);
+            else
+                rc = xa_syncstate_renode_foreign(st, scope, fnode, fseq - 1, &moved);
             if (rc == 0)
                 s->rep->renoded += moved;
             goto out;

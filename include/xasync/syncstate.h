@@ -74,4 +74,15 @@ int xa_syncstate_failing_since(xa_store *st, xa_attempt *out);
  */
 int xa_syncstate_renode(xa_store *st, const char *scope, uint64_t keep, size_t *moved);
 
+/*
+ * The same for another PC's ops this replica holds under dots the server
+ * holds with other content (a restored or copied PC handed its new edits
+ * over by USB before it synced): node's ops with seq > keep move to a fresh
+ * node id (this replica keeps its own), renumbered from 1; every context
+ * here that named them is rewritten to match; the fields concerned are
+ * rebuilt.  The server's own ops under those dots then come in as usual.
+ */
+int xa_syncstate_renode_foreign(
+    xa_store *st, const char *scope, xa_node node, uint64_t keep, size_t *moved);
+
 #endif

@@ -920,6 +920,54 @@ static void test_integrity__cloned_pc_by_usb(void **state)
     free(c);
 }
 
+/* Story 2: the restored PC hands its new edits to a second PC by USB
+ * before it syncs.  The second PC used to get 409 "forged" on every sync,
+ * forever. */
+static void test_integrity__restored_pc_usb_then_sync(void **state)
+{
+    fx *f = *state;
+    char *a = xt_path(f->dir, "a.db"), *c = xt_path(f->dir, "c.db"),
+         *bak = xt_path(f->dir, "a-backup.db");
+
+    xt_pc_setup(f->dir, a, SCOPE, f->sv.port);
+    xt_pc_setup(f->dir, c, SCOPE, f->sv.port);
+    set3(a, "c", "common");
+    must_run(ARGV("--db", a, "sync"), "sync a");
+    copy_db(a, bak);
+    set3(a, "x", "before-restore");
+    must_run(ARGV("--db", a, "sync"), "sync a");
+    copy_db(bak, a);
+    set3(a, "y", "after-restore");
+    xt_run r = usb(f, a, c);
+    if (r.status != 0)
+        fail_msg("A to C by USB: %s", r.err);
+    xt_run_free(&r);
+    must_run(ARGV("--db", c, "set", "r", "z", "on-c"), "set on c");
+
+    /* C syncs: its copies of A's new edits move to a new id, nothing lost */
+    r = xt_xasync(ARGV("--db", c, "sync"), NULL, NULL);
+    if (r.status != 0)
+        fail_msg("C's sync with A's reused dots: exit %d: %s", r.status, r.err);
+    xt_run_free(&r);
+    must_run(ARGV("--db", a, "sync"), "sync a after c");
+    must_run(ARGV("--db", c, "sync"), "sync c again");
+    must_run(ARGV("--db", a, "sync"), "sync a again");
+
+    char *sa = out_of(ARGV("--db", a, "show")), *sc = out_of(ARGV("--db", c, "show"));
+    assert_string_equal(sa, sc);
+    static const char *const want[] = {"r\tc1\tcommon", "r\tx1\tbefore-restore",
+                                       "r\tx3\tbefore-restore", "r\ty1\tafter-restore",
+                                       "r\ty3\tafter-restore", "r\tz\ton-c"};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (strstr(sa, want[i]) == NULL)
+            fail_msg("lost %s in:\n%s", want[i], sa);
+    free(sa);
+    free(sc);
+    free(a);
+    free(c);
+    free(bak);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -941,6 +989,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_integrity__restored_pc_by_usb_both_ways, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_integrity__cloned_pc_by_usb, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_integrity__restored_pc_usb_then_sync, setup,
+                                        teardown),
     };
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
