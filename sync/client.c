@@ -95,6 +95,7 @@ typedef struct session {
     char err[CURL_ERROR_SIZE];
     const xa_sync_opts *o;
     xa_sync_report *rep;
+    size_t fit; /* ops in the last batch that fitted batch_bytes (0: none yet) */
 } session;
 
 /* Translate a libcurl failure into words for a clerk. */
@@ -336,17 +337,24 @@ static int read_token(const char *path, char *out, size_t cap)
 /* ---- the sync loop ------------------------------------------------------ */
 
 /* Ops to send: past `acked`, at most batch_ops, and within batch_bytes once
- * encoded (halving the batch until it fits, at least one op). */
+ * encoded (halving the batch until it fits, at least one op).  A batch
+ * starts from twice the size that fitted last time (*fit), so a backlog of
+ * large values is not read and encoded again, halving, at every round
+ * trip: the work stays linear in the backlog. */
 static int next_batch(xa_store *st,
                       const xa_sync_opts *o,
                       const char *scope,
                       const xa_vv *acked,
                       xa_sync_msg *req,
                       char **text,
-                      size_t *len)
+                      size_t *len,
+                      size_t *fit)
 {
     size_t want = o->batch_ops < XA_SYNC_MAX_OPS ? o->batch_ops : XA_SYNC_MAX_OPS;
-    int rc;
+    int rc, halved = 0;
+
+    if (*fit > 0 && *fit < want / 2)
+        want = *fit * 2;
 
     for (;;) {
         xa_op_list_free(&req->ops);
@@ -355,11 +363,15 @@ static int next_batch(xa_store *st,
             rc = xa_store_have(st, scope, &req->have);
         if (rc == 0)
             rc = xa_sync_msg_encode(text, len, req, 1);
-        if (rc < 0 || *len <= o->batch_bytes || req->ops.n <= 1)
+        if (rc < 0 || *len <= o->batch_bytes || req->ops.n <= 1) {
+            if (rc == 0) /* a hint only when the bytes, not the backlog, set the size */
+                *fit = halved || req->ops.n == want ? req->ops.n : 0;
             return rc;
+        }
         free(*text);
         *text = NULL;
         want = req->ops.n / 2;
+        halved = 1;
     }
 }
 
@@ -380,7 +392,7 @@ static int round_trip(session *s, xa_store *st, const char *scope, xa_vv *acked,
     snprintf(req.scope, sizeof(req.scope), "%s", scope);
     req.node = xa_store_node(st);
     req.max = s->o->max_ops_back;
-    rc = next_batch(st, s->o, scope, acked, &req, &text, &len);
+    rc = next_batch(st, s->o, scope, acked, &req, &text, &len, &s->fit);
     if (rc == 0)
         rc = xa_pack(&packed, &plen, text, len, XA_PACK_DICT);
     if (rc == 0)

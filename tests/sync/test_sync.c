@@ -1566,7 +1566,7 @@ static void test_sync__restored_copy_keeps_ops_the_server_has(void **state)
     SET(f, f->a, "new-3", "text", "mới 3");
 
     r = XA(f, "--db", f->a, "sync");
-    if (r.status != 0 || strstr(r.err, "its 3 unsent edits") == NULL)
+    if (r.status != 0 || strstr(r.err, " 3 unsent edits now go under a new PC id") == NULL)
         fail_msg("sync of the restored PC: expected exit 0 and 3 edits moved to a new PC id; "
                  "got %d\nstdout: [%s]\nstderr: [%s]",
                  r.status, r.out, r.err);
