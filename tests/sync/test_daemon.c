@@ -1414,6 +1414,9 @@ static void test_daemon__sigkill_at_random_moments_loses_nothing(void **state)
     free(st);
 
     daemon_start(f, ARGV(QUICK));
+    /* Up first: with nothing left to send, WAIT_SYNCED returns at once, and
+     * a SIGTERM before the daemon has set its handlers is a kill (143). */
+    WAIT_DAEMON_UP(f, f->pc);
     WAIT_SYNCED(f, f->pc, SYNC_WAIT_MS);
     DAEMON_STOP_OK(f);
     SAME_JOURNAL(f, f->pc, 150);
