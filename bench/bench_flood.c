@@ -58,14 +58,19 @@ static void scope_of(int i, char *out, size_t cap)
 }
 
 /* Run the district command; its stdout (one line) in `out`. */
-static int district(char *out, size_t cap, const char *a1, const char *a2, const char *a3,
-                    const char *a4, const char *a5)
+static int district(char *out,
+                    size_t cap,
+                    const char *a1,
+                    const char *a2,
+                    const char *a3,
+                    const char *a4,
+                    const char *a5)
 {
     char cmd[1024];
     FILE *p;
 
-    snprintf(cmd, sizeof cmd, "'%s' --db '%s' %s %s %s %s %s 2>>'%s/district.log'", XA_DISTRICT_BIN, ddb,
-             a1, a2 ? a2 : "", a3 ? a3 : "", a4 ? a4 : "", a5 ? a5 : "", dir);
+    snprintf(cmd, sizeof cmd, "'%s' --db '%s' %s %s %s %s %s 2>>'%s/district.log'", XA_DISTRICT_BIN,
+             ddb, a1, a2 ? a2 : "", a3 ? a3 : "", a4 ? a4 : "", a5 ? a5 : "", dir);
     p = popen(cmd, "r");
     if (p == NULL)
         return -1;
@@ -136,10 +141,11 @@ static unsigned char *make_req(int ci, const char *node, uint64_t from, uint64_t
     unsigned char *out = NULL;
 
     scope_of(ci, scope, sizeof scope);
-    n += (size_t)snprintf(t + n, cap - n,
-                          "{\"format\":\"xasync-sync\",\"version\":1,\"scope\":\"%s\",\"node\":\"%s\","
-                          "\"have\":{\"%s\":%llu},\"max\":2000,\"nodes\":{\"%s\":[",
-                          scope, node, node, (unsigned long long)to, node);
+    n += (size_t)snprintf(
+        t + n, cap - n,
+        "{\"format\":\"xasync-sync\",\"version\":1,\"scope\":\"%s\",\"node\":\"%s\","
+        "\"have\":{\"%s\":%llu},\"max\":2000,\"nodes\":{\"%s\":[",
+        scope, node, node, (unsigned long long)to, node);
     for (uint64_t s = from; s <= to; s++)
         n += (size_t)snprintf(t + n, cap - n,
                               "%s[%llu,\"e-%llu\",\"v\",\"%llu\",{},%llu,\"Lê Thị Lan\"]",

@@ -237,7 +237,8 @@ int main(int argc, char **argv)
             size_t l = strlen(e->d_name), tl = 0;
             char path[4200];
             char *t;
-            if (l < 5 || strcmp(e->d_name + l - 4, ".txt") != 0 || strncmp(e->d_name, "bad-", 4) == 0)
+            if (l < 5 || strcmp(e->d_name + l - 4, ".txt") != 0 ||
+                strncmp(e->d_name, "bad-", 4) == 0)
                 continue;
             snprintf(path, sizeof(path), "%s/%s", corpus, e->d_name);
             if ((t = slurp(path, &tl)) == NULL)

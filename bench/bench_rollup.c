@@ -179,8 +179,9 @@ int main(int argc, char **argv)
            now_ms() - t0);
     xa_form_free(&f);
 
-    const char *const rargs[] = {XA_DISTRICT_BIN, "--db", path, "rollup", "--form", "bench",
-                                 "--period", "2024-h1", "--format", "json", NULL};
+    const char *const rargs[] = {XA_DISTRICT_BIN, "--db",  path,       "rollup",
+                                 "--form",        "bench", "--period", "2024-h1",
+                                 "--format",      "json",  NULL};
     double a = now_ms();
     if (run(XA_DISTRICT_BIN, rargs) != 0)
         die("rollup process");

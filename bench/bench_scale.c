@@ -209,8 +209,8 @@ int main(int argc, char **argv)
     for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]) && sizes[k] <= max; k++) {
         unsigned long n = sizes[k];
         char *logv[] = {(char *)XA_BIN, "--db", db, "log", "ind-4", "est", NULL};
-        char *setv[] = {(char *)XA_BIN, "--db", db, "set", "ind-4", "est", "636,4",
-                        "--author", AUTHOR, NULL};
+        char *setv[] = {(char *)XA_BIN, "--db",  db,         "set",  "ind-4",
+                        "est",          "636,4", "--author", AUTHOR, NULL};
         char *expv[] = {(char *)XA_BIN, "--db", db, "export-ops", "--all", NULL};
         double log_ms, set_ms, exp_ms;
         long rss = 0;

@@ -1076,11 +1076,10 @@ static void print_figures(const phase_fig *f)
     memset(&t, 0, sizeof t);
     uint64_t tb = 0;
     int all = 1;
-    printf(
-        "\nW1 on loopback through xaproxy: bytes counted on the proxy's sockets (requests and\n"
-        "responses, HTTP headers included); requests = the syncs' own count; lower bound from\n"
-        "docs/workload.md (values only, no headers); wall = the phase's processes, sets\n"
-        "included\n\n");
+    printf("\nW1 on loopback through xaproxy: bytes counted on the proxy's sockets (requests and\n"
+           "responses, HTTP headers included); requests = the syncs' own count; lower bound from\n"
+           "docs/workload.md (values only, no headers); wall = the phase's processes, sets\n"
+           "included\n\n");
     printf("%-5s %5s %8s %5s %9s %10s %11s %11s %8s %10s %10s\n", "phase", "syncs", "requests",
            "conns", "bytes up", "bytes down", "bytes total", "lower bound", "x bound", "sync ms",
            "wall ms");

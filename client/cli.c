@@ -71,7 +71,8 @@ static long long xasync_header_size(const char *path)
         return -1;
     if (fread(h, 1, sizeof(h), f) == sizeof(h) && memcmp(h, "SQLite format 3", 16) == 0 &&
         ((unsigned)h[68] << 24 | (unsigned)h[69] << 16 | (unsigned)h[70] << 8 | h[71]) ==
-            0x78617379u && fseek(f, 0, SEEK_END) == 0)
+            0x78617379u &&
+        fseek(f, 0, SEEK_END) == 0)
         size = ftell(f);
     fclose(f);
     return size;

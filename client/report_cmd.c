@@ -211,9 +211,8 @@ static int do_export(const xa_cli *cli, const xa_report *r)
     if (f == 0)
         return xa_cli_fail(XA_EXIT_USAGE, "--format wants text, html, json or docx");
     if (f == XA_REPORT_DOCX && cli->output == NULL && isatty(STDOUT_FILENO))
-        return xa_cli_fail(XA_EXIT_USAGE,
-                           "--format docx writes a Word file: name it with -o FILE"
-                           " / hãy đặt tên tệp bằng -o TỆP");
+        return xa_cli_fail(XA_EXIT_USAGE, "--format docx writes a Word file: name it with -o FILE"
+                                          " / hãy đặt tên tệp bằng -o TỆP");
     if (f == XA_REPORT_DOCX) {
 #ifdef XA_FRONT
         return xa_cli_exec_full((xa_cli *)cli); /* .docx is in xasync-full (cli.h) */
@@ -303,9 +302,9 @@ int xa_cmd_report(xa_cli *cli)
     const char *sub = cli->npos ? cli->pos[0] : "";
     int rc, code = XA_EXIT_OK;
 
-    static const char *const subs[] = {"import", "list",   "outline", "edit",  "add",  "delete",
-                                       "check",  "export", "new",     "bind",  "submit", "state",
-                                       "fix"};
+    static const char *const subs[] = {"import", "list",  "outline", "edit", "add",
+                                       "delete", "check", "export",  "new",  "bind",
+                                       "submit", "state", "fix"};
     size_t k;
     for (k = 0; k < sizeof(subs) / sizeof(subs[0]); k++)
         if (strcmp(sub, subs[k]) == 0)

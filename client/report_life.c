@@ -8,6 +8,7 @@
  *   report state [--json]                      draft, sent, accepted, returned
  */
 #include "report_life.h"
+
 #include "xasync/error.h"
 
 #include <cjson/cJSON.h>
@@ -81,7 +82,8 @@ int xa_life_import_prepare(xa_cli *cli,
                            cli->kind);
     }
     if (cli->period)
-        rc = xa_period_check(form->period_type, cli->period), snprintf(period, cap, "%s", cli->period);
+        rc = xa_period_check(form->period_type, cli->period),
+        snprintf(period, cap, "%s", cli->period);
     else
         rc = xa_period_guess(text, form->period_type, period, cap);
     if (rc < 0) {
@@ -172,8 +174,10 @@ int xa_life_import_bind(xa_cli *cli, xa_store *st, const char *id, xa_form *form
             if (have_form)
                 xa_form_free(form);
             if (match > 1)
-                fprintf(stderr, "xasync: warning: several forms are for kind %s; bind with "
-                                "`xasync report import --form ID`\n", kind);
+                fprintf(stderr,
+                        "xasync: warning: several forms are for kind %s; bind with "
+                        "`xasync report import --form ID`\n",
+                        kind);
             return XA_EXIT_OK;
         }
     }

@@ -498,7 +498,8 @@ static MHD_RESULT_T api_fix(ui *u, struct MHD_Connection *c, const cJSON *in)
             char *now = NULL;
             xa_field cur;
             memset(&cur, 0, sizeof(cur));
-            if (where == 0 && xa_store_get(u->st, xa_store_scope(u->st), entity, field, &cur) == 0) {
+            if (where == 0 &&
+                xa_store_get(u->st, xa_store_scope(u->st), entity, field, &cur) == 0) {
                 if (cur.n == 1)
                     now = xa_view_text(cur.v[0].value);
                 xa_field_clear(&cur);
@@ -577,7 +578,8 @@ static int same_origin(ui *u, const char *o)
     return strcasecmp(o, u->origin1) == 0 || strcasecmp(o, u->origin2) == 0;
 }
 
-static MHD_RESULT_T count_host(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+static MHD_RESULT_T
+count_host(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
     (void)kind;
     (void)value;
@@ -648,8 +650,8 @@ static MHD_RESULT_T handle(void *cls,
         const char *secret = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Xasync-Secret");
         if (secret == NULL || strcmp(secret, u->secret) != 0)
             return fail(c, MHD_HTTP_FORBIDDEN, "a write needs the editor's secret");
-        if (!is_json_type(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                      MHD_HTTP_HEADER_CONTENT_TYPE)))
+        if (!is_json_type(
+                MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE)))
             return fail(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
                         "a write is JSON (Content-Type: application/json)");
         const char *cl =

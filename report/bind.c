@@ -164,8 +164,8 @@ int xa_report_bind_all(xa_store *st,
                 if (strcmp(pass == 0 ? k[d].exact : k[d].folded, pass == 0 ? ex : fo) != 0)
                     continue;
                 /* a name shared by several indicators: the one whose unit fits */
-                if (best == f->n || (!unit_fits(f, &f->ind[best], unit) &&
-                                     unit_fits(f, &f->ind[d], unit)))
+                if (best == f->n ||
+                    (!unit_fits(f, &f->ind[best], unit) && unit_fits(f, &f->ind[d], unit)))
                     best = d;
                 if (best != f->n)
                     how[i] = pass == 0 ? "name" : "fallback";
@@ -277,8 +277,7 @@ int xa_bind_findings(const xa_report *r, const xa_form *f, xa_finding **list, si
                      b->name, d->code, d->name, where, d->code);
             rc = add_finding(list, n, "bind.position", "warning", where, vi, en);
         } else if (strcmp(b->bound_by, "fallback") == 0) {
-            snprintf(vi, sizeof(vi),
-                     "dòng \"%s\" khớp với %s \"%s\" khi bỏ dấu; xem lại tên",
+            snprintf(vi, sizeof(vi), "dòng \"%s\" khớp với %s \"%s\" khi bỏ dấu; xem lại tên",
                      b->name, d->code, d->name);
             snprintf(en, sizeof(en),
                      "row \"%s\" matches %s \"%s\" only without diacritics; "
@@ -566,8 +565,8 @@ static int year_in(const char *k)
 
     for (const char *p = k; p && *p; p++)
         if ((p == k || p[-1] == ' ' || p[-1] == '/') && p[0] >= '1' && p[0] <= '2' &&
-            strspn(p, "0123456789") == 4 && (p[4] == '\0' || p[4] == ' ' || p[4] == ',' ||
-                                             p[4] == '.' || p[4] == ')'))
+            strspn(p, "0123456789") == 4 &&
+            (p[4] == '\0' || p[4] == ' ' || p[4] == ',' || p[4] == '.' || p[4] == ')'))
             y = atoi(p);
     return y;
 }
@@ -604,8 +603,8 @@ int xa_period_guess(const char *text, const char *pt, char *out, size_t cap)
                                          "2024-h1 or 2024-h2");
         snprintf(out, cap, "%d-h%d", year, h2 ? 2 : 1);
     } else if (strcmp(pt, "quarter") == 0) {
-        static const char *const q[] = {"quy iv", "quy iii", "quy ii", "quy i", "quy 4",
-                                        "quy 3",  "quy 2",   "quy 1"};
+        static const char *const q[] = {"quy iv", "quy iii", "quy ii", "quy i",
+                                        "quy 4",  "quy 3",   "quy 2",  "quy 1"};
         static const int qn[] = {4, 3, 2, 1, 4, 3, 2, 1};
         int n = 0;
         for (size_t i = 0; tk && i < 8 && n == 0; i++)

@@ -363,8 +363,12 @@ static void para(dx *d, const pfmt *pf, const char *s, const rfmt *rf, int is_ri
  * narrowed by its indents to `width` twips, centred in `col`. */
 static void rule(dx *d, int col, int width)
 {
-    pfmt pf = {.jc = "center", .left = (col - width) / 2, .right = (col - width) / 2,
-               .line = 40, .exact = 1, .rule = 1};
+    pfmt pf = {.jc = "center",
+               .left = (col - width) / 2,
+               .right = (col - width) / 2,
+               .line = 40,
+               .exact = 1,
+               .rule = 1};
     rfmt rf = {.size = 2};
 
     st(d, "w:p");
@@ -379,8 +383,8 @@ static void rule(dx *d, int col, int width)
 
 static void borders(dx *d, const char *tag, const char *val)
 {
-    static const char *const sides[] = {"w:top", "w:left", "w:bottom", "w:right", "w:insideH",
-                                        "w:insideV"};
+    static const char *const sides[] = {"w:top",   "w:left",    "w:bottom",
+                                        "w:right", "w:insideH", "w:insideV"};
     st(d, tag);
     for (size_t i = 0; i < 6; i++) {
         st(d, sides[i]);
@@ -517,7 +521,7 @@ static void table(dx *d, const xa_report *r, const xa_block *t)
     int cols[XA_TABLE_COLS], sum = 0;
     rfmt hf = {.bold = 1, .size = SZ_TABLE};
     static const char *const jcs[XA_TABLE_COLS] = {"center", "left",  "center", "right", "right",
-                                                  "right",  "right", "right",  "right", "left"};
+                                                   "right",  "right", "right",  "right", "left"};
 
     if (xa_head_grid_build(t->head, XA_TABLE_COLS, &g) < 0) {
         d->err = 1;
@@ -1033,8 +1037,7 @@ static int core_xml(const xa_report *r, dx *d)
     if (dx_open(d) < 0)
         return -1;
     st(d, "cp:coreProperties");
-    at(d, "xmlns:cp",
-       "http://schemas.openxmlformats.org/package/2006/metadata/core-properties");
+    at(d, "xmlns:cp", "http://schemas.openxmlformats.org/package/2006/metadata/core-properties");
     at(d, "xmlns:dc", "http://purl.org/dc/elements/1.1/");
     st(d, "dc:title");
     {
@@ -1140,12 +1143,12 @@ int xa_report_docx(const xa_report *r, unsigned char **out, size_t *len)
         rc = xa_error_set(XA_ENOMEM, "docx: could not write the document's XML");
         goto out;
     }
-#define ADD(n, p, l)                                                                                \
-    do {                                                                                            \
-        files[nf].name = (n);                                                                       \
-        files[nf].data = (p);                                                                       \
-        files[nf].len = (l);                                                                        \
-        nf++;                                                                                       \
+#define ADD(n, p, l)                                                                               \
+    do {                                                                                           \
+        files[nf].name = (n);                                                                      \
+        files[nf].data = (p);                                                                      \
+        files[nf].len = (l);                                                                       \
+        nf++;                                                                                      \
     } while (0)
 #define ADDX(n, i) ADD(n, xmlBufferContent(parts[i].buf), (size_t)xmlBufferLength(parts[i].buf))
     ADD("[Content_Types].xml", CONTENT_TYPES, sizeof(CONTENT_TYPES) - 1);

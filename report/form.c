@@ -9,9 +9,10 @@
  * canonical print of the parsed form, so the same form written twice is
  * the same value.
  */
+#include "xasync/form.h"
+
 #include "report_int.h"
 #include "xasync/error.h"
-#include "xasync/form.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -185,8 +186,8 @@ static int agg_of(const char *s)
 
 static const char *agg_name(int a)
 {
-    return a == XA_AGG_SUM    ? "sum"
-           : a == XA_AGG_MEAN ? "mean"
+    return a == XA_AGG_SUM     ? "sum"
+           : a == XA_AGG_MEAN  ? "mean"
            : a == XA_AGG_RATIO ? "ratio"
                                : "none";
 }
@@ -285,9 +286,8 @@ static int parse_indicator(const cJSON *x, size_t i, xa_form *f, xa_indicator *d
     if (!cJSON_IsObject(x))
         return xa_error_set(XA_EINVAL, "form: indicator %zu is not an object", i + 1);
     if (code == NULL || code[0] == '\0' || strlen(code) > 32 || strpbrk(code, " /\t\n|"))
-        return xa_error_set(XA_EINVAL,
-                            "form: indicator %zu has no code (a short stable code: \"KT-04\")",
-                            i + 1);
+        return xa_error_set(
+            XA_EINVAL, "form: indicator %zu has no code (a short stable code: \"KT-04\")", i + 1);
     if (name == NULL || name[0] == '\0')
         return xa_error_set(XA_EINVAL, "form: indicator %s has no name", code);
     if ((d->agg = agg_of(agg ? agg : "sum")) == 0)
@@ -310,8 +310,8 @@ static int parse_indicator(const cJSON *x, size_t i, xa_form *f, xa_indicator *d
     if ((rc = str_list(cJSON_GetObjectItemCaseSensitive(x, "also_units"), "also_units", &d->also,
                        &d->nalso)) < 0)
         return rc;
-    if (d->unit[0] && xa_unit_lookup(d->unit, (const char *const *)f->units, f->nunits, dim,
-                                     sizeof(dim), &e) < 0)
+    if (d->unit[0] &&
+        xa_unit_lookup(d->unit, (const char *const *)f->units, f->nunits, dim, sizeof(dim), &e) < 0)
         return xa_error_set(XA_EINVAL,
                             "chỉ tiêu %s: đơn vị '%s' không có trong bảng đơn vị / indicator %s: "
                             "unit '%s' is not in the unit table (add a count unit to \"units\")",
@@ -445,7 +445,8 @@ int xa_form_parse(const char *json, size_t len, int new_kind, xa_form *out)
         cJSON_ArrayForEach(it, (rc == 0 ? a : NULL))
         {
             const char *kd = jstr(it, "kind");
-            if (kd == NULL || (strcmp(kd, "part") && strcmp(kd, "heading") && strcmp(kd, "table"))) {
+            if (kd == NULL ||
+                (strcmp(kd, "part") && strcmp(kd, "heading") && strcmp(kd, "table"))) {
                 rc = xa_error_set(XA_EINVAL, "form: an outline entry is a part, heading or table");
                 break;
             }

@@ -200,9 +200,9 @@ static void math_plain(xa_sb *o, const char *s, size_t n)
 {
     static const struct {
         const char *cmd, *out;
-    } cmds[] = {{"times", "×"}, {"div", "÷"},  {"cdot", "·"},   {"leq", "≤"},
-                {"geq", "≥"},   {"neq", "≠"},  {"approx", "≈"}, {"pm", "±"},
-                {"le", "≤"},    {"ge", "≥"},   {"ne", "≠"}};
+    } cmds[] = {{"times", "×"}, {"div", "÷"}, {"cdot", "·"},   {"leq", "≤"},
+                {"geq", "≥"},   {"neq", "≠"}, {"approx", "≈"}, {"pm", "±"},
+                {"le", "≤"},    {"ge", "≥"},  {"ne", "≠"}};
 
     for (size_t i = 0; i < n; i++) {
         if (s[i] != '\\' || i + 1 >= n) {
@@ -277,8 +277,8 @@ int xa_inline_runs(const char *text, xa_run_fn fn, void *ctx)
                 continue;
             }
         }
-        if (c == '*' && i + 1 < n && s[i + 1] == '*' && !(flags & XA_RUN_BOLD) &&
-            i + 2 < n && !is_space((unsigned char)s[i + 2])) {
+        if (c == '*' && i + 1 < n && s[i + 1] == '*' && !(flags & XA_RUN_BOLD) && i + 2 < n &&
+            !is_space((unsigned char)s[i + 2])) {
             long j = find_bold_close(s, n, i + 2);
             if (j > 0 && (italic_end < 0 || j < italic_end)) {
                 flush(&buf, flags, fn, ctx);
@@ -288,9 +288,8 @@ int xa_inline_runs(const char *text, xa_run_fn fn, void *ctx)
                 continue;
             }
         }
-        if (c == '*' && !(i + 1 < n && s[i + 1] == '*') && !(flags & XA_RUN_ITALIC) &&
-            i + 1 < n && !is_space((unsigned char)s[i + 1]) &&
-            (i == 0 || !isalnum((unsigned char)s[i - 1]))) {
+        if (c == '*' && !(i + 1 < n && s[i + 1] == '*') && !(flags & XA_RUN_ITALIC) && i + 1 < n &&
+            !is_space((unsigned char)s[i + 1]) && (i == 0 || !isalnum((unsigned char)s[i - 1]))) {
             long j = find_italic_close(s, n, i + 1);
             if (j > 0 && (bold_end < 0 || j < bold_end)) {
                 flush(&buf, flags, fn, ctx);
@@ -475,8 +474,8 @@ static unsigned char_tw(uint32_t cp)
 {
     if (cp >= '0' && cp <= '9')
         return 110;
-    if (cp == ' ' || cp == '.' || cp == ',' || cp == ':' || cp == ';' || cp == '(' ||
-        cp == ')' || cp == '/' || cp == '-' || cp == '\'' || cp == '"')
+    if (cp == ' ' || cp == '.' || cp == ',' || cp == ':' || cp == ';' || cp == '(' || cp == ')' ||
+        cp == '/' || cp == '-' || cp == '\'' || cp == '"')
         return 62;
     if (cp == '%' || cp == '=' || cp == '*' || cp == '+')
         return 125;
@@ -531,10 +530,12 @@ int xa_head_numbering_row(const xa_head_grid *g, size_t row)
  * wide as its widest word (header or row; figures never wrap), the rest
  * shared in proportion to how much more its longest cell wants.  Row
  * names are the longest cells, so "Chỉ tiêu" is the widest column. */
-void xa_table_widths(const xa_report *r, const xa_block *t, const xa_head_grid *g,
+void xa_table_widths(const xa_report *r,
+                     const xa_block *t,
+                     const xa_head_grid *g,
                      unsigned widths[XA_TABLE_COLS])
 {
-    const double total = 9354; /* twips */
+    const double total = 9354;     /* twips */
     const unsigned pad = 114 + 40; /* the cell's margins and a little air */
     unsigned minw[XA_TABLE_COLS] = {0}, want[XA_TABLE_COLS] = {0};
     double total_min = 0, total_extra = 0;

@@ -155,9 +155,9 @@ typedef struct parsed {
 
 static void parsed_free(parsed *p)
 {
-    char **h[] = {&p->number,      &p->place,      &p->date,       &p->doctype,
-                  &p->title,       &p->signer_role, &p->signer_name, &p->recipients,
-                  &p->recipients_label, &p->body,   &p->motto};
+    char **h[] = {&p->number,      &p->place,       &p->date,       &p->doctype,          &p->title,
+                  &p->signer_role, &p->signer_name, &p->recipients, &p->recipients_label, &p->body,
+                  &p->motto};
 
     for (size_t i = 0; i < sizeof(h) / sizeof(h[0]); i++)
         free(*h[i]);
@@ -575,7 +575,8 @@ static int take_recipients(parsed *p, char **lines, size_t nl, size_t *i)
 
         if (*t == '\0')
             continue;
-        if (p->recipients_label != NULL && !bullet_mark(t) && raw[0] != '\t' && !(raw[0] == ' ' && tab))
+        if (p->recipients_label != NULL && !bullet_mark(t) && raw[0] != '\t' &&
+            !(raw[0] == ' ' && tab))
             break;
         if (raw[0] == '\t' || (left == 0)) {
             /* only the right side: a signature line */
@@ -649,8 +650,8 @@ static int take_head(char **lines, size_t nl, size_t *i, char **dst)
     int first = 1;
 
     while (*i < nl && !blank(lines[*i]) &&
-           ((first && (is_table_header(lines[*i]) || is_colnum_row(lines[*i]) ||
-                       is_head_cont(lines[*i]))) ||
+           ((first &&
+             (is_table_header(lines[*i]) || is_colnum_row(lines[*i]) || is_head_cont(lines[*i]))) ||
             (!first && (is_head_cont(lines[*i]) || is_colnum_row(lines[*i]))))) {
         if (append_line(dst, lines[*i]) < 0)
             return -1;
@@ -678,8 +679,8 @@ static int row_goes_on(const char *line, long last)
     return yes;
 }
 
-static int take_table(parsed *p, xa_import_result *res, char **lines, size_t nl, size_t *ip,
-                      int keeps_trailing_tabs)
+static int take_table(
+    parsed *p, xa_import_result *res, char **lines, size_t nl, size_t *ip, int keeps_trailing_tabs)
 {
     size_t i = *ip, ti;
     long last = 0;
@@ -917,7 +918,8 @@ static int parse(const char *text, size_t len, parsed *p, xa_import_result *res)
     } while (0)
 
     /* the header: issuing body, motto, number, place and date, document type */
-    for (i = skip_blank(lines, nl, 0); i < nl && p->doctype == NULL; i = skip_blank(lines, nl, i + 1)) {
+    for (i = skip_blank(lines, nl, 0); i < nl && p->doctype == NULL;
+         i = skip_blank(lines, nl, i + 1)) {
         const char *ln = skip_ws(lines[i]);
         cells c;
         int placed = 0;
@@ -1041,7 +1043,8 @@ static int parse(const char *text, size_t len, parsed *p, xa_import_result *res)
         }
         if ((k = roman_num(t)) || (k = arabic_num(t))) {
             b = push(p, "heading");
-            if (b == NULL || (b->num = dupn(t, k)) == NULL || (b->text = dup0(skip_ws(t + k))) == NULL)
+            if (b == NULL || (b->num = dupn(t, k)) == NULL ||
+                (b->text = dup0(skip_ws(t + k))) == NULL)
                 goto nomem;
             res->headings++;
             continue;
@@ -1062,8 +1065,8 @@ static int parse(const char *text, size_t len, parsed *p, xa_import_result *res)
             row = c.n >= 5 && (row_number(c.c[0]) >= 0 || is_roman_tt(c.c[0]));
             cells_free(&c);
             if (row) {
-                if (unplaced(p, i + 1, "a table row with no table header (TT or STT) above it",
-                             t) < 0)
+                if (unplaced(p, i + 1, "a table row with no table header (TT or STT) above it", t) <
+                    0)
                     goto nomem;
                 if (p->force)
                     res->paras++;
@@ -1232,11 +1235,12 @@ int xa_report_import_flags(xa_store *st,
         size_t o = 0;
         for (size_t k = 0; k < p.nbad && k < 3 && o < sizeof(msg); k++)
             o += (size_t)snprintf(msg + o, sizeof(msg) - o, "%s%s", k ? "; " : "", p.bad[k]);
-        rc = xa_error_set(XA_EINVAL,
-                          "%zu line%s cannot be placed, nothing was imported: %s%s (fix the file, or"
-                          " import with --force to keep %s as paragraphs)",
-                          p.nbad, p.nbad == 1 ? "" : "s", msg, p.nbad > 3 ? "; …" : "",
-                          p.nbad == 1 ? "it" : "them");
+        rc =
+            xa_error_set(XA_EINVAL,
+                         "%zu line%s cannot be placed, nothing was imported: %s%s (fix the file, or"
+                         " import with --force to keep %s as paragraphs)",
+                         p.nbad, p.nbad == 1 ? "" : "s", msg, p.nbad > 3 ? "; …" : "",
+                         p.nbad == 1 ? "it" : "them");
     }
     if (rc == 0 && p.nbad) {
         /* --force: kept as paragraphs, listed */

@@ -269,8 +269,9 @@ static void check_derived(flist *l,
     snprintf(path, sizeof(path), "%s", w);
     if (xa_vnum_cmp(&r, &p) != 0) {
         char rw[48];
-        xa_vnum_round(exact, exact_figure ? (p.scale > exact->scale ? p.scale : exact->scale)
-                                          : (p.scale > 1 ? p.scale : 1),
+        xa_vnum_round(exact,
+                      exact_figure ? (p.scale > exact->scale ? p.scale : exact->scale)
+                                   : (p.scale > 1 ? p.scale : 1),
                       &r);
         xa_vnum_format(&r, rw, sizeof(rw));
         snprintf(vi, sizeof(vi), "%s ghi %s, tính lại được %s", label_vi, printed, rw);
@@ -309,12 +310,13 @@ static int fraction_or_done(const char *s)
 
 static void check_units(flist *l, const xa_block *b, const char *where)
 {
-    static const char *const growth[] = {"so với", "tốc độ", "Tốc độ", "chỉ số", "Chỉ số", "tăng",
-                                         "vượt", "hoàn thành", "Hoàn thành", NULL};
-    static const char *const money[] = {"ngân sách", "Thu ", "Chi ", "vốn", "Vốn", "giá trị",
-                                        "Giá trị", "thu nhập", "Thu nhập", "đồng", NULL};
-    static const char *const share[] = {"Tỷ lệ", "tỷ lệ", "Tỉ lệ", "Cơ cấu", "cơ cấu", "tỷ trọng",
-                                        "Tỷ trọng", "bao phủ", NULL};
+    static const char *const growth[] = {"so với", "tốc độ", "Tốc độ",     "chỉ số",     "Chỉ số",
+                                         "tăng",   "vượt",   "hoàn thành", "Hoàn thành", NULL};
+    static const char *const money[] = {"ngân sách", "Thu ",    "Chi ",    "vốn",
+                                        "Vốn",       "giá trị", "Giá trị", "thu nhập",
+                                        "Thu nhập",  "đồng",    NULL};
+    static const char *const share[] = {"Tỷ lệ",    "tỷ lệ",    "Tỉ lệ",   "Cơ cấu", "cơ cấu",
+                                        "tỷ trọng", "Tỷ trọng", "bao phủ", NULL};
     const char *cells[3] = {b->prev, b->plan, b->est};
     xa_vnum v, hundred = {100, 0, 0}, one = {1, 0, 0}, zero = {0, 0, 0};
     char vi[512], en[512], w[96];
@@ -351,9 +353,10 @@ static void check_units(flist *l, const xa_block *b, const char *where)
             add(l, "unit.mismatch", "warning", w, vi, en);
         }
     } else if ((strcmp(b->unit, "xã") == 0 || strcmp(b->unit, "Xã") == 0) && big) {
-        snprintf(vi, sizeof(vi),
-                 "đơn vị tính là xã (một xã chỉ có 0 hoặc 1) nhưng số liệu là %s; %s; %s: tỷ lệ %%?",
-                 b->prev, b->plan, b->est);
+        snprintf(
+            vi, sizeof(vi),
+            "đơn vị tính là xã (một xã chỉ có 0 hoặc 1) nhưng số liệu là %s; %s; %s: tỷ lệ %%?",
+            b->prev, b->plan, b->est);
         snprintf(en, sizeof(en),
                  "the unit is xã (a commune counts 0 or 1) but the figures read %s; %s; %s: a "
                  "percentage?",
@@ -387,10 +390,9 @@ static void check_row(flist *l, const xa_block *b0, int year_end)
                  "thiếu KQ thực hiện cùng kỳ năm trước, trong khi dòng có tỷ lệ so sánh (%s%s%s)",
                  pr_prev ? b->vs_prev : "", pr_prev && pr_plan ? "; " : "",
                  pr_plan ? b->vs_plan : "");
-        snprintf(en, sizeof(en),
-                 "last year's figure is missing, yet the row prints a ratio (%s%s%s)",
-                 pr_prev ? b->vs_prev : "", pr_prev && pr_plan ? "; " : "",
-                 pr_plan ? b->vs_plan : "");
+        snprintf(
+            en, sizeof(en), "last year's figure is missing, yet the row prints a ratio (%s%s%s)",
+            pr_prev ? b->vs_prev : "", pr_prev && pr_plan ? "; " : "", pr_plan ? b->vs_plan : "");
         add(l, "table.prev.missing", "warning", w, vi, en);
         prev_told = 1;
     }
@@ -432,7 +434,7 @@ static void check_row(flist *l, const xa_block *b0, int year_end)
 static int stated_count(const char *name, long *count, size_t *len)
 {
     static const char *const words[] = {"chỉ tiêu", "Chỉ tiêu", "CHỈ TIÊU", "Chỉ Tiêu", "chỉ Tiêu",
-                                        "CT)", "ct)", "CT ", NULL};
+                                        "CT)",      "ct)",      "CT ",      NULL};
 
     for (const char *p = name; *p; p++) {
         if (*p < '0' || *p > '9' || (p > name && p[-1] >= '0' && p[-1] <= '9'))
@@ -580,8 +582,9 @@ static int tokenize(const char *t, ntok *tok, int max)
 
     for (size_t i = 0; t[i] && n < max;) {
         unsigned char c = (unsigned char)t[i];
-        if (c < '0' || c > '9' || (i > 0 && (is_letter_byte((unsigned char)t[i - 1]) ||
-                                             (t[i - 1] >= '0' && t[i - 1] <= '9')))) {
+        if (c < '0' || c > '9' ||
+            (i > 0 &&
+             (is_letter_byte((unsigned char)t[i - 1]) || (t[i - 1] >= '0' && t[i - 1] <= '9')))) {
             i++;
             continue;
         }
@@ -614,8 +617,8 @@ static int tokenize(const char *t, ntok *tok, int max)
         }
         char w[32];
         const char *q = next_word(p, w, sizeof(w));
-        if (!k->pct && (strcmp(w, "triệu") == 0 || strcmp(w, "tỷ") == 0 || strcmp(w, "nghìn") == 0 ||
-                        strcmp(w, "ngàn") == 0)) {
+        if (!k->pct && (strcmp(w, "triệu") == 0 || strcmp(w, "tỷ") == 0 ||
+                        strcmp(w, "nghìn") == 0 || strcmp(w, "ngàn") == 0)) {
             k->mult = w[0] == 't' && w[1] == 'r' ? 1e6L : strcmp(w, "tỷ") == 0 ? 1e9L : 1e3L;
             p = q;
             q = next_word(p, w, sizeof(w));
@@ -1009,20 +1012,23 @@ static void check_stated_totals(flist *l, const xa_report *r, size_t pi)
             char where[64], vi[512], en[512], a[64], s[48], fixv[48];
             const char *unit = u ? "đồng" : "suất";
             snprintf(a, sizeof(a), "%.*s%s", (int)tt[ti].len, p->text + tt[ti].at,
-                     tt[ti].mult == 1e6L ? " triệu" : tt[ti].mult == 1e9L ? " tỷ" : "");
+                     tt[ti].mult == 1e6L   ? " triệu"
+                     : tt[ti].mult == 1e9L ? " tỷ"
+                                           : "");
             fmt_ld(sum, 1, 0, s, sizeof(s));
             snprintf(where, sizeof(where), "b/%s#%d", p->id, sentence_of(p->text, tt[ti].at));
             snprintf(vi, sizeof(vi), "tổng ghi %s %s nhưng các mục cộng lại %s %s", a, unit, s,
                      unit);
-            snprintf(en, sizeof(en), "the total reads %s %s but the items add up to %s %s", a,
-                     unit, s, unit);
+            snprintf(en, sizeof(en), "the total reads %s %s but the items add up to %s %s", a, unit,
+                     s, unit);
             xa_finding *f = add(l, "total.mismatch", "error", where, vi, en);
             set_excerpt(l, f, p->text + tt[ti].at, tt[ti].end - tt[ti].at);
             int sc = tt[ti].v.scale;
             if (tt[ti].mult > 1) {
                 /* enough decimals for the sum in millions */
-                while (sc < 6 && !same_at_scale(sum, &(ntok){.v = {0, sc, 0}, .mult = tt[ti].mult,
-                                                              .val = sum}))
+                while (
+                    sc < 6 &&
+                    !same_at_scale(sum, &(ntok){.v = {0, sc, 0}, .mult = tt[ti].mult, .val = sum}))
                     sc++;
             }
             fmt_ld(sum, tt[ti].mult, sc, fixv, sizeof(fixv));
@@ -1063,8 +1069,8 @@ static int unit_matches(const char *row_unit, const ntok *k)
 /* A sentence naming a row of the table and giving its figure: they agree
  * (the figure is the estimate, last year's, or the plan; "bằng X% so với
  * cùng kỳ" is the row's ratio). */
-static void check_against_table(flist *l, const xa_report *r, const xa_block *b, const char *t,
-                                const ntok *tok, int n)
+static void check_against_table(
+    flist *l, const xa_report *r, const xa_block *b, const char *t, const ntok *tok, int n)
 {
     for (size_t i = 0; i < r->n; i++) {
         const xa_block *row = &r->b[i];
@@ -1092,8 +1098,9 @@ static void check_against_table(flist *l, const xa_report *r, const xa_block *b,
                 if (xa_vnum_cmp(&x->v, &est) == 0 || (hp && xa_vnum_cmp(&x->v, &prev) == 0) ||
                     (hpl && xa_vnum_cmp(&x->v, &plan) == 0))
                     continue;
-                snprintf(vi, sizeof(vi), "câu ghi %s %s nhưng bảng (dòng %s, %s) ghi ước thực hiện %s",
-                         sx, row->unit, row->tt, row->name, row->est);
+                snprintf(vi, sizeof(vi),
+                         "câu ghi %s %s nhưng bảng (dòng %s, %s) ghi ước thực hiện %s", sx,
+                         row->unit, row->tt, row->name, row->est);
                 snprintf(en, sizeof(en),
                          "the sentence reads %s %s but the table (row %s, %s) has the estimate %s",
                          sx, row->unit, row->tt, row->name, row->est);
@@ -1218,8 +1225,8 @@ static void check_rates(flist *l, const rates *rs)
         where_sentence(w, sizeof(w), y->b, y->t, y->tok.at);
         snprintf(vi, sizeof(vi), "từ %s còn %s là giảm %s, không phải %s như báo cáo ghi", a, b, c,
                  d);
-        snprintf(en, sizeof(en), "from %s down to %s is a fall of %s, not %s as the report says",
-                 a, b, c, d);
+        snprintf(en, sizeof(en), "from %s down to %s is a fall of %s, not %s as the report says", a,
+                 b, c, d);
         xa_finding *f = add(l, "prose.arith", "error", w, vi, en);
         set_excerpt(l, f, y->t + y->tok.at, y->tok.len);
     }

@@ -315,8 +315,8 @@ int xa_report_path(
         {"period", "period"},
         {"kind", "kind"},
     };
-    static const char *const cols[] = {"name", "unit",    "prev",    "plan",   "est",
-                                       "note", "tt",      "vs_prev", "vs_plan", "remain"};
+    static const char *const cols[] = {"name", "unit", "prev",    "plan",    "est",
+                                       "note", "tt",   "vs_prev", "vs_plan", "remain"};
     char pre[XA_ENTITY_MAX + 8];
 
     snprintf(pre, sizeof(pre), "%s/b/", r->id);
@@ -491,9 +491,11 @@ int xa_report_cell_value(const xa_report *r,
                             "ô %s: \"%s\" không phải là số, và dòng %s (%s) là dòng số liệu: %s%s"
                             " / cell %s: \"%s\" is not a number, and row %s (%s) holds figures: "
                             "Vietnamese figures 1.460 · 636,4 · 1.234.567,89 · 0,5 · -3%s",
-                            path, value, b->tt, b->name, "số viết kiểu Việt Nam 1.460 · 636,4 · "
-                            "1.234.567,89 · 0,5 · -3", pct ? " · 96,1%" : "", path, value, b->tt,
-                            b->name, pct ? " · 96,1%" : "");
+                            path, value, b->tt, b->name,
+                            "số viết kiểu Việt Nam 1.460 · 636,4 · "
+                            "1.234.567,89 · 0,5 · -3",
+                            pct ? " · 96,1%" : "", path, value, b->tt, b->name,
+                            pct ? " · 96,1%" : "");
     }
     {
         /* the number's message is "vi / en": name the cell in both */
@@ -532,7 +534,8 @@ int xa_report_edit(xa_store *st,
         rc = put(st, scope, entity, field, norm, author);
     free(norm);
     /* a row's name or unit changed: its binding to the form follows */
-    if (rc == 0 && strcmp(entity, id) != 0 && (strcmp(field, "name") == 0 || strcmp(field, "unit") == 0))
+    if (rc == 0 && strcmp(entity, id) != 0 &&
+        (strcmp(field, "name") == 0 || strcmp(field, "unit") == 0))
         rc = xa_report_rebind(st, scope, id, author);
     if (rc == 0)
         rc = xa_store_commit(st);

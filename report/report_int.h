@@ -81,7 +81,9 @@ int xa_head_numbering_row(const xa_head_grid *g, size_t row);
 
 /* The indicator table's column widths in per-mille of its width. */
 #define XA_TABLE_COLS 10
-void xa_table_widths(const xa_report *r, const xa_block *t, const xa_head_grid *g,
+void xa_table_widths(const xa_report *r,
+                     const xa_block *t,
+                     const xa_head_grid *g,
                      unsigned widths[XA_TABLE_COLS]);
 
 #endif

@@ -252,9 +252,9 @@ int xa_rollup2(xa_store *st, const xa_rollup2_opts *o, char **json)
         char t[48];
         cJSON *x = cJSON_CreateObject();
         fmt_time(cm[c].last_sync, t, sizeof(t));
-        counted[c] = p->snap != NULL && (strcmp(p->status, "sent") == 0 ||
-                                         strcmp(p->status, "accepted") == 0 ||
-                                         (o->include_drafts && strcmp(p->status, "draft") == 0));
+        counted[c] = p->snap != NULL &&
+                     (strcmp(p->status, "sent") == 0 || strcmp(p->status, "accepted") == 0 ||
+                      (o->include_drafts && strcmp(p->status, "draft") == 0));
         cJSON_AddStringToObject(x, "scope", cm[c].scope);
         cJSON_AddStringToObject(x, "name", cm[c].name);
         cJSON_AddStringToObject(x, "last_sync", t);
@@ -412,11 +412,10 @@ int xa_rollup2(xa_store *st, const xa_rollup2_opts *o, char **json)
                     continue;
                 }
                 if (unit[0] && d->unit[0] &&
-                    xa_unit_convert(&v, unit, d->unit, (const char *const *)f.units, f.nunits,
-                                    &w) < 0) {
+                    xa_unit_convert(&v, unit, d->unit, (const char *const *)f.units, f.nunits, &w) <
+                        0) {
                     if (!unit_bad) {
-                        snprintf(vi, sizeof(vi), "đơn vị %s không đổi được sang %s", unit,
-                                 d->unit);
+                        snprintf(vi, sizeof(vi), "đơn vị %s không đổi được sang %s", unit, d->unit);
                         snprintf(en, sizeof(en), "unit %s does not convert to %s", unit, d->unit);
                         exclude(ex, cm[c].scope, cm[c].name, "", "unit", vi, en, NULL);
                     }
@@ -461,7 +460,8 @@ int xa_rollup2(xa_store *st, const xa_rollup2_opts *o, char **json)
                 }
             } else {
                 const xa_indicator *nu = xa_form_find(&f, d->num), *de = xa_form_find(&f, d->den);
-                acc *an = &sums[(size_t)(nu - f.ind) * 3 + k], *ad = &sums[(size_t)(de - f.ind) * 3 + k];
+                acc *an = &sums[(size_t)(nu - f.ind) * 3 + k],
+                    *ad = &sums[(size_t)(de - f.ind) * 3 + k];
                 if (!an->any || !ad->any || xa_vnum_ratio(&an->sum, &ad->sum, 1, &val[k]) < 0) {
                     cJSON_AddNullToObject(dist, COLS[k]);
                     continue;
@@ -539,21 +539,29 @@ static void html_text(xa_sb *b, const char *s)
 {
     for (const char *p = s; *p; p++) {
         switch (*p) {
-        case '<': xa_sb_puts(b, "&lt;"); break;
-        case '>': xa_sb_puts(b, "&gt;"); break;
-        case '&': xa_sb_puts(b, "&amp;"); break;
-        case '"': xa_sb_puts(b, "&quot;"); break;
-        default: xa_sb_add(b, p, 1);
+        case '<':
+            xa_sb_puts(b, "&lt;");
+            break;
+        case '>':
+            xa_sb_puts(b, "&gt;");
+            break;
+        case '&':
+            xa_sb_puts(b, "&amp;");
+            break;
+        case '"':
+            xa_sb_puts(b, "&quot;");
+            break;
+        default:
+            xa_sb_add(b, p, 1);
         }
     }
 }
 
 static const char *reason_vi(const char *r)
 {
-    return strcmp(r, "unbound") == 0 ? "dòng chưa gắn chỉ tiêu / row not bound"
-           : strcmp(r, "position") == 0
-               ? "chỉ khớp theo số thứ tự / bound by position only"
-               : r;
+    return strcmp(r, "unbound") == 0    ? "dòng chưa gắn chỉ tiêu / row not bound"
+           : strcmp(r, "position") == 0 ? "chỉ khớp theo số thứ tự / bound by position only"
+                                        : r;
 }
 
 int xa_rollup2_print(const char *json, int format, int by_commune, char **out)
@@ -576,8 +584,8 @@ int xa_rollup2_print(const char *json, int format, int by_commune, char **out)
             cJSON_ArrayForEach(c, communes) csv_field(&b, jstr(c, "name"), 0);
             csv_field(&b, "district", 1);
         } else {
-            static const char *const h[] = {"code", "tt", "name", "unit", "aggregation",
-                                            "prev", "plan", "est", "vs_prev", "vs_plan",
+            static const char *const h[] = {"code",   "tt",       "name", "unit",    "aggregation",
+                                            "prev",   "plan",     "est",  "vs_prev", "vs_plan",
                                             "remain", "communes", "of"};
             for (size_t k = 0; k < 13; k++)
                 csv_field(&b, h[k], k == 12);
@@ -591,17 +599,26 @@ int xa_rollup2_print(const char *json, int format, int by_commune, char **out)
                 csv_field(&b, jstr(ind, "name"), 0);
                 csv_field(&b, jstr(ind, "unit"), 0);
                 const cJSON *per = cJSON_GetObjectItemCaseSensitive(ind, "communes");
-                cJSON_ArrayForEach(c, communes)
-                    csv_field(&b, ftext(cJSON_GetObjectItemCaseSensitive(per, jstr(c, "scope")), "est"), 0);
+                cJSON_ArrayForEach(c, communes) csv_field(
+                    &b, ftext(cJSON_GetObjectItemCaseSensitive(per, jstr(c, "scope")), "est"), 0);
                 csv_field(&b, ftext(dist, "est"), 1);
                 continue;
             }
             snprintf(n, sizeof(n), "%d", cJSON_GetObjectItemCaseSensitive(ind, "n")->valueint);
             snprintf(nn, sizeof(nn), "%d", cJSON_GetObjectItemCaseSensitive(ind, "N")->valueint);
-            const char *v[] = {jstr(ind, "code"), jstr(ind, "tt"), jstr(ind, "name"),
-                               jstr(ind, "unit"), jstr(ind, "aggregation"), ftext(dist, "prev"),
-                               ftext(dist, "plan"), ftext(dist, "est"), ftext(dist, "vs_prev"),
-                               ftext(dist, "vs_plan"), ftext(dist, "remain"), n, nn};
+            const char *v[] = {jstr(ind, "code"),
+                               jstr(ind, "tt"),
+                               jstr(ind, "name"),
+                               jstr(ind, "unit"),
+                               jstr(ind, "aggregation"),
+                               ftext(dist, "prev"),
+                               ftext(dist, "plan"),
+                               ftext(dist, "est"),
+                               ftext(dist, "vs_prev"),
+                               ftext(dist, "vs_plan"),
+                               ftext(dist, "remain"),
+                               n,
+                               nn};
             for (size_t k = 0; k < 13; k++)
                 csv_field(&b, v[k], k == 12);
         }
@@ -671,7 +688,8 @@ int xa_rollup2_print(const char *json, int format, int by_commune, char **out)
                     cJSON_ArrayForEach(c, communes)
                     {
                         xa_sb_puts(&b, "<td class=\"n\">");
-                        html_text(&b, ftext(cJSON_GetObjectItemCaseSensitive(per, jstr(c, "scope")), "est"));
+                        html_text(&b, ftext(cJSON_GetObjectItemCaseSensitive(per, jstr(c, "scope")),
+                                            "est"));
                         xa_sb_puts(&b, "</td>");
                     }
                     xa_sb_puts(&b, "<td class=\"n\">");
@@ -692,9 +710,9 @@ int xa_rollup2_print(const char *json, int format, int by_commune, char **out)
             } else if (by_commune) {
                 xa_sb_printf(&b, "%s\t%s\t%s", jstr(ind, "code"), jstr(ind, "name"),
                              jstr(ind, "unit"));
-                cJSON_ArrayForEach(c, communes)
-                    xa_sb_printf(&b, "\t%s",
-                                 ftext(cJSON_GetObjectItemCaseSensitive(per, jstr(c, "scope")), "est"));
+                cJSON_ArrayForEach(c, communes) xa_sb_printf(
+                    &b, "\t%s",
+                    ftext(cJSON_GetObjectItemCaseSensitive(per, jstr(c, "scope")), "est"));
                 xa_sb_printf(&b, "\t%s\n", est.p ? est.p : "");
             } else {
                 xa_sb_printf(&b, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", jstr(ind, "code"),
@@ -712,7 +730,8 @@ int xa_rollup2_print(const char *json, int format, int by_commune, char **out)
         cJSON_ArrayForEach(ind, cJSON_GetObjectItemCaseSensitive(doc, "indicators"))
             cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(ind, "excluded"))
         {
-            if (strcmp(jstr(e, "reason"), "missing") == 0 && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ind, "year_end")))
+            if (strcmp(jstr(e, "reason"), "missing") == 0 &&
+                cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ind, "year_end")))
                 continue;
             if (html) {
                 xa_sb_puts(&b, "<li class=\"x\">");

@@ -72,10 +72,10 @@ int xa_rollup_report(const xa_rollup *ru, const char *kind, const char *period, 
     xa_sb_puts(&para, ru->nmissing ? ")." : ".");
     for (size_t i = 0; i < r.n; i++) {
         xa_block *b = &r.b[i];
-        char **f[] = {&b->id,   &b->kind, &b->pos,     &b->text,    &b->num,    &b->marker,
-                      &b->table, &b->tt,  &b->name,    &b->unit,    &b->prev,   &b->plan,
-                      &b->est,  &b->note, &b->vs_prev, &b->vs_plan, &b->remain, &b->printed_for,
-                      &b->head, &b->head2, &b->brk};
+        char **f[] = {&b->id,    &b->kind,  &b->pos,     &b->text,    &b->num,    &b->marker,
+                      &b->table, &b->tt,    &b->name,    &b->unit,    &b->prev,   &b->plan,
+                      &b->est,   &b->note,  &b->vs_prev, &b->vs_plan, &b->remain, &b->printed_for,
+                      &b->head,  &b->head2, &b->brk};
         char id[32];
 
         snprintf(id, sizeof(id), "%04zu", i + 1);

@@ -236,11 +236,13 @@ int xa_report_decide(xa_store *st,
     if (strcmp(decision, "accepted") != 0 && strcmp(decision, "returned") != 0)
         return xa_error_set(XA_EINVAL, "a decision is accepted or returned");
     if (strcmp(decision, "returned") == 0 && (reason == NULL || reason[0] == '\0'))
-        return xa_error_set(XA_EINVAL, "trả lại cần lý do / returning a report needs --reason TEXT");
+        return xa_error_set(XA_EINVAL,
+                            "trả lại cần lý do / returning a report needs --reason TEXT");
     rc = xa_store_get(st, scope, id, "title", &f);
     if (rc == XA_ENOTFOUND)
-        return xa_error_set(XA_ENOTFOUND, "xã %s không có báo cáo %s / commune %s holds no report %s",
-                            scope, id, scope, id);
+        return xa_error_set(XA_ENOTFOUND,
+                            "xã %s không có báo cáo %s / commune %s holds no report %s", scope, id,
+                            scope, id);
     if (rc < 0)
         return rc;
     xa_field_clear(&f);

@@ -16,7 +16,10 @@
 #include <string.h>
 
 /* generated from Unicode data: code point, lowercase, ASCII base letter */
-static const struct fold { uint32_t cp, lower; char base; } fold_table[] = {
+static const struct fold {
+    uint32_t cp, lower;
+    char base;
+} fold_table[] = {
     {0x00C0, 0x00E0, 'a'}, {0x00C1, 0x00E1, 'a'}, {0x00C2, 0x00E2, 'a'}, {0x00C3, 0x00E3, 'a'},
     {0x00C8, 0x00E8, 'e'}, {0x00C9, 0x00E9, 'e'}, {0x00CA, 0x00EA, 'e'}, {0x00CC, 0x00EC, 'i'},
     {0x00CD, 0x00ED, 'i'}, {0x00CE, 0x00EE, 'i'}, {0x00D1, 0x00F1, 'n'}, {0x00D2, 0x00F2, 'o'},
@@ -270,12 +273,8 @@ static const struct unit {
     {"lượt", "lượt", 0},
 };
 
-int xa_unit_lookup(const char *unit,
-                   const char *const *extra,
-                   size_t nextra,
-                   char *dim,
-                   size_t dimcap,
-                   int *exp10)
+int xa_unit_lookup(
+    const char *unit, const char *const *extra, size_t nextra, char *dim, size_t dimcap, int *exp10)
 {
     char *k = xa_name_key(unit, 0);
     int rc = XA_ENOTFOUND;

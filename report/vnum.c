@@ -534,11 +534,12 @@ int xa_vnum_input(const char *s, int unit_percent, char *out, size_t cap)
         e--;
     len = (size_t)(e - b);
     if (len == 0 || len >= sizeof(t))
-        return xa_error_set(XA_EINVAL, "\"%.*s\" không phải là số (%s%s) / \"%.*s\" is not a "
-                                       "number (%s%s)",
-                            (int)(len > 40 ? 40 : len), b, forms_vi,
-                            unit_percent ? " · 96,1%" : "", (int)(len > 40 ? 40 : len), b,
-                            forms_en, unit_percent ? " · 96,1%" : "");
+        return xa_error_set(XA_EINVAL,
+                            "\"%.*s\" không phải là số (%s%s) / \"%.*s\" is not a "
+                            "number (%s%s)",
+                            (int)(len > 40 ? 40 : len), b, forms_vi, unit_percent ? " · 96,1%" : "",
+                            (int)(len > 40 ? 40 : len), b, forms_en,
+                            unit_percent ? " · 96,1%" : "");
     memcpy(t, b, len);
     t[len] = '\0';
     /* "1,460": a comma then exactly three digits, and no thousands dot: the
@@ -548,14 +549,14 @@ int xa_vnum_input(const char *s, int unit_percent, char *out, size_t cap)
         size_t il = c ? (size_t)(c - p) : 0, dl = c ? strcspn(c + 1, "%") : 0;
         if (c && il >= 1 && il <= 3 && p[0] != '0' && all_digits(p, il) && dl == 3 &&
             all_digits(c + 1, 3) && (c[4] == '\0' || (c[4] == '%' && c[5] == '\0'))) {
-            return xa_error_set(XA_EINVAL,
-                                "\"%s\" không rõ nghĩa: %s%.*s.%.3s (nghìn) hay %s%.*s,%.2s%s? "
-                                "Ghi rõ một trong hai / \"%s\" is ambiguous: %s%.*s.%.3s (thousands)"
-                                " or %s%.*s,%.2s%s? Write one of them",
-                                t, t[0] == '-' ? "-" : "", (int)il, p, c + 1,
-                                t[0] == '-' ? "-" : "", (int)il, p, c + 1, c[3] == '0' ? "" : &c[3],
-                                t, t[0] == '-' ? "-" : "", (int)il, p, c + 1,
-                                t[0] == '-' ? "-" : "", (int)il, p, c + 1, c[3] == '0' ? "" : &c[3]);
+            return xa_error_set(
+                XA_EINVAL,
+                "\"%s\" không rõ nghĩa: %s%.*s.%.3s (nghìn) hay %s%.*s,%.2s%s? "
+                "Ghi rõ một trong hai / \"%s\" is ambiguous: %s%.*s.%.3s (thousands)"
+                " or %s%.*s,%.2s%s? Write one of them",
+                t, t[0] == '-' ? "-" : "", (int)il, p, c + 1, t[0] == '-' ? "-" : "", (int)il, p,
+                c + 1, c[3] == '0' ? "" : &c[3], t, t[0] == '-' ? "-" : "", (int)il, p, c + 1,
+                t[0] == '-' ? "-" : "", (int)il, p, c + 1, c[3] == '0' ? "" : &c[3]);
         }
     }
     if (xa_vnum_parse(t, &v) < 0) {
@@ -563,7 +564,8 @@ int xa_vnum_input(const char *s, int unit_percent, char *out, size_t cap)
         char why[200], hint[80] = "";
         const char *dot = strrchr(t, '.');
         snprintf(why, sizeof(why), "%s", xa_error_last());
-        if (dot && !strchr(t, ',') && strcspn(dot + 1, "%") != 3 && all_digits(dot + 1, strcspn(dot + 1, "%")))
+        if (dot && !strchr(t, ',') && strcspn(dot + 1, "%") != 3 &&
+            all_digits(dot + 1, strcspn(dot + 1, "%")))
             snprintf(hint, sizeof(hint), "; %.*s,%s?", (int)(dot - t), t, dot + 1);
         else if (dot && strchr(t, ',') && strchr(t, ',') < dot) {
             char g[64];
@@ -573,15 +575,18 @@ int xa_vnum_input(const char *s, int unit_percent, char *out, size_t cap)
             g[k] = '\0';
             snprintf(hint, sizeof(hint), "; %s?", g);
         }
-        return xa_error_set(XA_EINVAL, "\"%s\" không phải là số hợp lệ%s (%s%s) / \"%s\" is not a valid number%s (%s%s; %s)",
-                            t, hint, forms_vi, unit_percent ? " · 96,1%" : "", t, hint, forms_en,
-                            unit_percent ? " · 96,1%" : "", why);
+        return xa_error_set(
+            XA_EINVAL,
+            "\"%s\" không phải là số hợp lệ%s (%s%s) / \"%s\" is not a valid number%s (%s%s; %s)",
+            t, hint, forms_vi, unit_percent ? " · 96,1%" : "", t, hint, forms_en,
+            unit_percent ? " · 96,1%" : "", why);
     }
     if (v.percent && !unit_percent)
-        return xa_error_set(XA_EINVAL,
-                            "\"%s\": dấu %% chỉ dùng khi đơn vị tính là %% / \"%s\": a %% sign only "
-                            "where the unit is %%",
-                            t, t);
+        return xa_error_set(
+            XA_EINVAL,
+            "\"%s\": dấu %% chỉ dùng khi đơn vị tính là %% / \"%s\": a %% sign only "
+            "where the unit is %%",
+            t, t);
     v.percent = 0; /* the unit, or the column's heading, carries the % */
     return xa_vnum_format(&v, out, cap);
 }

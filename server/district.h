@@ -16,20 +16,20 @@ typedef struct xa_serve_opts {
     const char *listen;   /* "127.0.0.1:8640", "[::1]:0" */
     const char *tls_cert; /* PEM files, or NULL for plain HTTP */
     const char *tls_key;
-    size_t max_body;         /* compressed request body (default 4 MiB) */
-    size_t max_inflated;     /* inflated request body (default 8 MiB) */
-    size_t max_values;       /* JSON values in one request (default 200,000) */
-    size_t max_ops;          /* ops in one request (default XA_SYNC_MAX_OPS, 1,000) */
-    size_t max_buffered;     /* request bodies held at once, in all (default 32 MiB) */
-    size_t max_header;       /* memory per connection for headers (default 16 KiB) */
-    unsigned max_conns;      /* connections at once, the whole server (default 1024) */
-    unsigned max_per_addr;   /* connections at once from one address (default 32) */
-    unsigned timeout_s;      /* idle client (default 60) */
+    size_t max_body;           /* compressed request body (default 4 MiB) */
+    size_t max_inflated;       /* inflated request body (default 8 MiB) */
+    size_t max_values;         /* JSON values in one request (default 200,000) */
+    size_t max_ops;            /* ops in one request (default XA_SYNC_MAX_OPS, 1,000) */
+    size_t max_buffered;       /* request bodies held at once, in all (default 32 MiB) */
+    size_t max_header;         /* memory per connection for headers (default 16 KiB) */
+    unsigned max_conns;        /* connections at once, the whole server (default 1024) */
+    unsigned max_per_addr;     /* connections at once from one address (default 32) */
+    unsigned timeout_s;        /* idle client (default 60) */
     unsigned header_timeout_s; /* a request's headers, from the connection (default 15) */
-    unsigned body_timeout_s; /* a request's body, from its headers (default 120) */
-    unsigned threads;        /* worker threads (default 4) */
-    size_t max_ops_back;     /* most ops in one response (default 5000) */
-    size_t max_answer_bytes; /* most bytes of ops in one response (default 8 MiB) */
+    unsigned body_timeout_s;   /* a request's body, from its headers (default 120) */
+    unsigned threads;          /* worker threads (default 4) */
+    size_t max_ops_back;       /* most ops in one response (default 5000) */
+    size_t max_answer_bytes;   /* most bytes of ops in one response (default 8 MiB) */
 } xa_serve_opts;
 
 void xa_serve_opts_default(xa_serve_opts *o);

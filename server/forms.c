@@ -74,9 +74,9 @@ static const struct {
 
 /* Options of the other commands that take a value (to find the command). */
 static const char *const other_valued[] = {
-    "--name", "--district", "--listen", "--tls-cert", "--tls-key", "--max-body",
-    "--max-connections", "--timeout", "--threads", "--max-per-address", "--header-timeout",
-    "--body-timeout", "--report-kind", NULL};
+    "--name",           "--district",        "--listen",      "--tls-cert", "--tls-key",
+    "--max-body",       "--max-connections", "--timeout",     "--threads",  "--max-per-address",
+    "--header-timeout", "--body-timeout",    "--report-kind", NULL};
 
 static int takes_value(const char *a)
 {
@@ -408,8 +408,8 @@ static int cmd_decide(dcli *c, int accept)
         return 1;
     rc = xa_district_commune_get(st, c->pos[1], &cm);
     if (rc == 0)
-        rc = xa_report_decide(st, c->pos[1], c->pos[2], accept ? "accepted" : "returned",
-                              c->reason, author(c));
+        rc = xa_report_decide(st, c->pos[1], c->pos[2], accept ? "accepted" : "returned", c->reason,
+                              author(c));
     xa_store_close(st);
     if (rc < 0)
         return fail(1, "%s", xa_error_last());

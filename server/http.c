@@ -356,8 +356,8 @@ static int body_kind(struct MHD_Connection *c)
 /* ---- the work queue ----------------------------------------------------- */
 
 /* The worker's answer, kept in the request until its connection resumes. */
-static void set_answer(req *q, unsigned status, const char *ctype, const char *cenc, char *data,
-                       size_t len)
+static void
+set_answer(req *q, unsigned status, const char *ctype, const char *cenc, char *data, size_t len)
 {
     free(q->out);
     q->status = status;
@@ -569,8 +569,7 @@ static void do_sync(server *sv, xa_store *ws, req *q)
         rc = xa_sync_msg_decode(&in, plain, plainlen, q->scope, 1);
     free(plain);
     if (rc == 0 && in.ops.n > o->max_ops)
-        rc = xa_error_set(XA_ETOOBIG,
-                          "the request holds %zu ops; send at most %zu in one request",
+        rc = xa_error_set(XA_ETOOBIG, "the request holds %zu ops; send at most %zu in one request",
                           in.ops.n, o->max_ops);
     if (rc < 0)
         goto done;
@@ -708,8 +707,7 @@ static void *work(void *arg)
     }
     while ((q = next_job(sv)) != NULL) {
         if (ws == NULL)
-            set_error(q, MHD_HTTP_SERVICE_UNAVAILABLE, "the server cannot open its database",
-                      NULL);
+            set_error(q, MHD_HTTP_SERVICE_UNAVAILABLE, "the server cannot open its database", NULL);
         else if (q->what == WHAT_SYNC)
             do_sync(sv, ws, q);
         else if (q->what == WHAT_STATE)
@@ -952,8 +950,7 @@ static MHD_RESULT_T handle(void *cls,
             MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > sv->o->max_body) {
             char msg[96];
-            snprintf(msg, sizeof(msg), "the body is over the limit of %zu bytes",
-                     sv->o->max_body);
+            snprintf(msg, sizeof(msg), "the body is over the limit of %zu bytes", sv->o->max_body);
             return fail(c, MHD_HTTP_CONTENT_TOO_LARGE, msg, NULL);
         }
     }
@@ -1047,8 +1044,8 @@ static int bind_listen(const char *spec, int *fd_out, char *shown, size_t cap)
     sl = sizeof(ss);
     getsockname(fd, (struct sockaddr *)&ss, &sl);
     snprintf(shown, cap, "%s%s%s:%u", ss.ss_family == AF_INET6 ? "[" : "", host,
-           ss.ss_family == AF_INET6 ? "]" : "",
-           (unsigned)ntohs(ss.ss_family == AF_INET6 ? v6->sin6_port : v4->sin_port));
+             ss.ss_family == AF_INET6 ? "]" : "",
+             (unsigned)ntohs(ss.ss_family == AF_INET6 ? v6->sin6_port : v4->sin_port));
     *fd_out = fd;
     return 0;
 }
@@ -1119,9 +1116,8 @@ static unsigned fit_fd_limit(unsigned max_conns, unsigned threads)
         getrlimit(RLIMIT_NOFILE, &rl);
     }
     if (rl.rlim_cur < need) {
-        unsigned fit = rl.rlim_cur > 64 + 4 * threads + 16
-                           ? (unsigned)(rl.rlim_cur - 64 - 4 * threads)
-                           : 16;
+        unsigned fit =
+            rl.rlim_cur > 64 + 4 * threads + 16 ? (unsigned)(rl.rlim_cur - 64 - 4 * threads) : 16;
         fprintf(stderr,
                 "xasync-district: the system allows %llu open files: at most %u connections\n",
                 (unsigned long long)rl.rlim_cur, fit);
@@ -1145,8 +1141,8 @@ int xa_serve(xa_store *st, const xa_serve_opts *o_in)
     char *cert = NULL, *key = NULL, shown[160];
     pthread_t *workers = NULL, reaper;
     /* No Date header: clients need none, and on a 2G link every byte counts. */
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_USE_ERROR_LOG | MHD_USE_SUPPRESS_DATE_NO_CLOCK;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+                     MHD_USE_SUPPRESS_DATE_NO_CLOCK;
     int fd = -1, sig = 0, rc;
     unsigned nw = 0;
 
@@ -1210,8 +1206,8 @@ int xa_serve(xa_store *st, const xa_serve_opts *o_in)
                   (unsigned)o.max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
                   (unsigned)o.max_per_addr, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o.timeout_s,
                   MHD_OPTION_CONNECTION_MEMORY_LIMIT, o.max_header,
-                  cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
-                  MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END)
+                  cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert, MHD_OPTION_HTTPS_MEM_KEY,
+                  key, MHD_OPTION_END)
             : NULL;
     if (d == NULL) {
         rc = xa_error_set(XA_EIO, "cannot start the HTTP service on %s", o.listen);

@@ -333,9 +333,9 @@ static int cmd_token_revoke(cli *c, int rotate)
     const char *scope = c->npos == 3 ? c->pos[2] : NULL;
     int rc, n = 0;
 
-    if (rotate ? (c->npos != 3 || c->district)
-               : !((c->npos == 3 && !c->district) ||
-                   (c->npos == 2 && c->district && c->district[0])))
+    if (rotate
+            ? (c->npos != 3 || c->district)
+            : !((c->npos == 3 && !c->district) || (c->npos == 2 && c->district && c->district[0])))
         return fail(2, rotate ? "usage: xasync-district token rotate SCOPE"
                               : "usage: xasync-district token revoke SCOPE | token revoke "
                                 "--district NAME");

@@ -169,11 +169,8 @@ int xa_store_chains(xa_store *st, const char *scope, xa_chains *out)
     return rc;
 }
 
-int xa_store_chains_compare(xa_store *st,
-                            const char *scope,
-                            const xa_chains *theirs,
-                            xa_node *node_out,
-                            uint64_t *keep_out)
+int xa_store_chains_compare(
+    xa_store *st, const char *scope, const xa_chains *theirs, xa_node *node_out, uint64_t *keep_out)
 {
     xa_vv have = XA_VV_INIT;
     int rc = xa_store_have(st, scope, &have);

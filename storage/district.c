@@ -239,8 +239,9 @@ int xa_district_claim_nodes(xa_store *st, const char *scope, const xa_op *ops, s
             xa_vv_free(&have);
             for (size_t k = i; rc == 0 && k < n; k++)
                 if (ops[k].node == last && ops[k].seq > held)
-                    rc = xa_error_set(XA_EAUTH, "an op in the district's own name that it never "
-                                                "wrote (seq %llu)",
+                    rc = xa_error_set(XA_EAUTH,
+                                      "an op in the district's own name that it never "
+                                      "wrote (seq %llu)",
                                       (unsigned long long)ops[k].seq);
             continue;
         }

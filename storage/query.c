@@ -521,9 +521,9 @@ int xa_store_log(xa_store *st,
      * The index gives the rows grouped by field, as the loop below wants. */
     rc = sqlite3_prepare_v2(
         st->db,
-        field ? "SELECT seq, entity, field, value, ctx, hlc, author, node FROM journal"
-                " INDEXED BY journal_by_field"
-                " WHERE scope = ?1 AND entity = ?2 AND field = ?3 ORDER BY entity, field"
+        field    ? "SELECT seq, entity, field, value, ctx, hlc, author, node FROM journal"
+                   " INDEXED BY journal_by_field"
+                   " WHERE scope = ?1 AND entity = ?2 AND field = ?3 ORDER BY entity, field"
         : entity ? "SELECT seq, entity, field, value, ctx, hlc, author, node FROM journal"
                    " INDEXED BY journal_by_field"
                    " WHERE scope = ?1 AND entity = ?2 ORDER BY entity, field"

@@ -33,8 +33,9 @@ static int exec_step(xa_store *st, sqlite3_stmt *s)
 {
     int step = sqlite3_step(s);
 
-    return step == SQLITE_DONE || step == SQLITE_ROW ? 0
-                                                     : xa_db_error(st, step, "repairing the database");
+    return step == SQLITE_DONE || step == SQLITE_ROW
+               ? 0
+               : xa_db_error(st, step, "repairing the database");
 }
 
 /* 1 if ctx claims a dot past `have` (or, for the op's own node, its own
@@ -53,7 +54,8 @@ static int claims_unheld(const xa_vv *ctx, const xa_vv *have, xa_node node, uint
 static int mark(xa_store *st, const char *scope, const char *entity, const char *field)
 {
     sqlite3_stmt *s = NULL;
-    int rc = prep(st, &s, "INSERT OR IGNORE INTO temp.xa_fix(scope, entity, field) VALUES (?1, ?2, ?3)");
+    int rc =
+        prep(st, &s, "INSERT OR IGNORE INTO temp.xa_fix(scope, entity, field) VALUES (?1, ?2, ?3)");
 
     if (rc == 0) {
         sqlite3_bind_text(s, 1, scope, -1, SQLITE_STATIC);
@@ -87,7 +89,11 @@ static int have_put(xa_store *st, const char *scope, xa_node node, uint64_t seq)
 /* One pass: the first op of each node whose context claims what is not
  * held.  Other nodes' are set aside; this PC's first one is returned in
  * *own_bad (0: none).  *changed says whether anything was set aside. */
-static int pass(xa_store *st, const char *scope, xa_vv *have, uint64_t *own_bad, int *changed,
+static int pass(xa_store *st,
+                const char *scope,
+                xa_vv *have,
+                uint64_t *own_bad,
+                int *changed,
                 size_t *quarantined)
 {
     sqlite3_stmt *s = NULL;
@@ -180,8 +186,12 @@ static int pass(xa_store *st, const char *scope, xa_vv *have, uint64_t *own_bad,
 
 /* Move this PC's ops from `from` on to a new node id, renumbered from 1,
  * their contexts clamped to what is held and remapped to the new dots. */
-static int move_own(xa_store *st, const char *scope, const xa_vv *have, uint64_t from,
-                    size_t *moved, xa_node *nu_out)
+static int move_own(xa_store *st,
+                    const char *scope,
+                    const xa_vv *have,
+                    uint64_t from,
+                    size_t *moved,
+                    xa_node *nu_out)
 {
     xa_node old = xa_store_node(st), nu = 0;
     uint64_t keep = from - 1, count = 0;
@@ -280,8 +290,9 @@ int xa_store_repair(xa_store *st, const char *scope, xa_repair_report *out)
         rc = xa_store_begin(st);
     if (rc < 0)
         return rc;
-    rc = xa_db_exec(st, "CREATE TEMP TABLE IF NOT EXISTS xa_fix(scope TEXT, entity TEXT,"
-                        " field TEXT, PRIMARY KEY (scope, entity, field)); DELETE FROM temp.xa_fix");
+    rc =
+        xa_db_exec(st, "CREATE TEMP TABLE IF NOT EXISTS xa_fix(scope TEXT, entity TEXT,"
+                       " field TEXT, PRIMARY KEY (scope, entity, field)); DELETE FROM temp.xa_fix");
     if (rc == 0)
         rc = xa_store_have(st, scope, &have);
     while (rc == 0 && changed)
@@ -335,7 +346,7 @@ int xa_store_repair(xa_store *st, const char *scope, xa_repair_report *out)
         sqlite3_finalize(d);
         if (rc == 0)
             rc = xa_field_rebuild(st, scope, (const char *)sqlite3_column_text(s, 0),
-                              (const char *)sqlite3_column_text(s, 1));
+                                  (const char *)sqlite3_column_text(s, 1));
         out->fields++;
     }
     if (rc == 0 && step != SQLITE_DONE)

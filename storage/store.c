@@ -1088,8 +1088,8 @@ static int batch_check(xa_store *st, const char *scope, const xa_op **order, siz
                                   " does not hold and the batch does not carry: apply the"
                                   " edits of %s up to %llu first (a damaged or crafted file"
                                   " never fits); refusing the batch",
-                                  a, (unsigned long long)op->seq, b, (unsigned long long)d.seq,
-                                  b, (unsigned long long)d.seq);
+                                  a, (unsigned long long)op->seq, b, (unsigned long long)d.seq, b,
+                                  (unsigned long long)d.seq);
                 break;
             }
         }

@@ -467,11 +467,13 @@ int xa_syncstate_renode_foreign(
     hex[XA_NODE_HEX] = ':';
     hex[XA_NODE_HEX + 1] = '\0';
     if (rc == 0)
-        rc = prep(st, &sel,
-                  "SELECT node, seq, ctx, entity, field FROM journal WHERE scope = ?1 AND node != ?2"
-                  " AND instr(ctx, ?3) > 0");
+        rc =
+            prep(st, &sel,
+                 "SELECT node, seq, ctx, entity, field FROM journal WHERE scope = ?1 AND node != ?2"
+                 " AND instr(ctx, ?3) > 0");
     if (rc == 0)
-        rc = prep(st, &upd, "UPDATE journal SET ctx = ?4 WHERE scope = ?1 AND node = ?2 AND seq = ?3");
+        rc = prep(st, &upd,
+                  "UPDATE journal SET ctx = ?4 WHERE scope = ?1 AND node = ?2 AND seq = ?3");
     if (rc == 0) {
         sqlite3_bind_text(sel, 1, scope, -1, SQLITE_STATIC);
         sqlite3_bind_int64(sel, 2, XA_NODE_TO_DB(old));
@@ -481,7 +483,8 @@ int xa_syncstate_renode_foreign(
         xa_vv ctx = XA_VV_INIT;
         char *text;
         rc = xa_vv_parse((const char *)sqlite3_column_text(sel, 2), &ctx);
-        if (rc < 0 || xa_vv_get(&ctx, old) <= keep || sqlite3_column_int64(sel, 0) == XA_NODE_TO_DB(nu)) {
+        if (rc < 0 || xa_vv_get(&ctx, old) <= keep ||
+            sqlite3_column_int64(sel, 0) == XA_NODE_TO_DB(nu)) {
             xa_vv_free(&ctx);
             continue;
         }

@@ -65,8 +65,8 @@ int xa_json_text_check(const char *t, size_t len, const char *what)
         if (!in_str) {
             in_str = c == '"';
             if (c < 0x20 && c != ' ' && c != '\t' && c != '\n' && c != '\r')
-                return xa_error_set(XA_EINVAL, "%s holds a control character (byte 0x%02x)",
-                                    what, c);
+                return xa_error_set(XA_EINVAL, "%s holds a control character (byte 0x%02x)", what,
+                                    c);
             continue;
         }
         if (c < 0x20)

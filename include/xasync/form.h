@@ -62,12 +62,8 @@ char *xa_name_key(const char *name, int fold);
  * of ten of the dimension's base (tấn 3, tạ 2, kg 0; ha 4, m² 0; triệu
  * đồng 6, đồng 0; % 1, ‰ 0).  0, or XA_ENOTFOUND. `extra` (may be NULL,
  * n entries) are count units a form adds. */
-int xa_unit_lookup(const char *unit,
-                   const char *const *extra,
-                   size_t n,
-                   char *dim,
-                   size_t dimcap,
-                   int *exp10);
+int xa_unit_lookup(
+    const char *unit, const char *const *extra, size_t n, char *dim, size_t dimcap, int *exp10);
 
 /* *out := v converted from unit `from` to unit `to`, exactly (a shift of
  * the decimal point).  XA_EINVAL (message names both units) when they do
@@ -110,7 +106,7 @@ typedef struct xa_form_block {
 
 typedef struct xa_form {
     char *id, *kind, *period_type, *title;
-    char *head; /* table header lines, '\n' between */
+    char *head;  /* table header lines, '\n' between */
     int derived; /* bits: 1 vs_prev, 2 vs_plan, 4 remain */
     size_t nunits;
     char **units;
@@ -221,11 +217,11 @@ int xa_report_new(xa_store *st,
 /* ---- a report's life (state.c) ----------------------------------------- */
 
 typedef struct xa_report_state {
-    char state[16];     /* draft | sent | accepted | returned */
-    int edited;         /* changed since it was sent (a new draft) */
-    int64_t sent_at;    /* 0: never sent */
-    char reason[512];   /* why it was returned */
-    int conflict;       /* state or snapshot fields hold concurrent values */
+    char state[16];   /* draft | sent | accepted | returned */
+    int edited;       /* changed since it was sent (a new draft) */
+    int64_t sent_at;  /* 0: never sent */
+    char reason[512]; /* why it was returned */
+    int conflict;     /* state or snapshot fields hold concurrent values */
 } xa_report_state;
 
 int xa_report_state_get(xa_store *st, const char *scope, const char *id, xa_report_state *out);

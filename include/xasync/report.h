@@ -49,7 +49,7 @@ typedef struct xa_block {
     /* rows */
     char *table, *tt, *name, *unit, *prev, *plan, *est, *note;
     char *vs_prev, *vs_plan, *remain;
-    char *printed_for; /* "prev|plan|est" the printed derived columns were for */
+    char *printed_for;     /* "prev|plan|est" the printed derived columns were for */
     char *code, *bound_by; /* the form's indicator the row stands for, and how (form.h) */
     /* tables */
     char *head, *head2, *brk;

@@ -29,7 +29,7 @@ typedef struct xa_sync_opts {
      * or moved) before giving up (default 3): a backlog of any size
      * finishes in one call while each round makes progress. */
     size_t max_idle_rounds;
-    int verbose;         /* print each round trip to stderr */
+    int verbose; /* print each round trip to stderr */
     /* When not NULL and set (by a signal handler), the transfer under way
      * is abandoned and xa_sync_run returns XA_ETRANSIENT "stopped". */
     volatile int *stop;

@@ -120,8 +120,8 @@ static void decode_text(const char *text, size_t len)
             xa_chains back = {0, 0, NULL};
             xa_op_list l2 = XA_OP_LIST_INIT;
             if (xa_codec_encode_chains(&t1, SCOPE, l.ops, l.n, &ch) != 0 ||
-                xa_codec_decode_chains(&l2, t1, strlen(t1), SCOPE, &back) != 0 ||
-                back.n != ch.n || memcmp(back.p, ch.p, ch.n * sizeof(*ch.p)) != 0)
+                xa_codec_decode_chains(&l2, t1, strlen(t1), SCOPE, &back) != 0 || back.n != ch.n ||
+                memcmp(back.p, ch.p, ch.n * sizeof(*ch.p)) != 0)
                 fail("chains do not survive a round trip");
             xa_chains_free(&back);
             xa_op_list_free(&l2);

@@ -46,11 +46,12 @@
 #include <zip.h>
 
 /* cmocka needs these before it, in this order. */
+/* clang-format off */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-
 #include <cmocka.h>
+/* clang-format on */
 
 /* ---- 1. leftovers --------------------------------------------------- */
 
@@ -88,14 +89,14 @@ static void expect_runs(const char *in, const char *want)
 static void test_docx__leftovers_read_as_written_by_hand(void **state)
 {
     (void)state;
-    expect_runs("**Địa điểm trụ sở chính:** Thôn My Du",
-                "[b]Địa điểm trụ sở chính:[/] Thôn My Du");
+    expect_runs("**Địa điểm trụ sở chính:** Thôn My Du", "[b]Địa điểm trụ sở chính:[/] Thôn My Du");
     expect_runs("*Chính quyền*: Thường trực", "[i]Chính quyền[/]: Thường trực");
     expect_runs("lao động: $3.222/3.353 = 96,1\\%$. Đảng bộ",
                 "lao động: 3.222/3.353 = 96,1%. Đảng bộ");
     expect_runs("$5=4/2*100$", "5=4/2*100");
     expect_runs("giảm 1,73\\% so với", "giảm 1,73% so với");
-    expect_runs("Trang: <http://hoangkim.hoanghoa.gov.vn>", "Trang: http://hoangkim.hoanghoa.gov.vn");
+    expect_runs("Trang: <http://hoangkim.hoanghoa.gov.vn>",
+                "Trang: http://hoangkim.hoanghoa.gov.vn");
     expect_runs("$a \\times b$", "a × b");
     /* not leftovers: kept as they are */
     expect_runs("5=4/2*100", "5=4/2*100");
@@ -314,8 +315,8 @@ static long count_xpath(xmlDocPtr doc, const char *expr)
 static unsigned char *export_docx(fx *f, const char *name, size_t *len)
 {
     char *out = xt_path(f->dir, name);
-    xt_run r = run_x(f, (const char *const[]){"report", "export", "--format", "docx", "-o", out,
-                                              NULL});
+    xt_run r =
+        run_x(f, (const char *const[]){"report", "export", "--format", "docx", "-o", out, NULL});
     unsigned char *data;
 
     if (r.status != 0)
@@ -335,9 +336,9 @@ static void test_docx__seed_docx_structure(void **state)
     unsigned char *data = export_docx(f, "a.docx", &len);
     unsigned char *again = export_docx(f, "b.docx", &len2);
     static const char *const parts[] = {"[Content_Types].xml", "_rels/.rels",
-                                        "word/document.xml", "word/_rels/document.xml.rels",
-                                        "word/styles.xml",   "word/header1.xml",
-                                        "word/header2.xml",  "docProps/core.xml"};
+                                        "word/document.xml",   "word/_rels/document.xml.rels",
+                                        "word/styles.xml",     "word/header1.xml",
+                                        "word/header2.xml",    "docProps/core.xml"};
     char *xml;
     xmlDocPtr doc;
 
@@ -371,10 +372,9 @@ static void test_docx__seed_docx_structure(void **state)
     assert_int_equal(count_xpath(doc, "//w:tbl[2]/w:tblGrid/w:gridCol"), 10);
     /* "Kết quả thực hiện" and "6 tháng đầu năm" over three columns */
     assert_int_equal(count_xpath(doc, "//w:tbl[2]//w:tc[w:tcPr/w:gridSpan/@w:val='3']"), 2);
-    assert_int_equal(
-        count_xpath(doc, "//w:tbl[2]/w:tr[1]/w:tc[w:tcPr/w:gridSpan/@w:val='3']//w:t"
-                         "[.='Kết quả thực hiện']"),
-        1);
+    assert_int_equal(count_xpath(doc, "//w:tbl[2]/w:tr[1]/w:tc[w:tcPr/w:gridSpan/@w:val='3']//w:t"
+                                      "[.='Kết quả thực hiện']"),
+                     1);
     /* seven cells over three rows: restart in row 1, continued in rows 2 and 3 */
     assert_int_equal(count_xpath(doc, "//w:tbl[2]/w:tr[1]/w:tc/w:tcPr/w:vMerge[@w:val='restart']"),
                      7);
@@ -392,16 +392,16 @@ static void test_docx__seed_docx_structure(void **state)
     /* figures right-aligned, TT centred */
     assert_int_equal(count_xpath(doc, "//w:tbl[2]/w:tr[5]/w:tc[1]/w:p/w:pPr/w:jc[@w:val='center']"),
                      1);
-    assert_int_equal(
-        count_xpath(doc, "//w:tbl[2]/w:tr[w:tc[2]//w:t='Tổng sản lượng lương thực có hạt']"
-                         "/w:tc[4]/w:p/w:pPr/w:jc[@w:val='right']"),
-        1);
+    assert_int_equal(count_xpath(doc,
+                                 "//w:tbl[2]/w:tr[w:tc[2]//w:t='Tổng sản lượng lương thực có hạt']"
+                                 "/w:tc[4]/w:p/w:pPr/w:jc[@w:val='right']"),
+                     1);
     /* the motto, BÁO CÁO, the signature */
     assert_int_equal(count_xpath(doc, "//w:t[.='CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM']"), 1);
     assert_int_equal(count_xpath(doc, "//w:r[w:rPr/w:b]/w:t[.='Độc lập - Tự do - Hạnh phúc']"), 1);
     assert_int_equal(count_xpath(doc, "//w:r[w:rPr/w:b]/w:t[.='BÁO CÁO']"), 1);
-    assert_int_equal(count_xpath(doc, "//w:tbl[3]//w:r[w:rPr/w:b and w:rPr/w:i]/w:t[.='Nơi nhận:']"),
-                     1);
+    assert_int_equal(
+        count_xpath(doc, "//w:tbl[3]//w:r[w:rPr/w:b and w:rPr/w:i]/w:t[.='Nơi nhận:']"), 1);
     assert_int_equal(count_xpath(doc, "//w:tbl[3]//w:r[w:rPr/w:b]/w:t[.='Lê Quang Thành']"), 1);
     /* the leftovers are read: bold runs, no "**", no "\%", no "$" */
     assert_int_equal(count_xpath(doc, "//w:r[w:rPr/w:b]/w:t[.='Địa điểm trụ sở chính:']"), 1);
@@ -427,8 +427,9 @@ static void test_docx__seed_docx_structure(void **state)
     /* the font */
     xml = zip_part(data, len, "word/styles.xml", &n);
     doc = parse(xml, n);
-    assert_int_equal(count_xpath(doc, "//w:style[@w:styleId='Normal']/w:rPr/w:rFonts"
-                                      "[@w:ascii='Times New Roman' and @w:hAnsi='Times New Roman']"),
+    assert_int_equal(count_xpath(doc,
+                                 "//w:style[@w:styleId='Normal']/w:rPr/w:rFonts"
+                                 "[@w:ascii='Times New Roman' and @w:hAnsi='Times New Roman']"),
                      1);
     assert_int_equal(count_xpath(doc, "//w:style[@w:styleId='Normal']/w:rPr/w:sz[@w:val='28']"), 1);
     xmlFreeDoc(doc);
@@ -478,7 +479,8 @@ static void test_docx__any_field_gives_well_formed_xml(void **state)
     assert_int_equal(count_xpath(doc, "//w:t[contains(., '<w:p>Không phải thẻ</w:p>')]"), 1);
     assert_int_equal(count_xpath(doc, "//w:t[contains(., 'XUNG ĐỘT / CONFLICT')]"), 1);
     /* the signer's role: one bold line per line, in capitals */
-    assert_int_equal(count_xpath(doc, "//w:tbl[2]//w:r[w:rPr/w:b]/w:t[.='TM. ỦY BAN NHÂN DÂN']"), 1);
+    assert_int_equal(count_xpath(doc, "//w:tbl[2]//w:r[w:rPr/w:b]/w:t[.='TM. ỦY BAN NHÂN DÂN']"),
+                     1);
     assert_int_equal(count_xpath(doc, "//w:tbl[2]//w:r[w:rPr/w:b]/w:t[.='CHỦ TỊCH']"), 1);
     assert_int_equal(count_xpath(doc, "//w:tab"), 1);
     assert_non_null(strstr(xml, "\xef\xbf\xbd")); /* U+FFFD for what XML forbids */
@@ -539,8 +541,8 @@ static void test_docx__text_keeps_leftovers_html_reads_them(void **state)
 static void expect_write_error(fx *f, const char *out)
 {
     uint64_t before = xt_db_digest(f->db);
-    xt_run r = run_x(f, (const char *const[]){"report", "export", "--format", "docx", "-o", out,
-                                              NULL});
+    xt_run r =
+        run_x(f, (const char *const[]){"report", "export", "--format", "docx", "-o", out, NULL});
 
     if (r.status != 1)
         fail_msg("export to %s: exit %d, want 1 (%s)", out, r.status, r.err);
@@ -574,7 +576,8 @@ static void test_docx__unwritable_output_is_refused(void **state)
     assert_true(S_ISDIR(sb.st_mode));
     {
         /* no temporary file left behind */
-        xt_run r = xt_exec("/bin/sh",
+        xt_run r =
+            xt_exec("/bin/sh",
                     (const char *const[]){"-c", "ls \"$0\" | grep -c tmp- || true", f->dir, NULL},
                     NULL, NULL);
         assert_string_equal(r.out, "0\n");
@@ -590,8 +593,8 @@ static void test_docx__unwritable_output_is_refused(void **state)
     free(old);
     /* an unknown format is a usage error */
     {
-        xt_run r = run_x(f, (const char *const[]){"report", "export", "--format", "doc", "-o",
-                                                  existing, NULL});
+        xt_run r = run_x(
+            f, (const char *const[]){"report", "export", "--format", "doc", "-o", existing, NULL});
         assert_int_equal(r.status, 2);
         assert_non_null(strstr(r.err, "docx"));
         xt_run_free(&r);
@@ -680,8 +683,7 @@ static void test_docx__district_show_and_rollup(void **state)
         char q[512], prev[32], plan[32], est[32];
         const char *line;
         xt_run t = xt_district((const char *const[]){"--db", ddb, "rollup", "--report-kind",
-                                                     "so-ket-6-thang", "--period", "2024-h1",
-                                                     NULL},
+                                                     "so-ket-6-thang", "--period", "2024-h1", NULL},
                                NULL, NULL);
         assert_int_equal(t.status, 0);
         line = strstr(t.out, "\tTổng sản lượng lương thực có hạt\ttấn\t");

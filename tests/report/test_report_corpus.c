@@ -111,8 +111,8 @@ static int matches(const cJSON *truth, const cJSON *f)
 {
     const char *code = jstr(truth, "code"), *fc = jstr(f, "code");
 
-    return code && fc && strcmp(code, fc) == 0 && where_in(jstr(truth, "where"), jstr(f, "where")) &&
-           quotes(f, jstr(truth, "about"));
+    return code && fc && strcmp(code, fc) == 0 &&
+           where_in(jstr(truth, "where"), jstr(f, "where")) && quotes(f, jstr(truth, "about"));
 }
 
 typedef struct tally {
@@ -140,8 +140,8 @@ static void one(const char *cdir, const char *truth_path, tally *t)
         uint64_t before = xt_db_digest(db);
         r = xt_xasync(ARGV("--db", db, "report", "import", file), NULL, NULL);
         if (r.status != 1 || strncmp(r.err, "xasync: ", 8) != 0 || strstr(r.err, refuse) == NULL)
-            fail_msg("%s: expected a refusal naming '%s' (exit 1), got exit %d: [%s]", file,
-                     refuse, r.status, r.err);
+            fail_msg("%s: expected a refusal naming '%s' (exit 1), got exit %d: [%s]", file, refuse,
+                     r.status, r.err);
         printf("  %-34s refused: %s", jstr(truth, "file"), r.err + 8);
         xt_run_free(&r);
         assert_true(before == xt_db_digest(db));

@@ -196,10 +196,11 @@ static void seed_counts(counts c)
     assert_int_equal(c.cells, 140);
 }
 
-#define HEAD2                                                                                      \
-    "TT\tChỉ tiêu\tĐơn vị tính\tKQ thực hiện 6 tháng 2023\tKH năm 2024 (theo NQ HĐND giao)\tKết " \
-    "quả thực hiện\t\t\tCòn phải thực hiện\tGhi chú\n\t\t\t\t\t6 tháng đầu năm\t\t\t\t\n\t\t\t\t\t"  \
-    "Ước thực hiện\tSo với cùng kỳ (%)\tSo với kế hoạch (%)\t\t\nA\tB\tI\t2\t3\t4\t5=4/2*100\t6="    \
+#define HEAD2                                                                                                       \
+    "TT\tChỉ tiêu\tĐơn vị tính\tKQ thực hiện 6 tháng 2023\tKH năm 2024 (theo NQ HĐND giao)\tKết "  \
+    "quả thực hiện\t\t\tCòn phải thực hiện\tGhi chú\n\t\t\t\t\t6 tháng đầu "                      \
+    "năm\t\t\t\t\n\t\t\t\t\t"                                                                                      \
+    "Ước thực hiện\tSo với cùng kỳ (%)\tSo với kế hoạch (%)\t\t\nA\tB\tI\t2\t3\t4\t5=4/2*100\t6=" \
     "4/3*100\t7=3-4\t8\n"
 
 /* ---- import ---------------------------------------------------------------- */
@@ -258,7 +259,8 @@ static void test_import__blank_line_inside_the_table(void **state)
 static void test_import__stt_header(void **state)
 {
     fx *f = *state;
-    char *s = subst(subst(seed(), "TT\tChi tiêu", "STT\tChi tiêu"), "TT\tChỉ tiêu", "STT\tChỉ tiêu");
+    char *s =
+        subst(subst(seed(), "TT\tChi tiêu", "STT\tChi tiêu"), "TT\tChỉ tiêu", "STT\tChỉ tiêu");
 
     seed_counts(import_ok(f, s, strlen(s), NULL, NULL));
     free(s);
@@ -382,8 +384,7 @@ static void test_import__kt_signature_before_the_recipients(void **state)
 static void test_import__tm_signature_two_line_role(void **state)
 {
     fx *f = *state;
-    char *s = subst(seed(), "\nCHỦ TỊCH\n", "\nTM. ỦY BAN NHÂN DÂN\nCHỦ TỊCH\n\n(Đã ký)\n"), *v,
-         *e;
+    char *s = subst(seed(), "\nCHỦ TỊCH\n", "\nTM. ỦY BAN NHÂN DÂN\nCHỦ TỊCH\n\n(Đã ký)\n"), *v, *e;
 
     seed_counts(import_ok(f, s, strlen(s), NULL, NULL));
     v = field(f, REPORT, "signer_role");
@@ -526,7 +527,10 @@ static void test_figures__normalised_or_refused(void **state)
     edit_refused(f, "ind/4/est", "1,234.5", ARGV("1.234,5?"));
     edit_refused(f, "ind/4/est", "96,1%", ARGV("a % sign only where the unit is %"));
     edit_refused(f, "ind/4/est", "1 460", ARGV("a space inside the number"));
-    edit_refused(f, "ind/4/est", "1\xc2\xa0" "460", ARGV("non-breaking space"));
+    edit_refused(f, "ind/4/est",
+                 "1\xc2\xa0"
+                 "460",
+                 ARGV("non-breaking space"));
     edit_refused(f, "ind/4/est", "Đạt", ARGV("row 4", "holds figures"));
     edit_refused(f, "ind/4/est", "64\n0", ARGV("no line break and no tab", "xuống dòng"));
     edit_refused(f, "ind/4/name", "Tổng sản lượng\tlương thực", ARGV("no line break and no tab"));
@@ -573,8 +577,7 @@ static void test_fix__applies_the_computed_fix_as_an_edit(void **state)
             const cJSON *id = cJSON_GetObjectItem(e, "id"), *fix = cJSON_GetObjectItem(e, "fix");
             if (strcmp(id->valuestring, "table.ratio@ind/5/vs_plan") == 0) {
                 seen = 1;
-                assert_string_equal(cJSON_GetObjectItem(fix, "path")->valuestring,
-                                    "ind/5/vs_plan");
+                assert_string_equal(cJSON_GetObjectItem(fix, "path")->valuestring, "ind/5/vs_plan");
                 assert_string_equal(cJSON_GetObjectItem(fix, "value")->valuestring, "56,7");
                 assert_string_equal(cJSON_GetObjectItem(e, "severity")->valuestring, "error");
             }

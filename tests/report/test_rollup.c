@@ -52,8 +52,8 @@ typedef struct fx {
 static const struct commune {
     const char *scope, *name;
 } C[] = {
-    {"xa-an", "Xã An"},     {"xa-binh", "Xã Bình"}, {"xa-cuong", "Xã Cường"}, {"xa-dong", "Xã Đông"},
-    {"xa-en", "Xã Én"},     {"xa-phu", "Xã Phú"},   {"xa-giang", "Xã Giang"},
+    {"xa-an", "Xã An"}, {"xa-binh", "Xã Bình"}, {"xa-cuong", "Xã Cường"}, {"xa-dong", "Xã Đông"},
+    {"xa-en", "Xã Én"}, {"xa-phu", "Xã Phú"},   {"xa-giang", "Xã Giang"},
 };
 #define NC (sizeof(C) / sizeof(C[0]))
 
@@ -81,8 +81,8 @@ static char *ok_at(xt_run r, const char *what, int line)
 #define D_OUT(...) ok_at(xt_district(ARGV(__VA_ARGS__), NULL, NULL), #__VA_ARGS__, __LINE__)
 
 /* A refusal: exit `code`, `needle` in the one-line message, `db` unchanged. */
-static void refused_at(xt_run r, const char *db, uint64_t before, int code, const char *needle,
-                       int line)
+static void
+refused_at(xt_run r, const char *db, uint64_t before, int code, const char *needle, int line)
 {
     if (r.status != code)
         fail_msg("line %d: exit %d, wanted %d (stderr: %s)", line, r.status, code, r.err);
@@ -293,8 +293,10 @@ static const cJSON *indicator(const cJSON *doc, const char *code)
 {
     const cJSON *d;
 
-    cJSON_ArrayForEach(d, cJSON_GetObjectItem(doc, "indicators")) if (
-        strcmp(cJSON_GetObjectItem(d, "code")->valuestring, code) == 0) return d;
+    cJSON_ArrayForEach(
+        d, cJSON_GetObjectItem(
+               doc, "indicators")) if (strcmp(cJSON_GetObjectItem(d, "code")->valuestring, code) ==
+                                       0) return d;
     fail_msg("no indicator %s in the rollup", code);
     return NULL;
 }
@@ -317,8 +319,7 @@ static void district_is(const cJSON *doc,
         fail_msg("line %d: %s %s is %s (%s), wanted %s (%s)", line, code, col,
                  cJSON_GetObjectItem(fig, "value")->valuestring,
                  cJSON_GetObjectItem(fig, "text")->valuestring, value, text);
-    if (n >= 0 && cJSON_GetObjectItem(fig, "n") &&
-        cJSON_GetObjectItem(fig, "n")->valueint != n)
+    if (n >= 0 && cJSON_GetObjectItem(fig, "n") && cJSON_GetObjectItem(fig, "n")->valueint != n)
         fail_msg("line %d: %s %s counts %d communes, wanted %d", line, code, col,
                  cJSON_GetObjectItem(fig, "n")->valueint, n);
 }
@@ -326,14 +327,17 @@ static void district_is(const cJSON *doc,
     district_is((doc), (code), (col), (value), (text), (n), __LINE__)
 
 /* The exclusion of `scope`'s figure of `code` for `reason` (NULL if none). */
-static const cJSON *excluded(const cJSON *doc, const char *code, const char *scope,
-                             const char *reason)
+static const cJSON *
+excluded(const cJSON *doc, const char *code, const char *scope, const char *reason)
 {
     const cJSON *e;
 
-    cJSON_ArrayForEach(e, cJSON_GetObjectItem(indicator(doc, code), "excluded")) if (
-        strcmp(cJSON_GetObjectItem(e, "scope")->valuestring, scope) == 0 &&
-        strcmp(cJSON_GetObjectItem(e, "reason")->valuestring, reason) == 0) return e;
+    cJSON_ArrayForEach(
+        e, cJSON_GetObjectItem(
+               indicator(doc, code),
+               "excluded")) if (strcmp(cJSON_GetObjectItem(e, "scope")->valuestring, scope) == 0 &&
+                                strcmp(cJSON_GetObjectItem(e, "reason")->valuestring, reason) ==
+                                    0) return e;
     return NULL;
 }
 
@@ -440,13 +444,11 @@ static void test_rollup__units_names_and_periods(void **state)
                                      "half-year", per, sizeof(per)),
                      0);
     assert_string_equal(per, "2024-h1");
-    assert_int_equal(xa_period_guess("BÁO CÁO\n\nBáo cáo quý III năm 2024\n", "quarter", per,
-                                     sizeof(per)),
-                     0);
+    assert_int_equal(
+        xa_period_guess("BÁO CÁO\n\nBáo cáo quý III năm 2024\n", "quarter", per, sizeof(per)), 0);
     assert_string_equal(per, "2024-q3");
-    assert_int_equal(xa_period_guess("BÁO CÁO\n\nBáo cáo công tác\n", "half-year", per,
-                                     sizeof(per)),
-                     XA_EINVAL);
+    assert_int_equal(
+        xa_period_guess("BÁO CÁO\n\nBáo cáo công tác\n", "half-year", per, sizeof(per)), XA_EINVAL);
 }
 
 /* Bad forms: a clear message, exit 1, the district's database unchanged. */
@@ -663,8 +665,8 @@ static void test_rollup__seven_communes(void **state)
     sync_pc(db[0]);
 
     /* ---- the rollup, against totals computed here ---- */
-    out = D_OUT("--db", f->ddb, "rollup", "--form", FORM, "--period", "2024-h1", "--format",
-                "json");
+    out =
+        D_OUT("--db", f->ddb, "rollup", "--form", FORM, "--period", "2024-h1", "--format", "json");
     cJSON *doc = cJSON_Parse(out);
     free(out);
     assert_non_null(doc);
@@ -756,10 +758,11 @@ static void test_rollup__seven_communes(void **state)
     out = D_OUT("--db", f->ddb, "rollup", "--form", FORM, "--period", "2024-h1", "--format", "csv",
                 "--by-commune");
     assert_non_null(strstr(out, "\"Xã Cường\""));
-    assert_non_null(strstr(out, "\"CT-04\",\"Tổng sản lượng lương thực có hạt\",\"tấn\",\"636,4\""));
+    assert_non_null(
+        strstr(out, "\"CT-04\",\"Tổng sản lượng lương thực có hạt\",\"tấn\",\"636,4\""));
     free(out);
-    out = D_OUT("--db", f->ddb, "rollup", "--form", FORM, "--period", "2024-h1", "--format",
-                "html");
+    out =
+        D_OUT("--db", f->ddb, "rollup", "--form", FORM, "--period", "2024-h1", "--format", "html");
     assert_non_null(strstr(out, "<table>"));
     assert_null(strstr(out, "http"));
     free(out);
@@ -807,8 +810,8 @@ static void test_rollup__seven_communes(void **state)
     /* without a form, kind and period are still checked */
     X_REFUSED(db[6], 1, "period '2024-x9' is not valid", "--db", db[6], "report", "import",
               XA_SEED_REPORT, "--period", "2024-x9", "--id", "other");
-    X_REFUSED(db[6], 1, "unknown kind 'Sơ kết'", "--db", db[6], "report", "import",
-              XA_SEED_REPORT, "--kind", "Sơ kết", "--id", "other");
+    X_REFUSED(db[6], 1, "unknown kind 'Sơ kết'", "--db", db[6], "report", "import", XA_SEED_REPORT,
+              "--kind", "Sơ kết", "--id", "other");
 
     for (size_t i = 0; i < NC; i++)
         free(db[i]);
@@ -877,7 +880,8 @@ static void test_rollup__forms_by_usb(void **state)
             /* an op in the district's name, seq 2 of a scope where it wrote 1 */
             char *held = xt_read_file(ops, NULL);
             cJSON *doc = cJSON_Parse(held), *nodes = cJSON_GetObjectItem(doc, "nodes");
-            cJSON *list = nodes->child, *op = cJSON_GetArrayItem(list, cJSON_GetArraySize(list) - 1);
+            cJSON *list = nodes->child,
+                  *op = cJSON_GetArrayItem(list, cJSON_GetArraySize(list) - 1);
             cJSON *forged = cJSON_CreateArray();
             cJSON_AddItemToArray(forged, cJSON_CreateNumber(op->child->valuedouble + 1));
             cJSON_AddItemToArray(forged, cJSON_CreateString("form/evil"));

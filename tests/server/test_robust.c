@@ -16,6 +16,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -24,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <grp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -160,7 +160,7 @@ static xt_run district(const fx *f, const char *const *argv)
     do {                                                                                           \
         xt_run r_ = (r);                                                                           \
         if (r_.status != 0)                                                                        \
-            fail_msg("%s: exit %d\nstdout: [%s]\nstderr: [%s]", (what), r_.status, r_.out,        \
+            fail_msg("%s: exit %d\nstdout: [%s]\nstderr: [%s]", (what), r_.status, r_.out,         \
                      r_.err);                                                                      \
         xt_run_free(&r_);                                                                          \
     } while (0)
@@ -384,9 +384,9 @@ static void test_robust__token_rotate(void **state)
 
 typedef struct slow {
     int port;
-    int n;          /* connections to hold */
-    int per_addr;   /* connections per source address */
-    int first_addr; /* 127.0.0.first_addr, then the next ones */
+    int n;           /* connections to hold */
+    int per_addr;    /* connections per source address */
+    int first_addr;  /* 127.0.0.first_addr, then the next ones */
     const char *req; /* what is sent, one byte a second, again and again */
     int refuse_ms;   /* a connection closed younger than this was refused */
     int prefix;      /* bytes of req sent at once on connecting */
@@ -460,8 +460,8 @@ static void *slow_run(void *arg)
             if (c[i].fd >= 0) {
                 ssize_t k = recv(c[i].fd, &b, 1, MSG_DONTWAIT);
                 int gone = k == 0 || (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
-                if (!gone && send(c[i].fd, s->req + c[i].off % len, 1, MSG_NOSIGNAL | MSG_DONTWAIT) <
-                                 0 &&
+                if (!gone &&
+                    send(c[i].fd, s->req + c[i].off % len, 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
                     errno != EAGAIN)
                     gone = 1;
                 if (gone) {
@@ -824,8 +824,9 @@ static void editor_start(editor *e, const char *db, const char *home)
     e->port = atoi(u + 17);
     /* The secret, from the page, as the browser gets it. */
     char req[256], *body = NULL;
-    int len = snprintf(req, sizeof req, "GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n\r\n",
-                       e->port);
+    int len =
+        snprintf(req, sizeof req,
+                 "GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n\r\n", e->port);
     assert_int_equal(raw_http(e->port, req, (size_t)len, &body), 200);
     const char *m = strstr(body, "name=\"xasync-secret\" content=\"");
     assert_non_null(m);
@@ -854,8 +855,8 @@ static void editor_stop(editor *e)
 static int editor_set(const editor *e, const char *headers, const char *value, char **body)
 {
     char req[1024], json[128];
-    int jl = snprintf(json, sizeof json, "{\"entity\":\"ind-4\",\"field\":\"est\",\"value\":\"%s\"}",
-                      value);
+    int jl = snprintf(json, sizeof json,
+                      "{\"entity\":\"ind-4\",\"field\":\"est\",\"value\":\"%s\"}", value);
     int len = snprintf(req, sizeof req,
                        "POST /api/set HTTP/1.1\r\n%sX-Xasync-Secret: %s\r\nContent-Length: %d\r\n"
                        "Connection: close\r\n\r\n%s",
@@ -920,12 +921,12 @@ static void test_robust__editor_one_host_json_only_413(void **state)
 /* A self-signed certificate for 127.0.0.1 and its key, in dir. */
 static void make_cert(const fx *f, const char *cert, const char *key)
 {
-    xt_run r = xt_exec("/usr/bin/openssl",
-                       ARGV("req", "-x509", "-newkey", "ec", "-pkeyopt",
-                            "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
-                            "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
-                            "subjectAltName=IP:127.0.0.1"),
-                       NULL, NULL);
+    xt_run r =
+        xt_exec("/usr/bin/openssl",
+                ARGV("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                     "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
+                     "-addext", "subjectAltName=IP:127.0.0.1"),
+                NULL, NULL);
     if (r.status != 0)
         fail_msg("openssl: %s", r.err);
     xt_run_free(&r);
@@ -1115,8 +1116,8 @@ static int xa_as_nobody(const fx *f, const char *const *argv, char **err)
     assert_true(pid >= 0);
     if (pid == 0) {
         int fd = open(errf, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-        if (fd < 0 || dup2(fd, 2) < 0 || setgroups(0, NULL) != 0 || setresgid(65534, 65534, 65534) != 0 ||
-            setresuid(65534, 65534, 65534) != 0)
+        if (fd < 0 || dup2(fd, 2) < 0 || setgroups(0, NULL) != 0 ||
+            setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0)
             _exit(126);
         if (access(XA_BIN, X_OK) != 0)
             _exit(125); /* the program is out of that user's reach here */

@@ -22,11 +22,8 @@
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
-#include <setjmp.h>
-#include <sqlite3.h>
 #include <signal.h>
-#include <stdarg.h>
-#include <stddef.h>
+#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +31,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* cmocka needs these before it, in this order. */
+/* clang-format off */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <cmocka.h>
+/* clang-format on */
 
 #define SCOPE "hoang-kim"
 #define NODE "0a0b0c0d0e0f1011"
@@ -95,8 +98,8 @@ static char *many_nodes(size_t n)
     sbuf b = {0};
 
     for (size_t i = 1; i <= n; i++)
-        sb_add(&b, "%s\"%016zx\":[[1,\"r\",\"n%zu\",\"v\",{},1717200000000,\"a\"]]", i > 1 ? "," : "",
-               i + 0x1000, i);
+        sb_add(&b, "%s\"%016zx\":[[1,\"r\",\"n%zu\",\"v\",{},1717200000000,\"a\"]]",
+               i > 1 ? "," : "", i + 0x1000, i);
     return b.p;
 }
 
@@ -104,8 +107,8 @@ static char *ops_file(const char *nodes, int version)
 {
     sbuf b = {0};
 
-    sb_add(&b, "{\"format\":\"xasync-ops\",\"version\":%d,\"scope\":\"%s\",\"nodes\":{%s}}", version,
-           SCOPE, nodes);
+    sb_add(&b, "{\"format\":\"xasync-ops\",\"version\":%d,\"scope\":\"%s\",\"nodes\":{%s}}",
+           version, SCOPE, nodes);
     return b.p;
 }
 
@@ -234,8 +237,13 @@ static hresp post_text(const fx *f, const char *text, size_t len)
     return r;
 }
 
-static void refused_at(const fx *f, const char *text, size_t len, long status, const char *frag,
-                       const char *file, int line)
+static void refused_at(const fx *f,
+                       const char *text,
+                       size_t len,
+                       long status,
+                       const char *frag,
+                       const char *file,
+                       int line)
 {
     uint64_t before = xt_db_digest(f->ddb);
     hresp r = post_text(f, text, len);
@@ -252,8 +260,8 @@ static void refused_at(const fx *f, const char *text, size_t len, long status, c
     refused_at((f), (text), (len), (status), (frag), __FILE__, __LINE__)
 
 /* The PC's database unchanged by a refused `xasync apply FILE`. */
-static void apply_refused_at(const fx *f, const char *text, size_t len, const char *frag,
-                             const char *file, int line)
+static void apply_refused_at(
+    const fx *f, const char *text, size_t len, const char *frag, const char *file, int line)
 {
     char *path = xt_path(f->dir, "ops.json");
     uint64_t before = xt_db_digest(f->pc);
@@ -270,7 +278,8 @@ static void apply_refused_at(const fx *f, const char *text, size_t len, const ch
     xt_run_free(&r);
     free(path);
 }
-#define APPLY_REFUSED(f, text, len, frag) apply_refused_at((f), (text), (len), (frag), __FILE__, __LINE__)
+#define APPLY_REFUSED(f, text, len, frag)                                                          \
+    apply_refused_at((f), (text), (len), (frag), __FILE__, __LINE__)
 
 /* ---- strings ----------------------------------------------------------- */
 
@@ -550,20 +559,21 @@ static void test_integrity__repair_recovers_a_poisoned_pc(void **state)
     char hex[XA_NODE_HEX + 1];
     xa_node_format(self, hex);
     assert_int_equal(sqlite3_open(f->pc, &db), SQLITE_OK);
-    snprintf(sql, sizeof sql,
-             "BEGIN;"
-             "INSERT INTO journal VALUES ('%s', %lld, 1, 'r', 'x', '\"evil\"', '%s:9000000', 1, 'm');"
-             "INSERT INTO have VALUES ('%s', %lld, 1);"
-             "DELETE FROM sibling WHERE entity = 'r' AND field = 'x';"
-             "INSERT INTO sibling VALUES ('%s', 'r', 'x', %lld, 1);"
-             "UPDATE field SET fctx = '00000000000000aa:1,%s:9000000', nsib = 1 WHERE entity = 'r'"
-             " AND field = 'x';"
-             "INSERT INTO journal VALUES ('%s', %lld, 3, 'r', 'x', '\"b\"',"
-             " '00000000000000aa:1,%s:9000000', 2, 'clerk');"
-             "UPDATE have SET seq = 3 WHERE node = %lld;"
-             "COMMIT;",
-             SCOPE, (long long)0xaa, hex, SCOPE, (long long)0xaa, SCOPE, (long long)0xaa, hex, SCOPE,
-             (long long)self, hex, (long long)self);
+    snprintf(
+        sql, sizeof sql,
+        "BEGIN;"
+        "INSERT INTO journal VALUES ('%s', %lld, 1, 'r', 'x', '\"evil\"', '%s:9000000', 1, 'm');"
+        "INSERT INTO have VALUES ('%s', %lld, 1);"
+        "DELETE FROM sibling WHERE entity = 'r' AND field = 'x';"
+        "INSERT INTO sibling VALUES ('%s', 'r', 'x', %lld, 1);"
+        "UPDATE field SET fctx = '00000000000000aa:1,%s:9000000', nsib = 1 WHERE entity = 'r'"
+        " AND field = 'x';"
+        "INSERT INTO journal VALUES ('%s', %lld, 3, 'r', 'x', '\"b\"',"
+        " '00000000000000aa:1,%s:9000000', 2, 'clerk');"
+        "UPDATE have SET seq = 3 WHERE node = %lld;"
+        "COMMIT;",
+        SCOPE, (long long)0xaa, hex, SCOPE, (long long)0xaa, SCOPE, (long long)0xaa, hex, SCOPE,
+        (long long)self, hex, (long long)self);
     char *err = NULL;
     if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
         fail_msg("poisoning: %s", err);
@@ -955,9 +965,9 @@ static void test_integrity__restored_pc_usb_then_sync(void **state)
 
     char *sa = out_of(ARGV("--db", a, "show")), *sc = out_of(ARGV("--db", c, "show"));
     assert_string_equal(sa, sc);
-    static const char *const want[] = {"r\tc1\tcommon", "r\tx1\tbefore-restore",
+    static const char *const want[] = {"r\tc1\tcommon",         "r\tx1\tbefore-restore",
                                        "r\tx3\tbefore-restore", "r\ty1\tafter-restore",
-                                       "r\ty3\tafter-restore", "r\tz\ton-c"};
+                                       "r\ty3\tafter-restore",  "r\tz\ton-c"};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         if (strstr(sa, want[i]) == NULL)
             fail_msg("lost %s in:\n%s", want[i], sa);
@@ -989,8 +999,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_integrity__restored_pc_by_usb_both_ways, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_integrity__cloned_pc_by_usb, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_integrity__restored_pc_usb_then_sync, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_integrity__restored_pc_usb_then_sync, setup, teardown),
     };
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
