@@ -127,9 +127,12 @@ static int curl_fail(session *s, CURLcode cc)
         return xa_error_set(XA_ETRANSIENT, "the connection failed (%s)", detail);
     case CURLE_SSL_CONNECT_ERROR:
         /* An https:// address on a plain HTTP server: the first bytes back
-         * are not TLS at all.  Not a certificate's fault. */
+         * are not TLS at all, or the server closes the connection on the
+         * handshake it does not understand (SSL_ERROR_SYSCALL, which
+         * depends on timing).  Not a certificate's fault. */
         if (strstr(detail, "wrong version number") || strstr(detail, "packet length too long") ||
-            strstr(detail, "unexpected message") || strstr(detail, "record layer"))
+            strstr(detail, "unexpected message") || strstr(detail, "record layer") ||
+            strstr(detail, "SSL_ERROR_SYSCALL"))
             return xa_error_set(XA_EAUTH,
                                 "máy chủ huyện không dùng TLS ở địa chỉ này (%s): nếu đó là máy "
                                 "chủ HTTP thường, địa chỉ bắt đầu bằng http:// / the district "
