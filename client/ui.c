@@ -174,6 +174,25 @@ static cJSON *values_json(const xa_field *f)
     return o;
 }
 
+/* A change counter: the sum of the seqs of this replica's version vector.
+ * Every op written here or arriving (apply, sync, another editor) raises
+ * it; the page polls it (GET /api/changes) and loads the report again when
+ * it moves.  "" when it cannot be read. */
+static void change_version(ui *u, char *out, size_t len)
+{
+    xa_vv vv = XA_VV_INIT;
+    unsigned long long sum = 0;
+
+    if (xa_store_have(u->st, xa_store_scope(u->st), &vv) < 0) {
+        snprintf(out, len, "%s", "");
+        return;
+    }
+    for (size_t i = 0; i < vv.n; i++)
+        sum += vv.e[i].seq;
+    xa_vv_free(&vv);
+    snprintf(out, len, "%llu", sum);
+}
+
 static MHD_RESULT_T api_report(ui *u, struct MHD_Connection *c)
 {
     const char *id = arg(c, "report");
@@ -187,6 +206,8 @@ static MHD_RESULT_T api_report(ui *u, struct MHD_Connection *c)
 
     if (id == NULL)
         return fail(c, MHD_HTTP_BAD_REQUEST, "which report? (?report=ID)");
+    char version[32];
+    change_version(u, version, sizeof(version)); /* before reading: never newer than what is sent */
     rc = xa_report_load(u->st, xa_store_scope(u->st), id, &r);
     if (rc < 0)
         return fail_xa(c, rc);
@@ -209,6 +230,7 @@ static MHD_RESULT_T api_report(ui *u, struct MHD_Connection *c)
         xa_fields_free(f, nf);
         return rc < 0 ? fail_xa(c, rc) : fail(c, 500, "cannot read the report");
     }
+    cJSON_AddStringToObject(doc, "version", version);
     findings = cJSON_AddArrayToObject(doc, "findings");
     for (size_t i = 0; i < nfs; i++) {
         cJSON *e = cJSON_CreateObject();
@@ -277,6 +299,16 @@ static MHD_RESULT_T api_history(ui *u, struct MHD_Connection *c)
         cJSON_AddItemToArray(a, h);
     }
     xa_log_free(e, n);
+    return send_json(c, MHD_HTTP_OK, o);
+}
+
+static MHD_RESULT_T api_changes(ui *u, struct MHD_Connection *c)
+{
+    char v[32];
+    cJSON *o = cJSON_CreateObject();
+
+    change_version(u, v, sizeof(v));
+    cJSON_AddStringToObject(o, "version", v);
     return send_json(c, MHD_HTTP_OK, o);
 }
 
@@ -645,6 +677,8 @@ static MHD_RESULT_T handle(void *cls,
                 return api_history(u, c);
             if (strcmp(url, "/api/status") == 0)
                 return api_status(u, c);
+            if (strcmp(url, "/api/changes") == 0)
+                return api_changes(u, c);
             return fail(c, MHD_HTTP_NOT_FOUND, "no such page");
         }
         const char *secret = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Xasync-Secret");

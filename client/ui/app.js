@@ -175,11 +175,12 @@
     pendingWrites: 0,
     focusAfter: null,       // focus key to use at the next render
     rendering: false,
-    lastSuccess: undefined,
     status: null,
     statusFailed: false,
     bannerKind: null,
     listFailed: false,
+    version: null,          // the change counter the shown report was read at (GET /api/changes)
+    composing: false,       // an input method (Unikey, ibus) is composing a word
   };
 
   const SEP = '\u0001';
@@ -438,15 +439,45 @@
       S.status = s && typeof s === 'object' ? s : {};
       S.statusFailed = false;
       if (S.listFailed) loadReports();
-      /* a sync happened: it may have brought edits from other PCs */
-      const last = S.status.last_success ?? null;
-      if (S.lastSuccess !== undefined && last !== S.lastSuccess && S.pendingWrites === 0 && S.report) loadReport();
-      S.lastSuccess = last;
     } catch (e) {
       S.statusFailed = true;
     }
     renderBadge();
     setTimeout(pollStatus, 5000);
+  }
+
+  /* Live updates: GET /api/changes each second.  When the change counter
+   * moves (an `xasync apply` from a USB stick, a sync, another editor), the
+   * report is loaded again, keeping what the clerk is typing (render()).
+   * Not while a write of this page is on its way (it loads the report
+   * itself), nor while an input method is composing a word. */
+  const LIVE_MS = 1000;
+  async function pollChanges() {
+    try {
+      const c = await api('GET', '/api/changes');
+      const v = c && typeof c.version === 'string' ? c.version : null;
+      if (v && S.version !== null && v !== S.version && S.pendingWrites === 0 && !S.composing) {
+        if (!S.report) await loadReports();
+        else {
+          await refreshList();
+          await loadReport();
+        }
+      } else if (v && S.version === null && !S.report) S.version = v;
+    } catch (e) { /* the badge tells when the editor cannot be reached */ }
+    setTimeout(pollChanges, LIVE_MS);
+  }
+
+  /* The list of reports again (an apply may bring a new one); the shown
+   * report stays. */
+  async function refreshList() {
+    try {
+      const data = await api('GET', '/api/reports');
+      const list = (data && Array.isArray(data.reports) ? data.reports : []).filter((r) => r && typeof r.id === 'string');
+      if (JSON.stringify(list) !== JSON.stringify(S.reports)) {
+        S.reports = list;
+        renderPicker();
+      }
+    } catch (e) { /* kept as it was */ }
   }
 
   /* ---- 7. banner and "saved" ------------------------------------------ */
@@ -527,6 +558,7 @@
       return;
     }
     S.report = data;
+    if (typeof data.version === 'string') S.version = data.version;
     render(opts);
   }
 
@@ -1724,6 +1756,8 @@
     if (!S.secret || S.secret === '@SECRET@') showBanner(t('errNoSecret'), 'info');
 
     main.addEventListener('input', onInput);
+    main.addEventListener('compositionstart', () => { S.composing = true; });
+    main.addEventListener('compositionend', () => { S.composing = false; });
     /* leaving (F5, closing the tab) with typing not yet saved asks first */
     window.addEventListener('beforeunload', (e) => {
       if (!unsaved()) return;
@@ -1776,6 +1810,7 @@
 
     pollStatus();
     loadReports();
+    setTimeout(pollChanges, LIVE_MS);
   }
 
   /* For tests: the number functions, pure. */

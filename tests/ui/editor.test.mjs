@@ -527,3 +527,48 @@ test('undo (Ctrl+Z and the button) writes the earlier value back, and brings a d
   await undoBtn.click();
   await waitFor('3 again', async () => getField(ent, 'est') === '3');
 });
+
+test('an ops file applied from a second PC shows within 2 s, and the cell being typed in keeps its typing', async () => {
+  await page.reload();
+  await cell('11', 'note').waitFor();
+  const ent12 = await rowEntity('12');
+  // the second PC writes a note on row 12 and hands it over as an ops file
+  xa('--db', dbB, 'sync');
+  xa('--db', dbB, 'set', ent12, 'note', 'Từ máy thứ hai', '--author', 'Nguyễn Văn Bình');
+  const ops = join(dir, 'live.ops.json');
+  const have = join(dir, 'live.have.json');
+  writeFileSync(have, xa('--db', dbA, 'have'));
+  writeFileSync(ops, xa('--db', dbB, 'export-ops', '--have', have));
+  const before = await page.request.get(base + '/api/changes').then((r) => r.json());
+  // the clerk types in row 11's note, a key every 150 ms (no autosave in between)
+  const typing = cell('11', 'note');
+  await typing.click();
+  await typing.fill('');
+  const words = 'đang gõ dở dang';
+  const typed = page.keyboard.type(words, { delay: 150 });
+  await sleep(300);
+  xa('--db', dbA, 'apply', ops);
+  const t0 = Date.now();
+  for (;;) {
+    if ((await cell('12', 'note').inputValue()) === 'Từ máy thứ hai') break;
+    assert.ok(Date.now() - t0 < 5000, 'the applied value is not shown after 5 s');
+    await sleep(50);
+  }
+  timings.live_update = Date.now() - t0;
+  assert.ok(timings.live_update < 2000, `shown after ${timings.live_update} ms`);
+  // shown while the clerk was still typing: her typing and focus are kept
+  assert.ok((await typing.inputValue()).length < words.length, 'the update came after the typing ended');
+  await typed;
+  assert.equal(await typing.inputValue(), words);
+  assert.equal(await typing.evaluate((el) => el === document.activeElement), true);
+  await waitFor('her note saved', async () => getField(await rowEntity('11'), 'note') === words, 5000);
+  const afterV = await page.request.get(base + '/api/changes').then((r) => r.json());
+  assert.notEqual(afterV.version, before.version);
+  assert.equal(getField(ent12, 'note'), 'Từ máy thứ hai');
+});
+
+test('an edit from another program (xasync set) on the same PC shows without reload', async () => {
+  const ent13 = await rowEntity('13');
+  xa('--db', dbA, 'set', ent13, 'note', 'Sửa bằng lệnh', '--author', 'Lê Thị Lan');
+  await waitFor('the set shown', async () => (await cell('13', 'note').inputValue()) === 'Sửa bằng lệnh', 3000);
+});
