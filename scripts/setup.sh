@@ -5,14 +5,16 @@ set -euo pipefail
 
 pkgs=(gcc libc6-dev make cmake pkg-config
       libsqlite3-dev libcurl4-openssl-dev libcjson-dev zlib1g-dev
-      libmicrohttpd-dev libgnutls28-dev libcmocka-dev libzip-dev libxml2-dev fonts-liberation2)
+      libmicrohttpd-dev libgnutls28-dev libcmocka-dev libzip-dev libxml2-dev fonts-liberation2
+      libsodium-dev libxlsxwriter-dev)
 testing=0
 if [ "${1:-}" = "--test" ]; then
     testing=1
     # TLS test certificates; the changeset fuzzer (clang; its libFuzzer
     # runtime below); the editor's browser tests (Debian's chromium, driven
     # by playwright-core from npm).
-    pkgs+=(openssl ca-certificates clang chromium python3-docx libreoffice-writer-nogui poppler-utils)
+    pkgs+=(openssl ca-certificates clang chromium python3-docx libreoffice-writer-nogui poppler-utils
+           python3-openpyxl)
     command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
     command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 fi

@@ -14,6 +14,7 @@
  * else ~/.local/share/xasync/district.db), one-line errors, exit 0 done,
  * 1 error, 2 wrong usage.
  */
+#include "desk.h"
 #include "district.h"
 #include "xasync/error.h"
 #include "xasync/form.h"
@@ -97,7 +98,12 @@ static const char usage[] =
     "  rollup --form ID --period P [--format text|json|csv|html] [--by-commune]\n"
     "         [--include-drafts]        each indicator of the form, by its aggregation, in\n"
     "                                   its unit; every figure left out named, and why\n"
-    "  check SCOPE [ID] [--json]        the report checks on the district's copy\n\n"
+    "  check SCOPE [ID] [--json]        the report checks on the district's copy\n"
+    "  user add NAME --role officer|admin [--password-file FILE]\n"
+    "                                   a person of the district desk (/desk/); the\n"
+    "                                   password is typed without echo, or read from FILE\n"
+    "  user list [--json] | user disable NAME\n"
+    "  deadline set FORM PERIOD YYYY-MM-DD  sent after that day is late (desk)\n\n"
     "The database is --db PATH, else $XASYNC_DISTRICT_DB, else\n"
     "~/.local/share/xasync/district.db.  Exit codes: 0 done, 1 error, 2 wrong usage.\n";
 
@@ -689,7 +695,10 @@ int main(int argc, char **argv)
     cli c;
     const char *cmd;
 
-    int handled = xa_district_report_cmd(argc, argv); /* forms.c */
+    int handled = xa_desk_cmd(argc, argv); /* desk_cmd.c: user, deadline */
+    if (handled >= 0)
+        return handled;
+    handled = xa_district_report_cmd(argc, argv); /* forms.c */
     if (handled >= 0)
         return handled;
     memset(&c, 0, sizeof(c));

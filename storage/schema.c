@@ -21,6 +21,7 @@
  *   base     per scope and node, the seq up to which a snapshot stands in
  *            for history the journal may lack
  *   quarantine  ops `xasync repair` set aside (kept, never applied)
+ *   desk_user, desk_session, desk_fail, desk_deadline   the district desk
  */
 #include "store_int.h"
 #include "xasync/error.h"
@@ -76,6 +77,20 @@ static const char *const migrations[] = {
     "  entity TEXT NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL, ctx TEXT NOT NULL,"
     "  hlc INTEGER NOT NULL, author TEXT NOT NULL, at INTEGER NOT NULL,"
     "  PRIMARY KEY (scope, node, seq)) WITHOUT ROWID;",
+
+    /* 6: the district desk (server/users.c): its people (a libsodium
+     * crypto_pwhash_str each), their sessions (by the SHA-256 of the cookie),
+     * failed logins (per user and per address, for the rate limit) and the
+     * deadline the district sets per form and period */
+    "CREATE TABLE desk_user(name TEXT PRIMARY KEY, role TEXT NOT NULL,"
+    "  pwhash TEXT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0,"
+    "  created INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE desk_session(hash BLOB PRIMARY KEY, user TEXT NOT NULL,"
+    "  csrf TEXT NOT NULL, created INTEGER NOT NULL, expires INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE desk_fail(kind TEXT NOT NULL, who TEXT NOT NULL, at INTEGER NOT NULL);"
+    "CREATE INDEX desk_fail_by ON desk_fail(kind, who, at);"
+    "CREATE TABLE desk_deadline(form TEXT NOT NULL, period TEXT NOT NULL, due INTEGER NOT NULL,"
+    "  PRIMARY KEY (form, period)) WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
