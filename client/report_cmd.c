@@ -1,7 +1,8 @@
 /*
  * `xasync report …`: the commune report as a clerk knows it (report.h).
  *
- *   report import FILE [--id ID] [--kind K] [--period P]   the text form into fields
+ *   report import FILE [--id ID] [--kind K] [--period P]   the text form (or a .docx,
+ *                                     read into it by docx_read.h) into fields
  *   report list                       the reports held
  *   report outline [--json]           parts and headings, with their paths
  *   report edit PATH VALUE            header/so, ind/4/est, 2.1, b/ID[/FIELD]
@@ -15,6 +16,9 @@
 #include "report_life.h"
 #include "xasync/error.h"
 #include "xasync/report.h"
+#ifndef XA_FRONT
+#include "xasync/docx_read.h"
+#endif
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -24,6 +28,7 @@
 #include <unistd.h>
 
 #define MAX_FILE (16 * 1024 * 1024)
+#define MAX_WORD_FILE (128 * 1024 * 1024) /* a .docx with its pictures */
 
 /* The report the command is about: --report, else the only one. */
 static int pick(const xa_cli *cli, xa_store *st, char *id, size_t cap)
@@ -51,6 +56,22 @@ static int pick(const xa_cli *cli, xa_store *st, char *id, size_t cap)
     return 0;
 }
 
+/* A zip or an OLE compound file: a Word file (.docx; .doc, an encrypted
+ * .docx, an .odt to be refused), read in xasync-full (docx_read.h). */
+static int word_file(const char *path)
+{
+    unsigned char m[8];
+    size_t n;
+    FILE *f = strcmp(path, "-") == 0 ? NULL : fopen(path, "rb");
+
+    if (f == NULL)
+        return 0;
+    n = fread(m, 1, sizeof(m), f);
+    fclose(f);
+    return (n >= 4 && (memcmp(m, "PK\x03\x04", 4) == 0 || memcmp(m, "PK\x05\x06", 4) == 0)) ||
+           (n == 8 && memcmp(m, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8) == 0);
+}
+
 static int do_import(xa_cli *cli, xa_store *st)
 {
     xa_import_result res;
@@ -60,20 +81,52 @@ static int do_import(xa_cli *cli, xa_store *st)
     int rc, have_form = 0;
     xa_form form;
     char period[32];
+#ifndef XA_FRONT
+    xa_docx_text doc = {0};
+    int word = 0;
+#endif
 
     if (cli->npos != 2)
         return xa_cli_fail(XA_EXIT_USAGE, "usage: xasync report import FILE [--id ID]");
-    text = xa_cli_read_file(cli->pos[1], MAX_FILE, &len);
+    text = xa_cli_read_file(cli->pos[1], word_file(cli->pos[1]) ? MAX_WORD_FILE : MAX_FILE, &len);
     if (text == NULL)
         return xa_cli_fail(XA_EXIT_ERR, "%s", xa_error_last());
+#ifndef XA_FRONT
+    if (xa_docx_magic(text, len)) {
+        /* a Word file: its text form, which the importer places */
+        rc = xa_docx_read(text, len, &doc);
+        free(text);
+        if (rc < 0)
+            return xa_cli_fail(XA_EXIT_ERR, "%s: %s", cli->pos[1], xa_error_last());
+        text = doc.text;
+        len = doc.len;
+        word = 1;
+    }
+#endif
     if ((rc = xa_life_import_prepare(cli, st, text, period, sizeof(period), &form, &have_form))) {
+#ifndef XA_FRONT
+        if (word) {
+            xa_docx_text_free(&doc);
+            return rc;
+        }
+#endif
         free(text);
         return rc;
     }
-    rc = xa_report_import_flags(st, xa_store_scope(st), id, have_form ? form.kind : cli->kind,
-                                have_form ? period : cli->period, text, len, xa_cli_author(cli),
-                                cli->force ? XA_IMPORT_FORCE : 0, &res);
-    free(text);
+#ifndef XA_FRONT
+    if (word) {
+        rc = xa_report_import_docx(st, xa_store_scope(st), id, have_form ? form.kind : cli->kind,
+                                   have_form ? period : cli->period, &doc, xa_cli_author(cli),
+                                   cli->force ? XA_IMPORT_FORCE : 0, &res);
+        xa_docx_text_free(&doc);
+    } else
+#endif
+    {
+        rc = xa_report_import_flags(st, xa_store_scope(st), id, have_form ? form.kind : cli->kind,
+                                    have_form ? period : cli->period, text, len,
+                                    xa_cli_author(cli), cli->force ? XA_IMPORT_FORCE : 0, &res);
+        free(text);
+    }
     if (rc < 0 && have_form)
         xa_form_free(&form);
     if (rc < 0)
@@ -313,6 +366,10 @@ int xa_cmd_report(xa_cli *cli)
         return xa_cli_fail(XA_EXIT_USAGE,
                            "usage: xasync report import|list|outline|edit|add|delete|check|export"
                            " (see `xasync report --help`)");
+#ifdef XA_FRONT
+    if (strcmp(sub, "import") == 0 && cli->npos == 2 && word_file(cli->pos[1]))
+        return xa_cli_exec_full(cli); /* Word files are read in xasync-full (cli.h) */
+#endif
     if (xa_cli_open(cli, &st) != 0)
         return XA_EXIT_ERR;
     if (strcmp(sub, "import") == 0) {
