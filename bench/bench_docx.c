@@ -10,10 +10,18 @@
  *   load + docx median: X ms                  (xa_report_load and xa_report_docx)
  *   xasync report export --format docx median: X ms   (the whole command: its
  *                                              process, the database, the file)
+ *   docx read in process median: X ms         (xa_docx_read: the seed's .docx to
+ *                                              its text form)
+ *   docx read + import in process median: X ms (the store opened, the .docx
+ *                                              read and imported, the store closed)
+ *   xasync report import FILE.docx median: X ms   (the whole command; goal:
+ *                                              under 200 ms)
+ * Each import goes into a fresh database of its own, as a clerk's first.
  *
  * The seed (XA_SEED_REPORT) is imported into a fresh database with the real
  * `xasync` (XA_BIN).  Options: --runs N (100).
  */
+#include "xasync/docx_read.h"
 #include "xasync/error.h"
 #include "xasync/report.h"
 #include "xasync/store.h"
@@ -155,6 +163,68 @@ int main(int argc, char **argv)
         t[i] = now_ms() - t0;
     }
     printf("xasync report export --format docx median: %.2f ms\n", pct(t, cmd_runs, 0.5));
+    /* 4. the .docx read back: its text form, then the import */
+    {
+        FILE *fp = fopen(out, "rb");
+        unsigned char *bytes = malloc(1u << 24);
+        size_t n = fp && bytes ? fread(bytes, 1, 1u << 24, fp) : 0;
+        xa_docx_text doc;
+        if (fp)
+            fclose(fp);
+        if (n == 0) {
+            fprintf(stderr, "bench_docx: cannot read %s\n", out);
+            return 1;
+        }
+        for (int i = 0; i < runs; i++) {
+            double t0 = now_ms();
+            if (xa_docx_read(bytes, n, &doc) < 0) {
+                fprintf(stderr, "bench_docx: %s\n", xa_error_last());
+                return 1;
+            }
+            t[i] = now_ms() - t0;
+            xa_docx_text_free(&doc);
+        }
+        printf("docx read in process median: %.2f ms\n", pct(t, runs, 0.5));
+        /* each import into a fresh database holding no report, as a clerk's */
+        int imp_runs = runs < 20 ? runs : 20;
+        for (int i = 0; i < imp_runs; i++) {
+            char fresh[160];
+            xa_import_result res;
+            snprintf(fresh, sizeof(fresh), "%s/in-process-%d.db", dir, i);
+            if (run(fresh, (const char *const[]){"init", "--scope", "hoang-kim", NULL}) != 0) {
+                fprintf(stderr, "bench_docx: init failed\n");
+                return 1;
+            }
+            double t0 = now_ms();
+            if (xa_store_open(&st, fresh) < 0 || xa_docx_read(bytes, n, &doc) < 0 ||
+                xa_report_import_docx(st, "hoang-kim", "report-2024-h1", NULL, NULL, &doc,
+                                      "bench", 0, &res) < 0) {
+                fprintf(stderr, "bench_docx: %s\n", xa_error_last());
+                return 1;
+            }
+            xa_store_close(st);
+            t[i] = now_ms() - t0;
+            xa_import_result_free(&res);
+            xa_docx_text_free(&doc);
+        }
+        printf("docx read + import in process median: %.2f ms\n", pct(t, imp_runs, 0.5));
+        for (int i = 0; i < imp_runs; i++) {
+            char fresh[160];
+            snprintf(fresh, sizeof(fresh), "%s/command-%d.db", dir, i);
+            if (run(fresh, (const char *const[]){"init", "--scope", "hoang-kim", NULL}) != 0) {
+                fprintf(stderr, "bench_docx: init failed\n");
+                return 1;
+            }
+            double t0 = now_ms();
+            if (run(fresh, (const char *const[]){"report", "import", out, NULL}) != 0) {
+                fprintf(stderr, "bench_docx: import of the .docx failed\n");
+                return 1;
+            }
+            t[i] = now_ms() - t0;
+        }
+        printf("xasync report import FILE.docx median: %.2f ms\n", pct(t, imp_runs, 0.5));
+        free(bytes);
+    }
     unlink(out);
     snprintf(out, sizeof(out), "rm -rf '%s'", dir);
     if (system(out) != 0)
