@@ -85,8 +85,10 @@ int xa_desk_cmd(int argc, char **argv);
 /* ---- the page (desk.c) -------------------------------------------------- */
 
 typedef struct xa_desk_req {
-    const char *method, *path, *query; /* query: after '?', or "" */
-    const char *cookie, *origin, *host, *ctype;
+    const char *method, *path;
+    const char *const *args; /* GET arguments: key, value, ..., NULL */
+    const char *session, *login_cookie, *lang; /* cookies: xa_desk, xa_login, xa_lang */
+    const char *origin, *fetch_site, *host, *ctype; /* headers ("" when absent) */
     const char *addr; /* the client's address, printed */
     int tls;
     const char *body;

@@ -4,6 +4,9 @@
  *   POST /v1/scopes/{scope}/sync   a changeset in, a changeset out
  *   GET  /v1/scopes                every commune: last sync, ops, conflicts
  *   GET  /v1/scopes/{scope}/state  the latest state of every field
+ *   GET  /                         redirects to the district desk
+ *   GET|POST /desk/...             the district desk (desk.c), for people
+ *                                  with a session, never a sync token
  *
  * Like systemd's journal-remote, everything that can be checked before the
  * body is read is checked first: method, path, token, scope, media type and
@@ -28,6 +31,7 @@
  *      body in body_timeout_s; the connection limits are the whole
  *      server's.
  */
+#include "desk.h"
 #include "district.h"
 #include "xasync/changeset.h"
 #include "xasync/error.h"
@@ -101,9 +105,20 @@ typedef struct req {
     const char *ctype, *cenc;
     char *out;
     size_t outlen;
+    /* The district desk (desk.c): what it reads of the request, copied from
+     * the headers; the extra headers of its answer. */
+    char *desk_strs;         /* method, url, cookies, origin, ... one block */
+    const char *dk[12];      /* into desk_strs: DK_* */
+    char *desk_args;         /* GET arguments: key\0value\0 ... */
+    size_t desk_nargs, desk_argslen;
+    char *hdrs;              /* "Name: value\n" lines, or NULL */
 } req;
 
-enum { WHAT_SYNC = 1, WHAT_STATE, WHAT_SCOPES };
+enum { WHAT_SYNC = 1, WHAT_STATE, WHAT_SCOPES, WHAT_DESK };
+enum { DK_METHOD, DK_URL, DK_SESSION, DK_LOGIN, DK_LANG, DK_ORIGIN, DK_SITE, DK_HOST, DK_CTYPE,
+       DK_ADDR, DK__N };
+/* A form posted to the desk is small. */
+#define DESK_MAX_BODY (64 * 1024)
 
 /* A commune whose sync a worker is running: its next one waits. */
 typedef struct busy {
@@ -692,6 +707,146 @@ static void do_state(xa_store *ws, req *q)
     set_answer(q, MHD_HTTP_OK, "application/json", NULL, s, s ? strlen(s) : 0);
 }
 
+/* ---- the district desk (desk.c) ---------------------------------------- */
+
+static void desk_lock(void *lk)
+{
+    write_lock_take(lk, 0);
+}
+
+static void desk_unlock(void *lk)
+{
+    write_lock_give(lk);
+}
+
+static void do_desk(server *sv, xa_store *ws, req *q)
+{
+    xa_desk_req dq;
+    xa_desk_resp dr;
+    const char *args[2 * 32 + 1];
+    size_t na = 0;
+
+    memset(&dq, 0, sizeof(dq));
+    memset(&dr, 0, sizeof(dr));
+    for (const char *p = q->desk_args; p && na < q->desk_nargs * 2 && na < 2 * 32; na++) {
+        args[na] = p;
+        p += strlen(p) + 1;
+    }
+    args[na] = NULL;
+    dq.method = q->dk[DK_METHOD];
+    dq.path = q->dk[DK_URL];
+    dq.args = args;
+    dq.session = q->dk[DK_SESSION];
+    dq.login_cookie = q->dk[DK_LOGIN];
+    dq.lang = q->dk[DK_LANG];
+    dq.origin = q->dk[DK_ORIGIN];
+    dq.fetch_site = q->dk[DK_SITE];
+    dq.host = q->dk[DK_HOST];
+    dq.ctype = q->dk[DK_CTYPE];
+    dq.addr = q->dk[DK_ADDR];
+    dq.tls = sv->o->tls_cert != NULL;
+    dq.body = q->body;
+    dq.bodylen = q->n;
+    xa_desk_handle(ws, &dq, &dr, desk_lock, desk_unlock, &sv->wlock);
+    set_answer(q, dr.status, dr.ctype, NULL, dr.body, dr.len);
+    free(q->hdrs);
+    q->hdrs = dr.headers[0] ? strdup(dr.headers) : NULL;
+}
+
+/* Copy what the desk reads of a request before its connection sleeps. */
+static MHD_RESULT_T desk_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    req *q = cls;
+    size_t kl = strlen(key), vl = value ? strlen(value) : 0;
+    char *b;
+
+    (void)kind;
+    if (q->desk_nargs >= 32 || q->desk_argslen + kl + vl + 2 > 16384)
+        return MHD_NO;
+    b = realloc(q->desk_args, q->desk_argslen + kl + vl + 2);
+    if (b == NULL)
+        return MHD_NO;
+    memcpy(b + q->desk_argslen, key, kl + 1);
+    memcpy(b + q->desk_argslen + kl + 1, value ? value : "", vl + 1);
+    q->desk_args = b;
+    q->desk_argslen += kl + vl + 2;
+    q->desk_nargs++;
+    return MHD_YES;
+}
+
+static req *desk_req(struct MHD_Connection *c, const char *url, const char *method)
+{
+    const char *v[DK__N];
+    char addr[64] = "";
+    size_t len = 0;
+    req *q = calloc(1, sizeof(*q));
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+    if (q == NULL)
+        return NULL;
+    if (ci && ci->client_addr) {
+        const struct sockaddr *sa = ci->client_addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, addr, sizeof(addr));
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, addr, sizeof(addr));
+    }
+    v[DK_METHOD] = method;
+    v[DK_URL] = url;
+    v[DK_SESSION] = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "xa_desk");
+    v[DK_LOGIN] = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "xa_login");
+    v[DK_LANG] = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "xa_lang");
+    v[DK_ORIGIN] = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+    v[DK_SITE] = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-Fetch-Site");
+    v[DK_HOST] = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    v[DK_CTYPE] = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    v[DK_ADDR] = addr;
+    for (int i = 0; i < DK__N; i++)
+        len += (v[i] ? strlen(v[i]) : 0) + 1;
+    q->desk_strs = malloc(len);
+    if (q->desk_strs == NULL) {
+        free(q);
+        return NULL;
+    }
+    len = 0;
+    for (int i = 0; i < DK__N; i++) {
+        size_t n = v[i] ? strlen(v[i]) : 0;
+        memcpy(q->desk_strs + len, v[i] ? v[i] : "", n + 1);
+        q->dk[i] = q->desk_strs + len;
+        len += n + 1;
+    }
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, desk_arg, q);
+    q->what = WHAT_DESK;
+    return q;
+}
+
+/* The desk's answer: its own headers besides the content type. */
+static MHD_RESULT_T answer_desk(struct MHD_Connection *c, req *q, char *out)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(q->outlen, out, MHD_RESPMEM_MUST_FREE);
+    MHD_RESULT_T ret;
+
+    if (r == NULL) {
+        free(out);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, q->ctype);
+    for (char *line = q->hdrs; line && *line;) {
+        char *nl = strchr(line, '\n'), *colon = strchr(line, ':');
+        if (nl == NULL || colon == NULL || colon > nl)
+            break;
+        *nl = '\0';
+        *colon = '\0';
+        MHD_add_response_header(r, line, colon + 2);
+        line = nl + 1;
+    }
+    ret = MHD_queue_response(c, q->status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 /* A worker: its own database handle, one request at a time. */
 static void *work(void *arg)
 {
@@ -712,6 +867,8 @@ static void *work(void *arg)
             do_sync(sv, ws, q);
         else if (q->what == WHAT_STATE)
             do_state(ws, q);
+        else if (q->what == WHAT_DESK)
+            do_desk(sv, ws, q);
         else
             do_scopes(ws, q);
         job_done(sv, q);
@@ -858,13 +1015,16 @@ static MHD_RESULT_T handle(void *cls,
             q->out = NULL;
             if (out == NULL)
                 return MHD_NO;
+            if (q->what == WHAT_DESK)
+                return answer_desk(c, q, out);
             return answer(c, q->status, q->ctype, q->cenc, out, q->outlen, 1);
         }
         if (q->state == 1)
             return MHD_YES;
         /* Body chunks, then the final call. */
         if (*upload_size) {
-            if (!q->too_big && !q->no_room && q->n + *upload_size <= sv->o->max_body) {
+            if (!q->too_big && !q->no_room && q->n + *upload_size <= sv->o->max_body &&
+                (q->what != WHAT_DESK || q->n + *upload_size <= DESK_MAX_BODY)) {
                 if (q->n + *upload_size > q->cap) {
                     size_t cap = q->cap ? q->cap : 16384;
                     while (cap < q->n + *upload_size)
@@ -898,7 +1058,8 @@ static MHD_RESULT_T handle(void *cls,
         }
         if (q->too_big) {
             char msg[96];
-            snprintf(msg, sizeof(msg), "the body is over the limit of %zu bytes", sv->o->max_body);
+            snprintf(msg, sizeof(msg), "the body is over the limit of %zu bytes",
+                     q->what == WHAT_DESK ? (size_t)DESK_MAX_BODY : sv->o->max_body);
             return fail(c, MHD_HTTP_CONTENT_TOO_LARGE, msg, NULL);
         }
         if (q->no_room)
@@ -909,6 +1070,31 @@ static MHD_RESULT_T handle(void *cls,
 
     /* First call: headers only.  Everything that can be refused is refused
      * here, before a byte of the body is read. */
+    if (strcmp(url, "/") == 0) {
+        /* The district desk is the server's front page. */
+        static const char body[] = "<!doctype html><a href=\"/desk/\">/desk/</a>\n";
+        struct MHD_Response *r = MHD_create_response_from_buffer(
+            sizeof(body) - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
+        MHD_RESULT_T ret;
+        if (r == NULL)
+            return MHD_NO;
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
+        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, "/desk/");
+        ret = MHD_queue_response(c, MHD_HTTP_FOUND, r);
+        MHD_destroy_response(r);
+        return ret;
+    }
+    if (strcmp(url, "/desk") == 0 || strncmp(url, "/desk/", 6) == 0) {
+        if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0 &&
+            strcmp(method, "HEAD") != 0)
+            return fail_allow(c, "GET, POST");
+        q = desk_req(c, url, method);
+        if (q == NULL)
+            return MHD_NO;
+        *con_cls = q;
+        set_deadline(sv, c, (int64_t)sv->o->body_timeout_s * 1000);
+        return MHD_YES;
+    }
     has_scope = parse_path(url, scope, &what);
     is_sync = has_scope && strcmp(what, "sync") == 0;
     if (!(is_sync || strcmp(url, "/v1/scopes") == 0 || (has_scope && strcmp(what, "state") == 0)))
@@ -978,6 +1164,9 @@ completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestT
         release_body(sv, q);
         pthread_mutex_unlock(&sv->qlock);
         free(q->out);
+        free(q->desk_strs);
+        free(q->desk_args);
+        free(q->hdrs);
         free(q);
         *con_cls = NULL;
     }

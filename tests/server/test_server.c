@@ -1051,7 +1051,6 @@ static void test_server__unknown_path_404(void **state)
     fx *f = *state;
     uint64_t before = xt_db_digest(f->ddb);
     static const char *const paths[] = {
-        "/",
         "/v1",
         "/v1/scopes/",
         "/v1/scopes/" SCOPE_A,
@@ -1066,6 +1065,12 @@ static void test_server__unknown_path_404(void **state)
         MUST_REFUSE(r, 404);
         hresp_free(&r);
     }
+    /* `/` is the district desk's front door (README, "District desk"): a
+     * redirect, whatever token comes with it */
+    hresp r = get(f, "/", f->tok_d);
+    assert_int_equal(r.status, 302);
+    assert_non_null(strstr(r.body, "/desk/"));
+    hresp_free(&r);
     SAME_DB(f, before);
 }
 

@@ -1,0 +1,15 @@
+# Turn the district desk's files into C arrays (no tool beyond CMake itself).
+#   cmake -DDIR=server/desk -DOUT=desk_assets.c -P embed.cmake
+set(out "/* Generated from server/desk by embed.cmake; do not edit. */\n#include <stddef.h>\n")
+foreach(pair "desk.css:xa_desk_css" "desk.js:xa_desk_js")
+  string(REPLACE ":" ";" parts "${pair}")
+  list(GET parts 0 file)
+  list(GET parts 1 sym)
+  file(READ "${DIR}/${file}" hex HEX)
+  string(LENGTH "${hex}" hexlen)
+  math(EXPR len "${hexlen} / 2")
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  string(APPEND out "const unsigned char ${sym}[] = {${bytes}0x00};\n")
+  string(APPEND out "const size_t ${sym}_len = ${len};\n")
+endforeach()
+file(WRITE "${OUT}" "${out}")
