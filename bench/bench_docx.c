@@ -197,8 +197,8 @@ int main(int argc, char **argv)
             }
             double t0 = now_ms();
             if (xa_store_open(&st, fresh) < 0 || xa_docx_read(bytes, n, &doc) < 0 ||
-                xa_report_import_docx(st, "hoang-kim", "report-2024-h1", NULL, NULL, &doc,
-                                      "bench", 0, &res) < 0) {
+                xa_report_import_docx(st, "hoang-kim", "report-2024-h1", NULL, NULL, &doc, "bench",
+                                      0, &res) < 0) {
                 fprintf(stderr, "bench_docx: %s\n", xa_error_last());
                 return 1;
             }

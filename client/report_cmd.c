@@ -118,13 +118,15 @@ static int do_import(xa_cli *cli, xa_store *st)
         rc = xa_report_import_docx(st, xa_store_scope(st), id, have_form ? form.kind : cli->kind,
                                    have_form ? period : cli->period, &doc, xa_cli_author(cli),
                                    cli->force ? XA_IMPORT_FORCE : 0, &res);
+        for (size_t i = 0; rc == 0 && i < doc.nwarn; i++)
+            fprintf(stderr, "xasync: warning: %s\n", doc.warn[i]);
         xa_docx_text_free(&doc);
     } else
 #endif
     {
         rc = xa_report_import_flags(st, xa_store_scope(st), id, have_form ? form.kind : cli->kind,
-                                    have_form ? period : cli->period, text, len,
-                                    xa_cli_author(cli), cli->force ? XA_IMPORT_FORCE : 0, &res);
+                                    have_form ? period : cli->period, text, len, xa_cli_author(cli),
+                                    cli->force ? XA_IMPORT_FORCE : 0, &res);
         free(text);
     }
     if (rc < 0 && have_form)

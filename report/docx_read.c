@@ -198,7 +198,7 @@ static int read_part(zip_t *z, const char *name, char **out, size_t *outlen)
         n += (size_t)got;
         big = n > PART_MAX;
         if (big || (n > RATIO_FROM && (sb.valid & ZIP_STAT_COMP_SIZE) &&
-                             n / (sb.comp_size ? sb.comp_size : 1) > RATIO_MAX)) {
+                    n / (sb.comp_size ? sb.comp_size : 1) > RATIO_MAX)) {
             free(buf);
             zip_fclose(f);
             goto bomb;
@@ -343,6 +343,7 @@ typedef struct reader {
     size_t nwhere, capwhere;
     char loc[96]; /* where the lines being written come from */
     size_t npara, ntable;
+    size_t npict, nfoot, nend, ncomment; /* what the text form cannot hold */
     /* the title: after the document type, centred paragraphs join */
     int state; /* 0 before the document type, 1 in the title, 2 after */
     xa_sb title;
@@ -551,7 +552,7 @@ static void numbering(reader *r, int num_id, int ilvl, char *out, size_t cap)
         if (*p == '%' && p[1] >= '1' && p[1] <= '9') {
             int k = p[1] - '1';
             char part[32];
-            int v = m->cnt[k] >= 0 ? m->cnt[k]
+            int v = m->cnt[k] >= 0          ? m->cnt[k]
                     : m->start_over[k] >= 0 ? m->start_over[k]
                                             : a->l[k].start;
             format_num(part, sizeof(part), a->l[k].fmt, v);
@@ -682,19 +683,26 @@ static void run_text(reader *r, para *pa, const xmlNode *run, int flags)
         } else if (is_w(c, "tab") || is_w(c, "ptab")) {
             add_piece(pa, "\t", 1, 0);
         } else if (is_w(c, "br") || is_w(c, "cr")) {
-            const char *ty = wattr(c, "type");
-            add_piece(pa, ty && strcmp(ty, "page") == 0 ? "\n" : "\n", 1, 0);
+            add_piece(pa, "\n", 1, 0); /* a line break; a page break too */
+        } else if (is_w(c, "footnoteReference")) {
+            r->nfoot++;
+        } else if (is_w(c, "endnoteReference")) {
+            r->nend++;
+        } else if (is_w(c, "commentReference")) {
+            r->ncomment++;
         } else if (is_w(c, "noBreakHyphen")) {
             add_piece(pa, "-", 1, flags);
-        } else if (is_w(c, "drawing") || is_w(c, "pict") || strcmp((const char *)c->name, "AlternateContent") == 0) {
+        } else if (is_w(c, "drawing") || is_w(c, "pict") ||
+                   strcmp((const char *)c->name, "AlternateContent") == 0) {
             /* text boxes: their paragraphs, as lines of their own */
             const xmlNode *stack[64];
-            int sp = 0;
+            int sp = 0, box = 0;
             stack[sp++] = c;
             while (sp) {
                 const xmlNode *x = stack[--sp];
                 if (is_w(x, "txbxContent")) {
                     block_children(r, x, &pa->boxes);
+                    box = 1;
                     continue;
                 }
                 if (strcmp((const char *)x->name, "Fallback") == 0)
@@ -703,6 +711,8 @@ static void run_text(reader *r, para *pa, const xmlNode *run, int flags)
                     if (k->type == XML_ELEMENT_NODE)
                         stack[sp++] = k;
             }
+            if (!box)
+                r->npict++; /* a picture, a chart, a shape */
         }
         /* w:delText, w:instrText (a field's code), w:softHyphen,
          * w:lastRenderedPageBreak, w:sym: not shown text */
@@ -996,9 +1006,9 @@ static void flush_title(reader *r)
 /* A document type the title follows: "BÁO CÁO", "KẾ HOẠCH" … */
 static int doctype_line(const char *t)
 {
-    static const char *const types[] = {"BÁO CÁO",   "KẾ HOẠCH", "TỜ TRÌNH",   "THÔNG BÁO",
+    static const char *const types[] = {"BÁO CÁO",      "KẾ HOẠCH", "TỜ TRÌNH",   "THÔNG BÁO",
                                         "CHƯƠNG TRÌNH", "BIÊN BẢN", "QUYẾT ĐỊNH", "ĐỀ ÁN",
-                                        "PHƯƠNG ÁN", "HƯỚNG DẪN"};
+                                        "PHƯƠNG ÁN",    "HƯỚNG DẪN"};
 
     for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
         if (starts(t, types[i]) && strlen(t) < 40 && all_caps(t))
@@ -1053,16 +1063,10 @@ static void emit_para(reader *r, const char *text, const char *jc, xa_sb *lines)
 /* ---- tables ------------------------------------------------------------ */
 
 typedef struct tcell {
-    char *text;  /* the cell's paragraphs: lines ("\n"), or joined by spaces */
-    int span;    /* w:gridSpan */
-    int vcont;   /* w:vMerge continuing the cell above */
+    char *text; /* the cell's paragraphs: lines ("\n"), or joined by spaces */
+    int span;   /* w:gridSpan */
+    int vcont;  /* w:vMerge continuing the cell above */
 } tcell;
-
-/* A cell's paragraphs (and those of tables inside it), each a line. */
-static void cell_lines(reader *r, const xmlNode *tc, xa_sb *o)
-{
-    block_children(r, tc, o);
-}
 
 /* Replace tabs and line ends by spaces (a cell of a row). */
 static void flatten(char *s)
@@ -1094,37 +1098,78 @@ static int tt_word(const char *c)
     return strcmp(w, "TT") == 0 || strcmp(w, "STT") == 0;
 }
 
+/* The children of `parent` named `want` ("tr", "tc"), those inside content
+ * controls and custom XML included, in order. */
+typedef struct nodes {
+    const xmlNode **v;
+    size_t n, cap;
+    int failed;
+} nodes;
+
+static void gather(const xmlNode *parent, const char *want, nodes *out)
+{
+    for (const xmlNode *c = parent ? parent->children : NULL; c; c = c->next) {
+        if (is_w(c, want)) {
+            if (out->n == out->cap) {
+                size_t cap = out->cap ? out->cap * 2 : 32;
+                const xmlNode **nv = realloc(out->v, cap * sizeof(*nv));
+                if (nv == NULL) {
+                    out->failed = 1;
+                    return;
+                }
+                out->v = nv;
+                out->cap = cap;
+            }
+            out->v[out->n++] = c;
+        } else if (is_w(c, "sdt")) {
+            gather(child(c, "sdtContent"), want, out);
+        } else if (is_w(c, "customXml")) {
+            gather(c, want, out);
+        }
+    }
+}
+
+typedef struct trow {
+    tcell *cells;
+    int ncell, before, after, filled; /* filled: cells with text */
+} trow;
+
 static void read_table(reader *r, const xmlNode *tbl)
 {
-    size_t tno = ++r->ntable, rowno = 0, ncols = 0;
-    int indicator = -1; /* decided by the first cell */
+    size_t tno = ++r->ntable;
+    int indicator = 0, side = 1;
     char loc[96];
+    nodes trs = {0};
+    trow *rows;
+    xa_sb line = {0};
 
-    for (const xmlNode *g = child(child(tbl, "tblGrid"), "gridCol"); g; g = g->next)
-        ncols += is_w(g, "gridCol");
-    for (const xmlNode *tr = tbl->children; tr; tr = tr->next) {
-        const xmlNode *trpr;
-        xa_sb line = {0};
+    gather(tbl, "tr", &trs);
+    rows = calloc(trs.n ? trs.n : 1, sizeof(*rows));
+    if (trs.failed || rows == NULL) {
+        r->failed = 1;
+        free(trs.v);
+        free(rows);
+        return;
+    }
+    for (size_t i = 0; i < trs.n && !r->failed; i++) {
+        const xmlNode *trpr = child(trs.v[i], "trPr");
         const char *v;
-        int before = 0, after = 0, ncell = 0;
-        tcell cells[64];
-        if (!is_w(tr, "tr"))
-            continue;
-        rowno++;
-        snprintf(loc, sizeof(loc), "bảng %zu, dòng %zu / table %zu, row %zu", tno, rowno, tno,
-                 rowno);
-        trpr = child(tr, "trPr");
-        before = (v = child_val(trpr, "gridBefore")) ? atoi(v) : 0;
-        after = (v = child_val(trpr, "gridAfter")) ? atoi(v) : 0;
-        for (const xmlNode *tc = tr->children; tc && ncell < 64; tc = tc->next) {
-            const xmlNode *tcpr, *vm;
+        nodes tcs = {0};
+        trow *w = &rows[i];
+        w->before = (v = child_val(trpr, "gridBefore")) ? atoi(v) : 0;
+        w->after = (v = child_val(trpr, "gridAfter")) ? atoi(v) : 0;
+        gather(trs.v[i], "tc", &tcs);
+        w->cells = calloc(tcs.n ? tcs.n : 1, sizeof(*w->cells));
+        if (tcs.failed || w->cells == NULL) {
+            r->failed = 1;
+            free(tcs.v);
+            break;
+        }
+        for (size_t k = 0; k < tcs.n; k++) {
+            const xmlNode *tcpr = child(tcs.v[k], "tcPr"), *vm = child(tcpr, "vMerge");
             xa_sb o = {0};
-            if (!is_w(tc, "tc"))
-                continue;
-            tcpr = child(tc, "tcPr");
-            vm = child(tcpr, "vMerge");
             xa_sb_puts(&o, "");
-            cell_lines(r, tc, &o);
+            block_children(r, tcs.v[k], &o);
             if (o.failed) {
                 r->failed = 1;
                 free(o.p);
@@ -1132,31 +1177,46 @@ static void read_table(reader *r, const xmlNode *tbl)
             }
             while (o.n && o.p[o.n - 1] == '\n')
                 o.p[--o.n] = '\0';
-            cells[ncell].text = o.p;
-            cells[ncell].span = (v = child_val(tcpr, "gridSpan")) && atoi(v) > 1 ? atoi(v) : 1;
-            cells[ncell].vcont = vm && (wattr(vm, "val") == NULL ||
-                                        strcmp(wattr(vm, "val"), "continue") == 0);
-            ncell++;
+            tcell *c = &w->cells[w->ncell++];
+            c->text = o.p;
+            c->span = (v = child_val(tcpr, "gridSpan")) && atoi(v) > 1 ? atoi(v) : 1;
+            c->vcont =
+                vm && (wattr(vm, "val") == NULL || strcmp(wattr(vm, "val"), "continue") == 0);
+            w->filled += c->text[0] && !c->vcont;
         }
-        if (indicator < 0) {
-            char *first = ncell ? strdup(cells[0].text) : NULL;
-            if (first)
-                flatten(first);
-            indicator = first && tt_word(first);
+        free(tcs.v);
+        if (i == 0 && w->ncell) {
+            char *first = strdup(w->cells[0].text);
+            if (first == NULL) {
+                r->failed = 1;
+                break;
+            }
+            flatten(first);
+            indicator = tt_word(first);
             free(first);
-            if (!indicator && ncols == 0)
-                ncols = (size_t)ncell;
         }
-        xa_sb_puts(&line, "");
-        if (indicator || ncols != 2) {
+        /* side by side only when no row has more than two cells with text,
+         * and none of them is to the right of the second */
+        if (w->filled > 2)
+            side = 0;
+    }
+    side &= !indicator;
+    xa_sb_puts(&line, "");
+    for (size_t i = 0; i < trs.n && !r->failed; i++) {
+        trow *w = &rows[i];
+        snprintf(loc, sizeof(loc), "bảng %zu, dòng %zu / table %zu, row %zu", tno, i + 1, tno,
+                 i + 1);
+        line.n = 0;
+        line.p[0] = '\0';
+        if (!side) {
             /* one line a row: merged cells as the text form writes them */
-            for (int k = 0; k < before; k++)
+            for (int k = 0; k < w->before; k++)
                 xa_sb_puts(&line, k ? "\t" : "");
-            for (int c = 0; c < ncell; c++) {
-                if (line.n || c || before)
+            for (int c = 0; c < w->ncell; c++) {
+                if (line.n || c || w->before)
                     xa_sb_puts(&line, "\t");
-                if (!cells[c].vcont) {
-                    char *t = cells[c].text;
+                if (!w->cells[c].vcont) {
+                    char *t = w->cells[c].text;
                     size_t tl;
                     flatten(t);
                     tl = strlen(t);
@@ -1166,24 +1226,30 @@ static void read_table(reader *r, const xmlNode *tbl)
                         t[tl - 1] = '\0';
                     xa_sb_puts(&line, t);
                 }
-                for (int k = 1; k < cells[c].span; k++)
+                for (int k = 1; k < w->cells[c].span; k++)
                     xa_sb_puts(&line, "\t");
             }
-            for (int k = 0; k < after; k++)
+            for (int k = 0; k < w->after; k++)
                 xa_sb_puts(&line, "\t");
             if (line.n && strspn(line.p, "\t") != line.n)
                 out_line(r, line.p, line.n, loc);
         } else {
-            /* two columns side by side: line k of the left, a tab, line k
-             * of the right */
-            const char *lp = ncell > 0 ? cells[0].text : "", *rp = "";
-            for (int c = 1; c < ncell; c++)
-                if (cells[c].text[0]) {
-                    rp = cells[c].text;
-                    break;
+            /* side by side: line k of the first cell, a tab, line k of the
+             * other cell with text */
+            const char *lp = "", *rp = "";
+            int c = 0;
+            if (w->ncell > 0 && !w->cells[0].vcont && w->cells[0].text[0])
+                lp = w->cells[c++].text;
+            for (; c < w->ncell; c++)
+                if (w->cells[c].text[0] && !w->cells[c].vcont) {
+                    /* the second cell with text, or the only one, right of
+                     * an empty first */
+                    if (lp[0] || w->filled == 1) {
+                        rp = w->cells[c].text;
+                        break;
+                    }
+                    lp = w->cells[c].text;
                 }
-            if (ncell > 0 && cells[0].vcont)
-                lp = "";
             while (*lp || *rp) {
                 size_t ln = strcspn(lp, "\n"), rn = strcspn(rp, "\n");
                 line.n = 0;
@@ -1205,12 +1271,17 @@ static void read_table(reader *r, const xmlNode *tbl)
                 rp += rn + (rp[rn] == '\n');
             }
         }
-        if (line.failed)
-            r->failed = 1;
-        free(line.p);
-        for (int c = 0; c < ncell; c++)
-            free(cells[c].text);
     }
+    if (line.failed)
+        r->failed = 1;
+    free(line.p);
+    for (size_t i = 0; i < trs.n; i++) {
+        for (int c = 0; c < rows[i].ncell; c++)
+            free(rows[i].cells[c].text);
+        free(rows[i].cells);
+    }
+    free(rows);
+    free(trs.v);
     out_blank(r);
 }
 
@@ -1296,6 +1367,9 @@ void xa_docx_text_free(xa_docx_text *t)
     for (size_t i = 0; i < t->nlines; i++)
         free(t->where[i]);
     free(t->where);
+    for (size_t i = 0; i < t->nwarn; i++)
+        free(t->warn[i]);
+    free(t->warn);
     free(t->text);
     memset(t, 0, sizeof(*t));
 }
@@ -1471,6 +1545,37 @@ int xa_docx_read(const void *data, size_t len, xa_docx_text *out)
         rc = xa_error_set(XA_ENOMEM, "out of memory");
         goto out;
     }
+    {
+        struct {
+            size_t n;
+            const char *en, *vi;
+        } lost[] = {
+            {r.npict, "picture, chart or shape", "hình ảnh, biểu đồ, hình vẽ"},
+            {r.nfoot, "footnote", "chú thích cuối trang"},
+            {r.nend, "endnote", "chú thích cuối văn bản"},
+            {r.ncomment, "comment", "nhận xét (comment)"},
+        };
+        for (size_t k = 0; k < sizeof(lost) / sizeof(lost[0]); k++) {
+            char w[300], **nw;
+            if (lost[k].n == 0)
+                continue;
+            snprintf(w, sizeof(w),
+                     "%zu %s%s of the Word file %s not imported (a report holds text and its"
+                     " table) / %zu %s trong tệp Word không được nhập",
+                     lost[k].n, lost[k].en, lost[k].n == 1 ? "" : "s",
+                     lost[k].n == 1 ? "is" : "are", lost[k].n, lost[k].vi);
+            nw = realloc(out->warn, (out->nwarn + 1) * sizeof(*nw));
+            if (nw == NULL || (nw[out->nwarn] = strdup(w)) == NULL) {
+                if (nw)
+                    out->warn = nw;
+                rc = xa_error_set(XA_ENOMEM, "out of memory");
+                xa_docx_text_free(out);
+                goto out;
+            }
+            out->warn = nw;
+            out->nwarn++;
+        }
+    }
     out->text = r.out.p;
     out->len = r.out.n;
     out->where = r.where;
@@ -1541,8 +1646,8 @@ int xa_report_import_docx(xa_store *st,
                           unsigned flags,
                           xa_import_result *res)
 {
-    int rc = xa_report_import_flags(st, scope, id, kind, period, doc->text, doc->len, author,
-                                    flags, res);
+    int rc = xa_report_import_flags(st, scope, id, kind, period, doc->text, doc->len, author, flags,
+                                    res);
 
     if (rc < 0) {
         char *m = retell(doc, xa_error_last());

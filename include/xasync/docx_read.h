@@ -29,6 +29,8 @@ typedef struct xa_docx_text {
     size_t len;
     size_t nlines;
     char **where; /* nlines entries, each malloc'd */
+    size_t nwarn;
+    char **warn; /* what the text form cannot hold: "2 pictures … not imported" */
 } xa_docx_text;
 
 /* Read a .docx (data, len bytes) into its text form.  XA_EINVAL with a

@@ -24,7 +24,10 @@
  *      Vietnamese, exit 1, the database unchanged; the entity's file is
  *      never read.
  *   4. A paragraph the importer cannot place is named by its place in the
- *      Word file ("đoạn 9 / paragraph 9"), refused, or kept with --force.
+ *      Word file ("đoạn 11 / paragraph 11"), refused, or kept with --force.
+ *   5. Pictures, footnotes (what a report cannot hold) are said in a
+ *      warning; a text box's paragraphs are read once; a signature table
+ *      with a spacer column gives the recipients and the signature.
  */
 #include "report_int.h"
 #include "support.h"
@@ -219,10 +222,9 @@ static void test_docx_import__seed_round_trip(void **state)
     char *db2 = new_db(f, "b.db"), *db3 = new_db(f, "c.db");
     cJSON *a, *b, *c;
     const cJSON *x, *y;
-    static const char *const same[] = {"kind",        "period",      "number",
-                                       "place",       "date",        "doctype",
-                                       "title",       "signer_role", "signer_name",
-                                       "recipients_label"};
+    static const char *const same[] = {"kind",        "period",          "number", "place",
+                                       "date",        "doctype",         "title",  "signer_role",
+                                       "signer_name", "recipients_label"};
     size_t nb = 0, nbold = 0, nitalic = 0, nleft = 0, nstar = 0;
 
     export_docx(f->db, d1);
@@ -233,12 +235,11 @@ static void test_docx_import__seed_round_trip(void **state)
         if (strcmp(header(a, same[i]), header(b, same[i])) != 0)
             fail_msg("header %s: \"%s\" came back as \"%s\"", same[i], header(a, same[i]),
                      header(b, same[i]));
-    assert_true(cJSON_Compare(
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(a, "header"),
-                                         "recipients"),
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b, "header"),
-                                         "recipients"),
-        1));
+    assert_true(cJSON_Compare(cJSON_GetObjectItemCaseSensitive(
+                                  cJSON_GetObjectItemCaseSensitive(a, "header"), "recipients"),
+                              cJSON_GetObjectItemCaseSensitive(
+                                  cJSON_GetObjectItemCaseSensitive(b, "header"), "recipients"),
+                              1));
     /* the seed names no issuing body; the .docx prints one from the place */
     assert_string_equal(header(a, "body"), "");
     assert_string_equal(header(b, "body"), "UBND XÃ HOÀNG KIM");
@@ -298,7 +299,7 @@ static void test_docx_import__seed_round_trip(void **state)
         nb++;
     }
     assert_true(nb > 100);
-    assert_true(nbold >= 3);   /* "**Địa điểm trụ sở chính:**", "**Tổ chức cơ sở Đảng:**" … */
+    assert_true(nbold >= 3); /* "**Địa điểm trụ sở chính:**", "**Tổ chức cơ sở Đảng:**" … */
     assert_true(nitalic >= 1); /* "- *Chính quyền*: …" */
     assert_true(nleft >= 1);
     assert_true(nstar >= 1);
@@ -592,7 +593,7 @@ static void make_cfb(const char *path, const char *const *names)
     memset(f, 0, sizeof(f));
     memcpy(f, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8);
 #define PUT16(o, v) (f[o] = (unsigned char)(v), f[(o) + 1] = (unsigned char)((v) >> 8))
-#define PUT32(o, v) (PUT16(o, (v) & 0xFFFF), PUT16((o) + 2, ((uint32_t)(v)) >> 16))
+#define PUT32(o, v) (PUT16(o, (v)&0xFFFF), PUT16((o) + 2, ((uint32_t)(v)) >> 16))
     PUT16(24, 0x3E);
     PUT16(26, 3);
     PUT16(28, 0xFFFE);
@@ -640,8 +641,8 @@ static void expect_refused(fx *f, const char *file, const char *en, const char *
 {
     uint64_t before = xt_db_digest(f->db);
     char *text = export_fmt(f->db, "text"), *after;
-    xt_run r = run_db(f->db, (const char *const[]){"report", "import", file, "--id", "bao-cao-2",
-                                                   NULL});
+    xt_run r =
+        run_db(f->db, (const char *const[]){"report", "import", file, "--id", "bao-cao-2", NULL});
 
     if (r.status != 1)
         fail_msg("%s: exit %d, not 1: %s", file, r.status, r.err);
@@ -720,7 +721,9 @@ static void test_docx_import__bad_input(void **state)
     expect_refused(f, p, "Word 97-2003 document (.doc)", "lưu lại dưới dạng .docx");
     free(p);
     p = xt_path(f->dir, "locked.docx");
-    make_cfb(p, (const char *const[]){"EncryptionInfo", "EncryptedPackage", "\x06" "DataSpaces"});
+    make_cfb(p, (const char *const[]){"EncryptionInfo", "EncryptedPackage",
+                                      "\x06"
+                                      "DataSpaces"});
     expect_refused(f, p, "protected by a password", "có đặt mật khẩu");
     free(p);
 
@@ -773,15 +776,16 @@ static void test_docx_import__bad_input(void **state)
         xa_sb b = {0};
         xt_write_file(secret, "MAT-KHAU-BI-MAT-42", 18);
         doc = doc_of(paras);
-        xa_sb_printf(&b, "<?xml version=\"1.0\"?><!DOCTYPE w:document [<!ENTITY xxe SYSTEM "
-                         "\"file://%s\">]>%s",
+        xa_sb_printf(&b,
+                     "<?xml version=\"1.0\"?><!DOCTYPE w:document [<!ENTITY xxe SYSTEM "
+                     "\"file://%s\">]>%s",
                      secret, strstr(doc, "<w:document"));
         p = xt_path(f->dir, "xxe.docx");
         make_docx(p, b.p, b.n, NULL);
         expect_refused(f, p, "declares a DTD", "khai báo DTD");
         {
-            xt_run r = run_db(f->db, (const char *const[]){"report", "import", p, "--force",
-                                                           "--id", "x", NULL});
+            xt_run r = run_db(
+                f->db, (const char *const[]){"report", "import", p, "--force", "--id", "x", NULL});
             assert_null(strstr(r.out, "MAT-KHAU"));
             assert_null(strstr(r.err, "MAT-KHAU"));
             xt_run_free(&r);
@@ -789,9 +793,10 @@ static void test_docx_import__bad_input(void **state)
         free(p);
         b.n = 0;
         sty = NULL;
-        xa_sb_printf(&b, "<?xml version=\"1.0\"?><!DOCTYPE w:styles [<!ENTITY xxe SYSTEM "
-                         "\"file://%s\">]><w:styles xmlns:w=\"" W_NS "\"><w:style "
-                         "w:styleId=\"a\"><w:name w:val=\"&xxe;\"/></w:style></w:styles>",
+        xa_sb_printf(&b,
+                     "<?xml version=\"1.0\"?><!DOCTYPE w:styles [<!ENTITY xxe SYSTEM "
+                     "\"file://%s\">]><w:styles xmlns:w=\"" W_NS "\"><w:style "
+                     "w:styleId=\"a\"><w:name w:val=\"&xxe;\"/></w:style></w:styles>",
                      secret);
         sty = b.p;
         free(doc);
@@ -823,11 +828,18 @@ static void test_docx_import__bad_input(void **state)
 static void test_docx_import__unplaced_named_by_paragraph(void **state)
 {
     fx *f = *state;
-    static const char *const paras[] = {
-        "UBND XÃ HOÀNG KIM", "Số: 12/BC-UBND", "Hoàng Kim, ngày 3 tháng 7 năm 2024",
-        "BÁO CÁO", "Kết quả công tác tháng 6 năm 2024", "Đoạn thứ nhất của báo cáo.",
-        "Nơi nhận:", "- Lưu: VT.", "CHỦ TỊCH", "Nguyễn Văn An",
-        "Ghi thêm sau chữ ký.", NULL};
+    static const char *const paras[] = {"UBND XÃ HOÀNG KIM",
+                                        "Số: 12/BC-UBND",
+                                        "Hoàng Kim, ngày 3 tháng 7 năm 2024",
+                                        "BÁO CÁO",
+                                        "Kết quả công tác tháng 6 năm 2024",
+                                        "Đoạn thứ nhất của báo cáo.",
+                                        "Nơi nhận:",
+                                        "- Lưu: VT.",
+                                        "CHỦ TỊCH",
+                                        "Nguyễn Văn An",
+                                        "Ghi thêm sau chữ ký.",
+                                        NULL};
     char *doc = doc_of(paras), *p = xt_path(f->dir, "after.docx"), *db = new_db(f, "u.db");
     uint64_t before = xt_db_digest(db);
     xt_run r;
@@ -859,6 +871,85 @@ static void test_docx_import__unplaced_named_by_paragraph(void **state)
     free(db);
 }
 
+/* ---- 5. what a Word file holds beyond paragraphs ------------------------- */
+
+static const char SHAPES_DOC[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>"
+    "<w:document xmlns:w=\"" W_NS "\" "
+    "xmlns:mc=\"http://schemas.openxmlformats.org/markup-compatibility/2006\" "
+    "xmlns:wp=\"http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing\" "
+    "xmlns:a=\"http://schemas.openxmlformats.org/drawingml/2006/main\" "
+    "xmlns:wps=\"http://schemas.microsoft.com/office/word/2010/wordprocessingShape\"><w:body>"
+    "<w:p><w:r><w:t>UBND XÃ HOÀNG KIM</w:t></w:r></w:p>"
+    "<w:p><w:r><w:t>Số: 7/BC-UBND</w:t></w:r></w:p>"
+    "<w:p><w:r><w:t>Hoàng Kim, ngày 2 tháng 8 năm 2024</w:t></w:r></w:p>"
+    "<w:p><w:pPr><w:jc w:val=\"center\"/></w:pPr><w:r><w:t>BÁO CÁO</w:t></w:r></w:p>"
+    "<w:p><w:pPr><w:jc w:val=\"center\"/></w:pPr><w:r><w:t>Kết quả tháng 7</w:t></w:r></w:p>"
+    /* a picture beside its caption, a footnote */
+    "<w:p><w:r><w:t xml:space=\"preserve\">Ảnh hội nghị sơ kết. </w:t></w:r><w:r><w:drawing>"
+    "<wp:inline><a:graphic><a:graphicData><a:blip/></a:graphicData></a:graphic></wp:inline>"
+    "</w:drawing></w:r></w:p>"
+    "<w:p><w:r><w:t>Thu ngân sách đạt kế hoạch.</w:t></w:r><w:r><w:footnoteReference "
+    "w:id=\"1\"/></w:r></w:p>"
+    /* a text box (Word 2010: the shape, and a VML copy for older readers) */
+    "<w:p><w:r><mc:AlternateContent><mc:Choice Requires=\"wps\"><w:drawing><wp:anchor>"
+    "<a:graphic><a:graphicData><wps:wsp><wps:txbx><w:txbxContent><w:p><w:r><w:t>Khung ghi chú: "
+    "họp dân ngày 5/7.</w:t></w:r></w:p></w:txbxContent></wps:txbx></wps:wsp></a:graphicData>"
+    "</a:graphic></wp:anchor></w:drawing></mc:Choice><mc:Fallback><w:pict><w:txbxContent><w:p>"
+    "<w:r><w:t>Khung ghi chú: họp dân ngày 5/7.</w:t></w:r></w:p></w:txbxContent></w:pict>"
+    "</mc:Fallback></mc:AlternateContent></w:r></w:p>"
+    /* recipients | a spacer column | the signature */
+    "<w:tbl><w:tblGrid><w:gridCol w:w=\"4000\"/><w:gridCol w:w=\"1000\"/><w:gridCol "
+    "w:w=\"4000\"/></w:tblGrid><w:tr>"
+    "<w:tc><w:p><w:r><w:t>Nơi nhận:</w:t></w:r></w:p><w:p><w:r><w:t>- UBND huyện (B/c);</w:t>"
+    "</w:r></w:p><w:p><w:r><w:t>- Lưu: VT.</w:t></w:r></w:p></w:tc>"
+    "<w:tc><w:p/></w:tc>"
+    "<w:tc><w:p><w:r><w:t>KT. CHỦ TỊCH</w:t></w:r></w:p><w:p><w:r><w:t>PHÓ CHỦ TỊCH</w:t></w:r>"
+    "</w:p><w:p/><w:p><w:r><w:t>Trần Thị Hoa</w:t></w:r></w:p></w:tc></w:tr></w:tbl>"
+    "<w:sectPr/></w:body></w:document>";
+
+static void test_docx_import__pictures_notes_boxes_signature(void **state)
+{
+    fx *f = *state;
+    char *p = xt_path(f->dir, "shapes.docx"), *db = new_db(f, "s.db"), *s;
+    xt_run r;
+    cJSON *j;
+
+    make_docx(p, SHAPES_DOC, strlen(SHAPES_DOC), NULL);
+    r = run_db(db, (const char *const[]){"report", "import", p, NULL});
+    if (r.status != 0)
+        fail_msg("import: exit %d: %s", r.status, r.err);
+    /* what the report cannot hold is said, not dropped unseen */
+    assert_non_null(strstr(r.err, "warning: 1 picture, chart or shape of the Word file is not "
+                                  "imported"));
+    assert_non_null(strstr(r.err, "1 hình ảnh, biểu đồ, hình vẽ trong tệp Word không được nhập"));
+    assert_non_null(strstr(r.err, "warning: 1 footnote of the Word file is not imported"));
+    assert_null(strstr(r.err, "2 picture")); /* a text box is text, not a picture */
+    xt_run_free(&r);
+    j = report_json(db);
+    assert_string_equal(header(j, "title"), "Kết quả tháng 7");
+    block(j, "para", "text", "Ảnh hội nghị sơ kết.");
+    block(j, "para", "text", "Thu ngân sách đạt kế hoạch.");
+    /* the text box's paragraph, once (not again from its VML copy) */
+    assert_string_equal(str_of(block(j, "para", "text", "Khung ghi chú"), "text"),
+                        "Khung ghi chú: họp dân ngày 5/7.");
+    {
+        size_t n = 0;
+        const cJSON *b;
+        cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(j, "blocks")) n +=
+            strncmp(str_of(b, "text"), "Khung ghi chú", 13) == 0;
+        assert_int_equal(n, 1);
+    }
+    assert_string_equal(header(j, "signer_role"), "KT. CHỦ TỊCH\nPHÓ CHỦ TỊCH");
+    assert_string_equal(header(j, "signer_name"), "Trần Thị Hoa");
+    s = lines_of(cJSON_GetObjectItemCaseSensitive(j, "header"), "recipients");
+    assert_string_equal(s, "- UBND huyện (B/c);\n- Lưu: VT.");
+    free(s);
+    cJSON_Delete(j);
+    free(p);
+    free(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -867,6 +958,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_docx_import__python_docx, setup, teardown),
         cmocka_unit_test_setup_teardown(test_docx_import__bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_docx_import__unplaced_named_by_paragraph, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_docx_import__pictures_notes_boxes_signature, setup,
                                         teardown),
     };
     return xt_tests_status(cmocka_run_group_tests(tests, NULL, NULL));
