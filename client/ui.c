@@ -16,6 +16,9 @@
  *   4. a write never overwrites a value the clerk has not seen: the page
  *      says what it showed (`expect`), and a changed field is answered 409.
  */
+/* mkostemp, POSIX_SPAWN_SETSID */
+#define _GNU_SOURCE
+
 #include "cli.h"
 #include "xasync/codec.h"
 #include "xasync/error.h"
@@ -26,15 +29,21 @@
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #if MHD_VERSION < 0x00097002
@@ -44,13 +53,30 @@ typedef enum MHD_Result MHD_RESULT_T;
 #endif
 
 #define MAX_BODY (1024 * 1024)
+/* An ops file uploaded to apply (POST /api/apply): its body is the file. */
+#define MAX_OPS_BODY (64 * 1024 * 1024)
+
+extern char **environ;
 
 extern const unsigned char xa_ui_index_html[], xa_ui_app_js[], xa_ui_app_css[];
 extern const size_t xa_ui_index_html_len, xa_ui_app_js_len, xa_ui_app_css_len;
 
+/* `xasync sync` run for the page ("Gửi ngay"), watched by GET /api/sync. */
+typedef struct sync_job {
+    pid_t pid;    /* 0: none running */
+    int out;      /* its stdout and stderr (a temporary file) */
+    unsigned run; /* how many were started */
+    int exit;     /* the last one's exit status (-1: killed) */
+    char *output; /* the last one's output */
+} sync_job;
+
 typedef struct ui {
     xa_store *st;
     const char *author;
+    const char *db;     /* the database, for the commands run as children */
+    char exe[PATH_MAX]; /* this program (xasync-full) */
+    sync_job sync;
+    pid_t daemon; /* a daemon this editor started, reaped when it ends */
     char secret[33];
     char host1[64], host2[64];     /* "127.0.0.1:PORT", "localhost:PORT" */
     char origin1[80], origin2[80]; /* "http://" + the same */
@@ -61,6 +87,7 @@ typedef struct ui {
 typedef struct req {
     char *body;
     size_t n;
+    size_t max;
     int too_big;
 } req;
 
@@ -216,7 +243,9 @@ static MHD_RESULT_T api_report(ui *u, struct MHD_Connection *c)
         rc = xa_report_check(&r, &fs, &nfs);
     /* rows bound to nothing, or by position only, shown on their row (form.h) */
     xa_form form;
+    char form_id[128] = "";
     if (rc == 0 && xa_report_form(u->st, xa_store_scope(u->st), id, &form) == 0) {
+        snprintf(form_id, sizeof(form_id), "%s", form.id ? form.id : "");
         rc = xa_bind_findings(&r, &form, &fs, &nfs);
         xa_form_free(&form);
     }
@@ -231,6 +260,23 @@ static MHD_RESULT_T api_report(ui *u, struct MHD_Connection *c)
         return rc < 0 ? fail_xa(c, rc) : fail(c, 500, "cannot read the report");
     }
     cJSON_AddStringToObject(doc, "version", version);
+    /* its life (draft, sent, accepted, returned with the district's reason):
+     * for a report bound to a district form, the only kind that is sent */
+    xa_report_state rs;
+    if (form_id[0] && xa_report_state_get(u->st, xa_store_scope(u->st), id, &rs) == 0) {
+        cJSON *so = cJSON_AddObjectToObject(doc, "state");
+        char t[48] = "";
+        cJSON_AddStringToObject(so, "form", form_id);
+        cJSON_AddStringToObject(so, "state", rs.state);
+        cJSON_AddBoolToObject(so, "edited", rs.edited);
+        if (rs.sent_at)
+            xa_view_time_iso(rs.sent_at, t, sizeof(t));
+        cJSON_AddStringToObject(so, "sent_at", t);
+        cJSON_AddStringToObject(so, "reason", rs.reason);
+        cJSON_AddBoolToObject(so, "conflict", rs.conflict);
+    } else {
+        cJSON_AddNullToObject(doc, "state");
+    }
     findings = cJSON_AddArrayToObject(doc, "findings");
     for (size_t i = 0; i < nfs; i++) {
         cJSON *e = cJSON_CreateObject();
@@ -314,7 +360,11 @@ static MHD_RESULT_T api_changes(ui *u, struct MHD_Connection *c)
 
 static MHD_RESULT_T api_status(ui *u, struct MHD_Connection *c)
 {
-    char *s = xa_cli_status_json(u->st);
+    char *s;
+
+    if (u->daemon > 0 && waitpid(u->daemon, NULL, WNOHANG) == u->daemon)
+        u->daemon = 0; /* a daemon this editor started has ended */
+    s = xa_cli_status_json(u->st);
 
     if (s == NULL)
         return fail_xa(c, XA_EIO);
@@ -598,6 +648,393 @@ static MHD_RESULT_T api_move(ui *u, struct MHD_Connection *c, const cJSON *in)
     return send_json(c, MHD_HTTP_OK, o);
 }
 
+/* ---- what the command line does, for the page ---------------------------- */
+
+/* A temporary file, already unlinked (NULL path) or kept at *path. */
+static int temp_fd(char *path, size_t cap)
+{
+    const char *dir = getenv("TMPDIR");
+    char buf[PATH_MAX];
+    char *p = path ? path : buf;
+    size_t n = path ? cap : sizeof(buf);
+    int fd;
+
+    if (dir == NULL || dir[0] == '\0')
+        dir = "/tmp";
+    if ((size_t)snprintf(p, n, "%s/xasync-ui-XXXXXX", dir) >= n)
+        return -1;
+    fd = mkostemp(p, O_CLOEXEC);
+    if (fd >= 0 && path == NULL)
+        unlink(p);
+    return fd;
+}
+
+/* Run this program (`xasync --db DB ARGS...`) with stdout to `out` and
+ * stderr to `err` (-1: /dev/null).  detach: in a session of its own, not
+ * waited for here.  The child's pid, or -1 with errno set. */
+static pid_t run_self(ui *u, const char *const *args, int out, int err, int detach)
+{
+    const char *argv[16];
+    size_t n = 0;
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t at;
+    sigset_t none, def;
+    pid_t pid = -1;
+    int rc;
+
+    argv[n++] = u->exe;
+    argv[n++] = "--db";
+    argv[n++] = u->db;
+    for (size_t i = 0; args[i] && n < 15; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    if (out >= 0)
+        posix_spawn_file_actions_adddup2(&fa, out, 1);
+    else
+        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    if (err >= 0)
+        posix_spawn_file_actions_adddup2(&fa, err, 2);
+    else
+        posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    posix_spawnattr_init(&at);
+    /* the editor ignores SIGPIPE and its thread may block signals: the
+     * child starts as a command from a shell would */
+    sigemptyset(&none);
+    sigemptyset(&def);
+    sigaddset(&def, SIGPIPE);
+    sigaddset(&def, SIGTERM);
+    sigaddset(&def, SIGINT);
+    posix_spawnattr_setsigmask(&at, &none);
+    posix_spawnattr_setsigdefault(&at, &def);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+                                      (detach ? POSIX_SPAWN_SETSID : 0));
+    rc = posix_spawn(&pid, u->exe, &fa, &at, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
+    if (rc != 0) {
+        errno = rc;
+        return -1;
+    }
+    return pid;
+}
+
+/* All of a file from its start (NUL-terminated); NULL if it cannot. */
+static char *slurp(int fd, size_t *len)
+{
+    struct stat sb;
+    char *buf;
+    size_t n = 0;
+
+    if (fstat(fd, &sb) != 0 || lseek(fd, 0, SEEK_SET) != 0)
+        return NULL;
+    buf = malloc((size_t)sb.st_size + 1);
+    while (buf && n < (size_t)sb.st_size) {
+        ssize_t r = read(fd, buf + n, (size_t)sb.st_size - n);
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+    }
+    if (buf)
+        buf[n] = '\0';
+    if (len)
+        *len = n;
+    return buf;
+}
+
+/* What a command wrote on stderr, as the page shows it: without the
+ * "xasync: " each line starts with, and without the last newline. */
+static void tidy(char *s)
+{
+    char *w = s;
+
+    for (char *r = s; *r;) {
+        if ((r == s || r[-1] == '\n') && strncmp(r, "xasync: ", 8) == 0)
+            r += 8;
+        *w++ = *r++;
+    }
+    while (w > s && (w[-1] == '\n' || w[-1] == ' '))
+        w--;
+    *w = '\0';
+}
+
+/* Run a command and wait for it: its exit status (-1: could not run), its
+ * stdout and its stderr (malloc'd). */
+static int run_wait(ui *u, const char *const *args, char **out, size_t *outlen, char **err)
+{
+    int fo = temp_fd(NULL, 0), fe = temp_fd(NULL, 0), st = 0, code = -1;
+    pid_t pid = fo >= 0 && fe >= 0 ? run_self(u, args, fo, fe, 0) : -1;
+
+    *out = *err = NULL;
+    if (pid > 0) {
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+            ;
+        code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        *out = slurp(fo, outlen);
+        *err = slurp(fe, NULL);
+        if (*err)
+            tidy(*err);
+    } else {
+        char msg[PATH_MAX + 64];
+        snprintf(msg, sizeof(msg), "cannot run %s: %s", u->exe, strerror(errno));
+        *err = strdup(msg);
+    }
+    if (fo >= 0)
+        close(fo);
+    if (fe >= 0)
+        close(fe);
+    return code;
+}
+
+/* A command's failure: 400 with its message (the page puts the clerk's
+ * words in front of it) and its exit status. */
+static MHD_RESULT_T fail_cmd(struct MHD_Connection *c, int code, const char *err)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    cJSON_AddStringToObject(o, "error", err && err[0] ? err : "the command failed");
+    cJSON_AddNumberToObject(o, "exit", code);
+    return send_json(c, code < 0 ? MHD_HTTP_INTERNAL_SERVER_ERROR : MHD_HTTP_BAD_REQUEST, o);
+}
+
+/* A file to save: the answer with Content-Disposition: attachment. */
+static MHD_RESULT_T send_file(struct MHD_Connection *c, const char *name, char *data, size_t len)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+    char disp[256];
+    MHD_RESULT_T ret;
+
+    if (r == NULL) {
+        free(data);
+        return MHD_NO;
+    }
+    snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", name);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Content-Disposition", disp);
+    ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* "SCOPE-YYYYMMDD-HHMM" for the names of the files handed over. */
+static void file_stamp(ui *u, char *buf, size_t cap)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    char t[32] = "";
+
+    if (localtime_r(&now, &tm))
+        strftime(t, sizeof(t), "%Y%m%d-%H%M", &tm);
+    snprintf(buf, cap, "%s-%s", xa_store_scope(u->st), t);
+}
+
+/* GET /api/have: what this PC holds (`xasync have`), to take to the other
+ * PC, which makes the file for this one with it. */
+static MHD_RESULT_T api_have(ui *u, struct MHD_Connection *c)
+{
+    xa_vv vv = XA_VV_INIT;
+    char *s = NULL, name[160], stamp[128];
+    int rc = xa_store_have(u->st, xa_store_scope(u->st), &vv);
+
+    if (rc == 0)
+        rc = xa_codec_vv_encode(&s, &vv);
+    xa_vv_free(&vv);
+    if (rc < 0)
+        return fail_xa(c, rc);
+    file_stamp(u, stamp, sizeof(stamp));
+    snprintf(name, sizeof(name), "xasync-have-%s.json", stamp);
+    return send_file(c, name, s, strlen(s));
+}
+
+/* POST /api/export {"have": TEXT | null}: the ops file for the other PC
+ * (`xasync export-ops --have FILE`, or `--all` without one). */
+static MHD_RESULT_T api_export(ui *u, struct MHD_Connection *c, const cJSON *in)
+{
+    const char *have = jstr(in, "have");
+    char path[PATH_MAX] = "", *out = NULL, *err = NULL, name[160], stamp[128];
+    size_t len = 0;
+    int code;
+
+    if (have) {
+        int fd = temp_fd(path, sizeof(path));
+        size_t hl = strlen(have);
+        if (fd < 0 || write(fd, have, hl) != (ssize_t)hl) {
+            if (fd >= 0) {
+                close(fd);
+                unlink(path);
+            }
+            return fail(c, 500, "cannot write a temporary file");
+        }
+        close(fd);
+        const char *args[] = {"export-ops", "--have", path, NULL};
+        code = run_wait(u, args, &out, &len, &err);
+        unlink(path);
+    } else {
+        const char *args[] = {"export-ops", "--all", NULL};
+        code = run_wait(u, args, &out, &len, &err);
+    }
+    if (code != 0 || out == NULL) {
+        MHD_RESULT_T ret = fail_cmd(c, code, err);
+        free(out);
+        free(err);
+        return ret;
+    }
+    free(err);
+    file_stamp(u, stamp, sizeof(stamp));
+    snprintf(name, sizeof(name), "xasync-ops-%s.json", stamp);
+    return send_file(c, name, out, len);
+}
+
+/* POST /api/apply, the body an ops file: `xasync apply FILE`. */
+static MHD_RESULT_T api_apply(ui *u, struct MHD_Connection *c, const char *body, size_t n)
+{
+    char path[PATH_MAX], *out = NULL, *err = NULL;
+    int fd = temp_fd(path, sizeof(path)), code;
+    size_t done = 0;
+
+    if (fd < 0)
+        return fail(c, 500, "cannot write a temporary file");
+    while (done < n) {
+        ssize_t w = write(fd, body + done, n - done);
+        if (w <= 0)
+            break;
+        done += (size_t)w;
+    }
+    close(fd);
+    if (done < n) {
+        unlink(path);
+        return fail(c, 500, "cannot write a temporary file");
+    }
+    const char *args[] = {"apply", path, NULL};
+    code = run_wait(u, args, &out, NULL, &err);
+    unlink(path);
+    if (code != 0) {
+        /* the temporary file's name says nothing to the clerk */
+        char *at = err ? strstr(err, path) : NULL;
+        if (at)
+            memmove(at, at + strlen(path) + (at[strlen(path)] == ':' ? 2 : 0),
+                    strlen(at + strlen(path) + (at[strlen(path)] == ':' ? 2 : 0)) + 1);
+        MHD_RESULT_T ret = fail_cmd(c, code, err);
+        free(out);
+        free(err);
+        return ret;
+    }
+    cJSON *o = cJSON_CreateObject();
+    if (out)
+        tidy(out);
+    cJSON_AddTrueToObject(o, "ok");
+    cJSON_AddStringToObject(o, "message", out ? out : "");
+    free(out);
+    free(err);
+    return send_json(c, MHD_HTTP_OK, o);
+}
+
+/* The running `xasync sync`, if it ended: its status and output kept. */
+static void sync_reap(ui *u)
+{
+    int st = 0;
+
+    if (u->sync.pid <= 0 || waitpid(u->sync.pid, &st, WNOHANG) != u->sync.pid)
+        return;
+    u->sync.pid = 0;
+    u->sync.exit = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    free(u->sync.output);
+    u->sync.output = slurp(u->sync.out, NULL);
+    if (u->sync.output)
+        tidy(u->sync.output);
+    close(u->sync.out);
+    u->sync.out = -1;
+}
+
+static MHD_RESULT_T sync_answer(ui *u, struct MHD_Connection *c)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    sync_reap(u);
+    cJSON_AddBoolToObject(o, "running", u->sync.pid > 0);
+    cJSON_AddNumberToObject(o, "run", u->sync.run);
+    if (u->sync.pid > 0 || u->sync.run == 0) {
+        cJSON_AddNullToObject(o, "exit");
+        cJSON_AddNullToObject(o, "output");
+    } else {
+        cJSON_AddNumberToObject(o, "exit", u->sync.exit);
+        cJSON_AddStringToObject(o, "output", u->sync.output ? u->sync.output : "");
+    }
+    return send_json(c, MHD_HTTP_OK, o);
+}
+
+/* POST /api/sync: "Gửi ngay", `xasync sync` in the background (it may wait
+ * on the network); GET /api/sync says how it went. */
+static MHD_RESULT_T api_sync_start(ui *u, struct MHD_Connection *c)
+{
+    sync_reap(u);
+    if (u->sync.pid <= 0) {
+        const char *args[] = {"sync", NULL};
+        int fd = temp_fd(NULL, 0);
+        pid_t pid = fd >= 0 ? run_self(u, args, fd, fd, 0) : -1;
+        if (pid < 0) {
+            char msg[PATH_MAX + 64];
+            snprintf(msg, sizeof(msg), "cannot run %s: %s", u->exe, strerror(errno));
+            if (fd >= 0)
+                close(fd);
+            return fail(c, 500, msg);
+        }
+        u->sync.pid = pid;
+        u->sync.out = fd;
+        u->sync.run++;
+    }
+    return sync_answer(u, c);
+}
+
+/* POST /api/daemon: start the sync daemon (`xasync daemon`), in a session
+ * of its own so it outlives the editor; its log beside the database. */
+static MHD_RESULT_T api_daemon_start(ui *u, struct MHD_Connection *c)
+{
+    char log[PATH_MAX];
+    int fd = -1;
+    const char *args[] = {"daemon", NULL};
+
+    if ((size_t)snprintf(log, sizeof(log), "%s.daemon.log", u->db) < sizeof(log))
+        fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    pid_t pid = run_self(u, args, -1, fd, 1);
+    int e = errno;
+    if (fd >= 0)
+        close(fd);
+    if (pid < 0) {
+        char msg[PATH_MAX + 64];
+        snprintf(msg, sizeof(msg), "cannot run %s: %s", u->exe, strerror(e));
+        return fail(c, 500, msg);
+    }
+    if (u->daemon > 0)
+        waitpid(u->daemon, NULL, WNOHANG);
+    u->daemon = pid;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddTrueToObject(o, "ok");
+    cJSON_AddNumberToObject(o, "pid", pid);
+    return send_json(c, MHD_HTTP_OK, o);
+}
+
+/* POST /api/submit {"report"}: "Gửi lên huyện" (`xasync report submit`):
+ * the version as it is now is marked sent; it reaches the district with
+ * the next sync. */
+static MHD_RESULT_T api_submit(ui *u, struct MHD_Connection *c, const cJSON *in)
+{
+    const char *report = jstr(in, "report");
+    int rc;
+
+    if (report == NULL)
+        return fail(c, MHD_HTTP_BAD_REQUEST, "report is needed");
+    rc = xa_report_submit(u->st, xa_store_scope(u->st), report, u->author);
+    if (rc < 0)
+        return fail_xa(c, rc);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddTrueToObject(o, "ok");
+    return send_json(c, MHD_HTTP_OK, o);
+}
+
 /* ---- routing ------------------------------------------------------------ */
 
 static int same_host(ui *u, const char *h)
@@ -679,6 +1116,10 @@ static MHD_RESULT_T handle(void *cls,
                 return api_status(u, c);
             if (strcmp(url, "/api/changes") == 0)
                 return api_changes(u, c);
+            if (strcmp(url, "/api/sync") == 0)
+                return sync_answer(u, c);
+            if (strcmp(url, "/api/have") == 0)
+                return api_have(u, c);
             return fail(c, MHD_HTTP_NOT_FOUND, "no such page");
         }
         const char *secret = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Xasync-Secret");
@@ -690,16 +1131,18 @@ static MHD_RESULT_T handle(void *cls,
                         "a write is JSON (Content-Type: application/json)");
         const char *cl =
             MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl && strtoull(cl, NULL, 10) > MAX_BODY)
+        size_t max = strcmp(url, "/api/apply") == 0 ? MAX_OPS_BODY : MAX_BODY;
+        if (cl && strtoull(cl, NULL, 10) > max)
             return fail(c, MHD_HTTP_CONTENT_TOO_LARGE, "the request is too large");
         q = calloc(1, sizeof(*q));
         if (q == NULL)
             return MHD_NO;
+        q->max = max;
         *con_cls = q;
         return MHD_YES;
     }
     if (*upload_size) {
-        if (q->n + *upload_size > MAX_BODY) {
+        if (q->n + *upload_size > q->max) {
             q->too_big = 1;
         } else {
             char *b = realloc(q->body, q->n + *upload_size + 1);
@@ -715,6 +1158,12 @@ static MHD_RESULT_T handle(void *cls,
     }
     if (q->too_big)
         return fail(c, MHD_HTTP_CONTENT_TOO_LARGE, "the request is too large");
+    /* an ops file: checked by `xasync apply` itself, whole */
+    if (strcmp(url, "/api/apply") == 0) {
+        if (q->body == NULL)
+            return fail(c, MHD_HTTP_BAD_REQUEST, "no file");
+        return api_apply(u, c, q->body, q->n);
+    }
     /* cJSON would cut a string at a NUL: refuse what JSON forbids first. */
     if (q->body && xa_json_text_check(q->body, q->n, "the request") < 0)
         return fail(c, MHD_HTTP_BAD_REQUEST, xa_error_last());
@@ -734,6 +1183,14 @@ static MHD_RESULT_T handle(void *cls,
         ret = api_move(u, c, in);
     else if (strcmp(url, "/api/fix") == 0)
         ret = api_fix(u, c, in);
+    else if (strcmp(url, "/api/sync") == 0)
+        ret = api_sync_start(u, c);
+    else if (strcmp(url, "/api/daemon") == 0)
+        ret = api_daemon_start(u, c);
+    else if (strcmp(url, "/api/export") == 0)
+        ret = api_export(u, c, in);
+    else if (strcmp(url, "/api/submit") == 0)
+        ret = api_submit(u, c, in);
     else
         ret = fail(c, MHD_HTTP_NOT_FOUND, "no such action");
     cJSON_Delete(in);
@@ -831,6 +1288,12 @@ int xa_cmd_ui(xa_cli *cli)
     if (xa_cli_open(cli, &u.st) != 0)
         return XA_EXIT_ERR;
     u.author = xa_cli_author(cli);
+    u.db = cli->db;
+    u.sync.out = -1;
+    {
+        ssize_t n = readlink("/proc/self/exe", u.exe, sizeof(u.exe) - 1);
+        u.exe[n > 0 ? n : 0] = '\0';
+    }
     if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
         xa_store_close(u.st);
         return xa_cli_fail(XA_EXIT_ERR, "cannot read random bytes");
@@ -888,6 +1351,9 @@ int xa_cmd_ui(xa_cli *cli)
         sleep(1); /* a signal cuts it short */
     MHD_stop_daemon(d);
     close(fd);
+    if (u.sync.out >= 0)
+        close(u.sync.out);
+    free(u.sync.output);
     free(u.index);
     xa_store_close(u.st);
     return XA_EXIT_OK;

@@ -132,6 +132,64 @@
     errBadReport: ['Dữ liệu báo cáo nhận được không đúng dạng.', 'The report data received is not in the expected form.'],
     nowConflict: ['Ô này vừa có giá trị khác từ máy khác: hãy chọn giá trị giữ lại.', 'Another computer just wrote a different value here: choose the value to keep.'],
     close: ['Đóng thông báo', 'Close the message'],
+    syncNow: ['Gửi ngay', 'Send now'],
+    syncNowTitle: ['Gửi các thay đổi lên huyện và nhận thay đổi từ máy khác ngay bây giờ', 'Send the changes to the district and receive other PCs’ changes now'],
+    syncing: ['Đang gửi…', 'Sending…'],
+    syncDone: ['Đã gửi xong lúc {t}: gửi đi {s}, nhận về {r} thay đổi.', 'Sent at {t}: {s} changes sent, {r} received.'],
+    syncDoneShort: ['Đã gửi xong.', 'Sent.'],
+    exchange: ['Gửi & USB', 'Send & USB'],
+    exchangeTitle: ['Gửi báo cáo lên huyện, trao đổi bằng USB, chương trình tự gửi', 'Send the report to the district, exchange by USB, the sending program'],
+    exchangeHead: ['Gửi báo cáo và trao đổi bằng USB', 'Sending the report and the USB exchange'],
+    secNet: ['Gửi qua mạng', 'Sending over the network'],
+    secReport: ['Báo cáo đang mở', 'The report shown'],
+    secUsb: ['Trao đổi bằng USB (khi không có mạng)', 'Exchange by USB stick (with no network)'],
+    daemonOn: ['Chương trình tự gửi đang chạy: thay đổi được gửi lên huyện mỗi khi có mạng.', 'The sending program is running: changes go to the district whenever there is a network.'],
+    daemonOff: ['Chương trình tự gửi đang tắt: thay đổi chỉ được gửi khi bấm «Gửi ngay».', 'The sending program is off: changes are sent only when you press “Send now”.'],
+    daemonStart: ['Bật chương trình tự gửi', 'Start the sending program'],
+    daemonOffShort: ['Bật tự gửi', 'Start auto-send'],
+    daemonOffTitle: ['Chương trình tự gửi đang tắt: bấm để bật', 'The sending program is off: press to start it'],
+    daemonStarting: ['Đang bật chương trình tự gửi…', 'Starting the sending program…'],
+    eDaemon: ['Không bật được chương trình tự gửi.', 'Cannot start the sending program.'],
+    submit: ['Gửi lên huyện', 'Send to the district'],
+    submitTitle: ['Gửi bản báo cáo như đang thấy lên huyện', 'Send the report as it is now to the district'],
+    submitted: ['Đã đánh dấu gửi; đang gửi lên huyện…', 'Marked as sent; sending to the district…'],
+    submittedSent: ['Báo cáo đã được gửi lên huyện.', 'The report has been sent to the district.'],
+    submittedLater: ['Báo cáo đã được đánh dấu gửi; nó sẽ tự đến huyện khi có mạng.', 'The report is marked as sent; it reaches the district when there is a network.'],
+    eSubmit: ['Không gửi được báo cáo lên huyện.', 'Cannot send the report to the district.'],
+    eNoForm: ['Báo cáo này chưa gắn với biểu mẫu của huyện nên chưa gửi lên huyện được.', 'This report is not bound to a district form, so it cannot be sent to the district.'],
+    stateNoForm: ['Báo cáo này chưa gắn với biểu mẫu của huyện (chỉ báo cáo theo biểu mẫu mới gửi lên huyện được).', 'This report is not bound to a district form (only a report on a form is sent to the district).'],
+    stDraft: ['Bản nháp: chưa gửi lên huyện.', 'Draft: not sent to the district yet.'],
+    stSent: ['Đã gửi lên huyện lúc {t}; đang chờ huyện xem.', 'Sent to the district at {t}; waiting for the district.'],
+    stEdited: ['Đã gửi lúc {t}, nhưng đã sửa sau đó: đây là bản nháp mới, hãy gửi lại.', 'Sent at {t}, but edited since: a new draft; send it again.'],
+    stAccepted: ['Huyện đã nhận báo cáo này (bản gửi lúc {t}).', 'The district accepted this report (sent at {t}).'],
+    stAcceptedEdited: ['Huyện đã nhận bản gửi trước; báo cáo đã sửa sau đó, hãy gửi lại.', 'The district accepted the earlier version; it has been edited since: send it again.'],
+    stReturned: ['Huyện đã trả lại báo cáo này. Lý do: {r}. Hãy sửa rồi bấm «Gửi lên huyện» lần nữa.', 'The district returned this report. Reason: {r}. Correct it, then press “Send to the district” again.'],
+    usbStep1: ['Trên máy nhận: tải tệp «máy này đang có» và chép sang USB.', 'On the receiving PC: save the “what this PC holds” file and copy it to the stick.'],
+    usbStep2: ['Trên máy gửi: chọn tệp «đang có» của máy kia (nếu có), rồi tải tệp thay đổi và chép sang USB.', 'On the sending PC: choose the other PC’s “holds” file (if you have it), then save the changes file and copy it to the stick.'],
+    usbStep3: ['Trên máy nhận: chọn tệp thay đổi từ USB để nhận vào máy này.', 'On the receiving PC: choose the changes file from the stick to take it in.'],
+    haveBtn: ['Tải tệp «máy này đang có»', 'Save “what this PC holds”'],
+    exportBtn: ['Tải tệp thay đổi cho máy kia', 'Save the changes file for the other PC'],
+    applyBtn: ['Nhận tệp vào máy này', 'Take the file in'],
+    chooseFile: ['Hãy chọn tệp trước.', 'Choose a file first.'],
+    haveSaved: ['Đã lưu tệp {f} (thư mục Tải về). Chép nó sang USB.', 'Saved {f} (the Downloads folder). Copy it to the stick.'],
+    exportSaved: ['Đã lưu tệp {f} (thư mục Tải về). Chép nó sang USB rồi nhận trên máy kia.', 'Saved {f} (the Downloads folder). Copy it to the stick and take it in on the other PC.'],
+    applied: ['Đã nhận tệp: {n} thay đổi mới ({d} thay đổi đã có từ trước).', 'File taken in: {n} new changes ({d} already here).'],
+    appliedShort: ['Đã nhận tệp.', 'File taken in.'],
+    detail: ['(Chi tiết: {d})', '(Detail: {d})'],
+    eSyncLink: ['Không kết nối được máy chủ huyện. Hãy kiểm tra mạng rồi bấm «Gửi ngay» lần nữa; các thay đổi vẫn được giữ an toàn trên máy này.', 'Cannot reach the district server. Check the network and press “Send now” again; the changes are kept safe on this PC.'],
+    eNoRemote: ['Máy này chưa đặt địa chỉ máy chủ huyện.', 'No district server is set on this PC.'],
+    eDisk: ['Ổ đĩa của máy này đã đầy: hãy xóa bớt tệp rồi thử lại.', 'This PC’s disk is full: free some space and try again.'],
+    eRefused: ['Máy chủ huyện từ chối máy này (khóa của xã không đúng hoặc đã bị thay). Hãy hỏi cán bộ huyện.', 'The district server refused this PC (the commune’s key is wrong or was replaced). Ask the district.'],
+    eTls: ['Không kết nối an toàn được với máy chủ huyện (chứng chỉ, hoặc địa chỉ http/https không đúng). Hãy hỏi cán bộ huyện.', 'No secure connection to the district server (the certificate, or http/https in the address). Ask the district.'],
+    eApply: ['Không nhận được tệp này; máy này không thay đổi gì.', 'This file could not be taken in; nothing changed on this PC.'],
+    eScope: ['Tệp này là của xã khác; máy này không nhận gì.', 'This file belongs to another commune; nothing was taken in.'],
+    eNotOps: ['Tệp này không phải tệp thay đổi của xasync, hoặc đã bị hỏng; máy này không nhận gì. Hãy chép lại tệp từ máy kia.', 'This is not an xasync changes file, or it is damaged; nothing was taken in. Copy it again from the other PC.'],
+    eGap: ['Còn thiếu một tệp trước đó từ máy kia; máy này không nhận gì. Hãy nhận các tệp theo thứ tự, hoặc tạo tệp mới trên máy kia bằng tệp «đang có» của máy này.', 'A file from the other PC is missing before this one; nothing was taken in. Take the files in order, or make a new one on the other PC with this PC’s “holds” file.'],
+    eForged: ['Một trong hai máy đã được chép hoặc khôi phục từ bản sao; máy này chưa nhận gì. Hãy trao đổi theo chiều ngược lại trước.', 'One of the two PCs was copied or restored from a backup; nothing was taken in. Exchange the other way first.'],
+    eExport: ['Không tạo được tệp thay đổi.', 'Cannot make the changes file.'],
+    eSnapshot: ['Máy này không giữ toàn bộ lịch sử nên cần biết máy kia đang có gì: lấy tệp «máy này đang có» từ máy kia (bước 1) và chọn nó ở bước 2.', 'This PC does not hold the whole history, so it needs to know what the other PC holds: bring that PC’s “holds” file (step 1) and choose it in step 2.'],
+    eHaveFile: ['Tệp «đang có» đã chọn không đúng dạng.', 'The “holds” file chosen is not in the right form.'],
+    eOther: ['Không làm được việc này.', 'This could not be done.'],
   };
 
   /* A label in the current language, {name} replaced from params. */
@@ -431,6 +489,7 @@
     text.removeAttribute('data-i18n');
     if (text.textContent !== b.text) text.textContent = b.text;
     el.title = b.tip;
+    renderExchange();
   }
 
   async function pollStatus() {
@@ -560,6 +619,7 @@
     S.report = data;
     if (typeof data.version === 'string') S.version = data.version;
     render(opts);
+    renderExchange();
   }
 
   const BLOCK_STR = ['id', 'kind', 'pos', 'text', 'num', 'marker', 'tt', 'name', 'unit', 'prev', 'plan', 'est',
@@ -852,6 +912,8 @@
       frag.append(h('div', { class: 'summary findings-left' }, h('p', null, t('findingsLeft')),
         S.unmatched.map((f) => findingLine(f, t('findingAt', { where: str(f.where) })))));
     }
+    const note = stateNote();
+    if (note) frag.append(note);
     frag.append(renderHeader());
     const doc = h('div', { class: 'doc' });
     S.display.forEach((b, i) => doc.append(b.kind === 'table' ? renderTableBlock(b, i) : renderBlock(b, i)));
@@ -1685,6 +1747,240 @@
     if (back) back.focus();
   }
 
+  /* ---- 12b. sending and the USB exchange ("Gửi & USB") ---------------- */
+  /* What the command line does for a clerk: `xasync sync` (Gửi ngay),
+   * `report submit` (Gửi lên huyện), `have` / `export-ops` / `apply` (USB),
+   * `daemon` (the program that sends by itself).  The commands' messages
+   * are English; the clerk reads her own words first, the detail after. */
+
+  /* The clerk's sentence for a failed command's message. */
+  function cmdError(what, msg) {
+    const m = str(msg);
+    let key = what === 'sync' ? 'eSyncLink' : what === 'apply' ? 'eApply' : what === 'export' ? 'eExport' : 'eOther';
+    if (/no district server is set/.test(m)) key = 'eNoRemote';
+    else if (/disk is full/.test(m)) key = 'eDisk';
+    else if (what === 'sync' && /refused|401|403|token|revoked/i.test(m)) key = 'eRefused';
+    else if (what === 'sync' && /certificate|TLS/.test(m)) key = 'eTls';
+    else if (/of scope '[^']*', but this database holds|an op of scope/.test(m)) key = 'eScope';
+    else if (/not an ops (file|document)|not valid JSON|not valid UTF-8|malformed|7-member|NUL|control character/.test(m)) key = what === 'export' ? 'eHaveFile' : 'eNotOps';
+    else if (/gap in the seqs/.test(m)) key = 'eGap';
+    else if (/restored from a backup|copied|other edits than this PC/.test(m)) key = 'eForged';
+    else if (/started from a snapshot/.test(m)) key = 'eSnapshot';
+    else if (/version vector|--have/.test(m)) key = 'eHaveFile';
+    return m ? `${t(key)} ${t('detail', { d: m })}` : t(key);
+  }
+
+  function result(id, ok, text) {
+    const el = $(id);
+    el.textContent = text;
+    el.className = ok ? 'result-ok' : 'result-bad';
+  }
+
+  /* The answer of a POST as it came (a file to save), or an ApiError. */
+  async function apiRaw(path, body, json = true) {
+    let res, blob;
+    try {
+      res = await fetch(path, {
+        method: 'POST', cache: 'no-store', credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/json', 'X-Xasync-Secret': S.secret },
+        body: json ? JSON.stringify(body) : body,
+      });
+      blob = await res.blob();
+    } catch (e) {
+      throw new ApiError(0, null);
+    }
+    if (!res.ok) {
+      let data = null;
+      try { data = JSON.parse(await blob.text()); } catch (e) { data = null; }
+      throw new ApiError(res.status, data);
+    }
+    return { res, blob };
+  }
+
+  /* Save a file the browser received (into Downloads, or where it asks). */
+  function download(blob, res, fallback) {
+    const cd = res.headers.get('Content-Disposition') || '';
+    const m = /filename="([^"]+)"/.exec(cd);
+    const a = h('a', { href: URL.createObjectURL(blob), download: m ? m[1] : fallback });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 60000);
+    return m ? m[1] : fallback;
+  }
+
+  const errOf = (e) => (e instanceof ApiError && e.data && typeof e.data.error === 'string' ? e.data.error : errText(e));
+
+  /* "Gửi ngay": `xasync sync`, watched until it ends. */
+  let syncWatch = 0;
+  async function syncNow() {
+    const button = $('#sync-now');
+    if (button.disabled) return;
+    button.disabled = true;
+    button.textContent = t('syncing');
+    result('#sync-result', true, t('syncing'));
+    let st;
+    try {
+      st = await api('POST', '/api/sync', {});
+      const run = st.run;
+      const end = Date.now() + 10 * 60000;
+      while (st.running && Date.now() < end) {
+        await new Promise((r) => { syncWatch = setTimeout(r, 400); });
+        st = await api('GET', '/api/sync');
+        if (st.run !== run) break;
+      }
+    } catch (e) {
+      result('#sync-result', false, cmdError('sync', errOf(e)));
+      showBanner(cmdError('sync', errOf(e)));
+      st = null;
+    }
+    button.disabled = false;
+    button.textContent = t('syncNow');
+    if (!st || st.running) return false;
+    if (st.exit === 0) {
+      const m = /sent (\d+) ops, received (\d+) ops/.exec(str(st.output));
+      const msg = m ? t('syncDone', { s: m[1], r: m[2], t: clock(new Date().toISOString()) }) : t('syncDoneShort');
+      result('#sync-result', true, msg);
+      showBanner(msg, 'info');
+      pollStatusOnce();
+      return true;
+    }
+    const msg = cmdError('sync', st.output);
+    result('#sync-result', false, msg);
+    showBanner(msg);
+    pollStatusOnce();
+    return false;
+  }
+
+  async function startDaemon() {
+    try {
+      await api('POST', '/api/daemon', {});
+      result('#sync-result', true, t('daemonStarting'));
+    } catch (e) {
+      result('#sync-result', false, `${t('eDaemon')} ${t('detail', { d: errOf(e) })}`);
+    }
+    setTimeout(pollStatusOnce, 1000);
+  }
+
+  /* "Gửi lên huyện": the version shown is marked sent, then sent now. */
+  async function submitReport() {
+    if (!S.reportId) return;
+    const button = $('#submit-btn');
+    button.disabled = true;
+    try {
+      await api('POST', '/api/submit', { report: S.reportId });
+      result('#submit-result', true, t('submitted'));
+      await loadReport();
+      const ok = await syncNow();
+      result('#submit-result', ok, ok ? t('submittedSent') : t('submittedLater'));
+    } catch (e) {
+      const msg = e instanceof ApiError && e.status === 404 ? t('eNoForm') : `${t('eSubmit')} ${t('detail', { d: errOf(e) })}`;
+      result('#submit-result', false, msg);
+    }
+    button.disabled = false;
+  }
+
+  async function downloadHave() {
+    try {
+      const res = await fetch('/api/have', { cache: 'no-store', credentials: 'same-origin' });
+      if (!res.ok) throw new ApiError(res.status, await res.json().catch(() => null));
+      const name = download(await res.blob(), res, 'xasync-have.json');
+      result('#usb-result', true, t('haveSaved', { f: name }));
+    } catch (e) {
+      result('#usb-result', false, `${t('eOther')} ${t('detail', { d: errOf(e) })}`);
+    }
+  }
+
+  async function exportOps() {
+    const f = $('#have-file').files[0];
+    try {
+      const have = f ? await f.text() : null;
+      const { res, blob } = await apiRaw('/api/export', { have });
+      const name = download(blob, res, 'xasync-ops.json');
+      result('#usb-result', true, t('exportSaved', { f: name }));
+    } catch (e) {
+      result('#usb-result', false, cmdError('export', errOf(e)));
+    }
+  }
+
+  async function applyOps() {
+    const f = $('#apply-file').files[0];
+    if (!f) {
+      result('#usb-result', false, t('chooseFile'));
+      return;
+    }
+    try {
+      const { blob } = await apiRaw('/api/apply', await f.arrayBuffer(), false);
+      const r = JSON.parse(await blob.text());
+      const m = /applied (\d+) ops \((\d+) already held\)/.exec(str(r.message));
+      result('#usb-result', true, m ? t('applied', { n: m[1], d: m[2] }) : t('appliedShort'));
+      $('#apply-file').value = '';
+      await refreshList();
+      await loadReport();
+    } catch (e) {
+      result('#usb-result', false, cmdError('apply', errOf(e)));
+    }
+  }
+
+  /* The panel's sentences from the sync status and the report's state. */
+  function renderExchange() {
+    const s = S.status;
+    const b = badgeInfo(S.statusFailed ? null : s);
+    $('#net-state').textContent = b.text;
+    const off = !!(s && s.daemon === false);
+    const ds = $('#daemon-state');
+    ds.textContent = !s ? '' : off ? t('daemonOff') : t('daemonOn');
+    ds.className = off ? 'daemon-off' : '';
+    $('#daemon-start').hidden = !off;
+    $('#daemon-off').hidden = !(off && s && s.remote);
+    const st = S.report && S.report.state;
+    $('#report-state').textContent = !S.report ? '' : stateText(st) || t('stateNoForm');
+    $('#submit-btn').disabled = !st;
+  }
+
+  /* A report's life in the clerk's words. */
+  function stateText(st) {
+    if (!st || typeof st !== 'object') return '';
+    const at = st.sent_at ? dateTime(st.sent_at) : '';
+    if (st.state === 'returned') return t('stReturned', { r: str(st.reason) || t('empty') });
+    if (st.state === 'accepted') return st.edited ? t('stAcceptedEdited') : t('stAccepted', { t: at });
+    if (st.state === 'sent') return st.edited ? t('stEdited', { t: at }) : t('stSent', { t: at });
+    return t('stDraft');
+  }
+
+  /* Above the report: a returned report with the district's reason. */
+  function stateNote() {
+    const st = S.report && S.report.state;
+    if (!st || !['returned', 'accepted', 'sent'].includes(st.state)) return null;
+    const cls = st.state === 'returned' ? 'state-note returned' : st.state === 'accepted' ? 'state-note accepted' : 'state-note sent';
+    return h('div', { class: cls, id: 'state-note', role: 'note', 'data-state': st.state }, stateText(st));
+  }
+
+  async function pollStatusOnce() {
+    try {
+      const s = await api('GET', '/api/status');
+      S.status = s && typeof s === 'object' ? s : {};
+      S.statusFailed = false;
+    } catch (e) {
+      S.statusFailed = true;
+    }
+    renderBadge();
+  }
+
+  function openExchange() {
+    const panel = $('#exchange');
+    $('#history').hidden = true;
+    renderExchange();
+    panel.hidden = false;
+    $('#exchange-title').focus();
+  }
+
+  function closeExchange() {
+    if ($('#exchange').hidden) return;
+    $('#exchange').hidden = true;
+    $('#exchange-btn').focus();
+  }
+
   /* ---- 13. outline, language, start ----------------------------------- */
 
   function renderOutline() {
@@ -1776,6 +2072,15 @@
       loadReport({ top: true });
     });
     $('#undo-btn').addEventListener('click', () => undo());
+    $('#sync-now').addEventListener('click', () => syncNow());
+    $('#exchange-btn').addEventListener('click', () => ($('#exchange').hidden ? openExchange() : closeExchange()));
+    $('#exchange-close').addEventListener('click', closeExchange);
+    $('#daemon-start').addEventListener('click', startDaemon);
+    $('#daemon-off').addEventListener('click', startDaemon);
+    $('#submit-btn').addEventListener('click', submitReport);
+    $('#have-btn').addEventListener('click', downloadHave);
+    $('#export-btn').addEventListener('click', exportOps);
+    $('#apply-btn').addEventListener('click', applyOps);
     $('#redo-btn').addEventListener('click', () => redo());
     /* Ctrl+Z, Ctrl+Y (Ctrl+Shift+Z): the text field's own undo while
      * typing there; else the last save */
@@ -1798,6 +2103,7 @@
     $('#history-close').addEventListener('click', closeHistory);
     document.addEventListener('keydown', (e) => {
       if (e.key === 'Escape' && !$('#history').hidden && !e.defaultPrevented) closeHistory();
+      else if (e.key === 'Escape' && !$('#exchange').hidden && !e.defaultPrevented) closeExchange();
     });
     let resizeTimer = 0;
     window.addEventListener('resize', () => {

@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -571,4 +571,139 @@ test('an edit from another program (xasync set) on the same PC shows without rel
   const ent13 = await rowEntity('13');
   xa('--db', dbA, 'set', ent13, 'note', 'Sửa bằng lệnh', '--author', 'Lê Thị Lan');
   await waitFor('the set shown', async () => (await cell('13', 'note').inputValue()) === 'Sửa bằng lệnh', 3000);
+});
+
+// ---- the second PC's editor: everything the command line does, in the page
+
+let pageB, baseB, daemonByPage = 0;
+const getB = (ent, f) => { try { return xa('--db', dbB, 'get', ent, f).replace(/\n$/, ''); } catch { return null; } };
+
+test('the second PC: its own editor; the sending program off, in plain words, with a button', async () => {
+  const ui = await start(XA, ['--db', dbB, 'ui', '--listen', '127.0.0.1:0', '--author', 'Nguyễn Văn Bình'],
+    /http:\/\/(127\.0\.0\.1:\d+)\//);
+  baseB = `http://${ui.m[1]}`;
+  pageB = await browser.newPage({ viewport: { width: 1366, height: 768 }, acceptDownloads: true });
+  await pageB.goto(baseB + '/');
+  await pageB.locator('[data-tt="4"]').first().waitFor();
+  await pageB.locator('#exchange-btn').click();
+  await waitFor('the daemon told off', async () => /đang tắt/.test(await pageB.locator('#daemon-state').innerText()));
+  assert.equal(await pageB.locator('#daemon-start').isVisible(), true);
+  assert.equal(await pageB.locator('#daemon-off').isVisible(), true);
+  if (SHOTS) await pageB.screenshot({ path: join(SHOTS, 'exchange.png') });
+  await pageB.keyboard.press('Escape');
+  assert.equal(await pageB.locator('#exchange').isVisible(), false);
+});
+
+test('"Gửi ngay" runs a sync against the district; its failure is told in Vietnamese, and in English', async () => {
+  const ent = await rowEntity('14');
+  const note = pageB.locator('[data-tt="14"] [data-field="note"]').first();
+  await note.click();
+  await note.fill('Gửi từ máy B');
+  await note.press('Enter');
+  await waitFor('saved on B', async () => getB(ent, 'note') === 'Gửi từ máy B');
+  await pageB.locator('#sync-now').click();
+  await waitFor('sync done', async () => /Đã gửi xong/.test(await pageB.locator('#sync-result').innerText()), 30000);
+  // A's daemon pulls it from the district
+  await waitFor('on A through the district', async () => getField(ent, 'note') === 'Gửi từ máy B', 30000);
+  // the district down: the clerk's words, the detail after them; nothing lost
+  await stop(server);
+  await pageB.locator('#sync-now').click();
+  await waitFor('sync failed', async () => /Không kết nối được máy chủ huyện/.test(await pageB.locator('#sync-result').innerText()), 30000);
+  assert.equal(await pageB.locator('#sync-result').getAttribute('class'), 'result-bad');
+  await pageB.locator('#lang-btn').click();
+  await pageB.locator('#sync-now').click();
+  await waitFor('in English', async () => /Cannot reach the district server/.test(await pageB.locator('#sync-result').innerText()), 30000);
+  await pageB.locator('#lang-btn').click();
+  assert.equal(getB(ent, 'note'), 'Gửi từ máy B');
+  await startDistrict();
+});
+
+test('"Gửi lên huyện" sends a report on the district form; a returned report shows the district\'s reason', async () => {
+  xd('--db', ddb, 'form', 'add', '--from-report', SEED, '--id', 'sk6-2024');
+  await pageB.locator('#exchange-btn').click();
+  await pageB.locator('#sync-now').click();
+  await waitFor('the form on B', async () => /Đã gửi xong/.test(await pageB.locator('#sync-result').innerText()), 30000);
+  xa('--db', dbB, 'report', 'new', '--form', 'sk6-2024', '--period', '2024-h1', '--id', 'bc-2024-h1', '--author', 'Nguyễn Văn Bình');
+  // the new report reaches the open page's list by itself
+  await waitFor('the new report listed', async () =>
+    (await pageB.locator('#report-picker option[value="bc-2024-h1"]').count()) === 1, 5000);
+  await pageB.locator('#report-picker').selectOption('bc-2024-h1');
+  await waitFor('its state', async () => /Bản nháp/.test(await pageB.locator('#report-state').innerText()));
+  // the imported report (no form) says why it cannot be sent: the button is off there
+  await pageB.locator('#submit-btn').click();
+  await waitFor('sent', async () => /đã được gửi lên huyện/.test(await pageB.locator('#submit-result').innerText()), 30000);
+  assert.match(xa('--db', dbB, 'report', 'state', '--report', 'bc-2024-h1'), /sent/);
+  await waitFor('the state note', async () => (await pageB.locator('#state-note').getAttribute('data-state').catch(() => null)) === 'sent');
+  xd('--db', ddb, 'return', 'hoang-kim', 'bc-2024-h1', '--reason', 'Sửa dòng 9: đơn vị');
+  await pageB.locator('#sync-now').click();
+  await waitFor('returned', async () => (await pageB.locator('#state-note').getAttribute('data-state').catch(() => null)) === 'returned', 30000);
+  assert.match(await pageB.locator('#state-note').innerText(), /Huyện đã trả lại báo cáo này\. Lý do: Sửa dòng 9: đơn vị/);
+  assert.match(await pageB.locator('#report-state').innerText(), /Sửa dòng 9: đơn vị/);
+  if (SHOTS) await pageB.screenshot({ path: join(SHOTS, 'returned.png') });
+  await pageB.locator('#report-picker').selectOption('report-2024-h1');
+  await waitFor('no form', async () => /chưa gắn với biểu mẫu/.test(await pageB.locator('#report-state').innerText()));
+  assert.equal(await pageB.locator('#submit-btn').isDisabled(), true);
+});
+
+test('USB exchange in the page: the file for the other PC, a file taken in, a bad file refused', async () => {
+  // "máy này đang có": the file is what `xasync have` prints
+  const haveDl = pageB.waitForEvent('download');
+  await pageB.locator('#have-btn').click();
+  const haveFile = join(dir, 'b-have.json');
+  await (await haveDl).saveAs(haveFile);
+  assert.deepEqual(JSON.parse(readFileSync(haveFile, 'utf8')), JSON.parse(xa('--db', dbB, 'have')));
+  // B writes; the file for A made with A's "have"; A takes it in
+  const ent = await rowEntity('16');
+  xa('--db', dbB, 'set', ent, 'note', 'Qua USB từ B', '--author', 'Nguyễn Văn Bình');
+  const aHave = join(dir, 'a-have.json');
+  writeFileSync(aHave, xa('--db', dbA, 'have'));
+  await pageB.locator('#have-file').setInputFiles(aHave);
+  const opsDl = pageB.waitForEvent('download');
+  await pageB.locator('#export-btn').click();
+  const opsFile = join(dir, 'b-to-a.json');
+  await (await opsDl).saveAs(opsFile);
+  assert.match(await pageB.locator('#usb-result').innerText(), /Đã lưu tệp xasync-ops-hoang-kim-/);
+  xa('--db', dbA, 'apply', opsFile);
+  assert.equal(getField(ent, 'note'), 'Qua USB từ B');
+  // A writes; its file uploaded in B's page is taken in and shown
+  const ent2 = await rowEntity('17');
+  xa('--db', dbA, 'set', ent2, 'note', 'Qua USB từ A', '--author', 'Lê Thị Lan');
+  const aToB = join(dir, 'a-to-b.json');
+  writeFileSync(aToB, xa('--db', dbA, 'export-ops', '--have', haveFile));
+  await pageB.locator('#apply-file').setInputFiles(aToB);
+  await pageB.locator('#apply-btn').click();
+  await waitFor('taken in', async () => /Đã nhận tệp: \d+ thay đổi mới/.test(await pageB.locator('#usb-result').innerText()));
+  assert.equal(getB(ent2, 'note'), 'Qua USB từ A');
+  await waitFor('shown', async () => (await pageB.locator('[data-tt="17"] [data-field="note"]').first().inputValue()) === 'Qua USB từ A');
+  // a file that is not an ops file: refused in her words, nothing changed
+  const haveBefore = xa('--db', dbB, 'have');
+  const bad = join(dir, 'bad.json');
+  writeFileSync(bad, '{"format": "xasync-ops", "version": 1, "scope": "hoang-kim", "nodes": ');
+  await pageB.locator('#apply-file').setInputFiles(bad);
+  await pageB.locator('#apply-btn').click();
+  await waitFor('refused', async () => /không phải tệp thay đổi của xasync/.test(await pageB.locator('#usb-result').innerText()));
+  assert.match(await pageB.locator('#usb-result').innerText(), /not valid JSON/);
+  // another commune's file
+  const other = join(dir, 'other.json');
+  writeFileSync(other, readFileSync(aToB, 'utf8').replace('"scope":"hoang-kim"', '"scope":"hoang-phu"'));
+  await pageB.locator('#apply-file').setInputFiles(other);
+  await pageB.locator('#apply-btn').click();
+  await waitFor('another commune', async () => /của xã khác/.test(await pageB.locator('#usb-result').innerText()));
+  assert.equal(xa('--db', dbB, 'have'), haveBefore);
+  // no secret: refused, nothing applied
+  const r = await pageB.request.post(baseB + '/api/apply', { data: readFileSync(aToB, 'utf8'), headers: { 'Content-Type': 'application/json' } });
+  assert.equal(r.status(), 403);
+  assert.equal(xa('--db', dbB, 'have'), haveBefore);
+});
+
+test('"Bật chương trình tự gửi" starts the daemon; the page then says it runs', async () => {
+  const started = pageB.waitForResponse((x) => x.url().endsWith('/api/daemon') && x.status() === 200);
+  await pageB.locator('#daemon-start').click();
+  daemonByPage = (await (await started).json()).pid;
+  assert.ok(daemonByPage > 0);
+  await waitFor('the daemon running', async () => /đang chạy/.test(await pageB.locator('#daemon-state').innerText()), 15000);
+  assert.equal(await pageB.locator('#daemon-off').isVisible(), false);
+  assert.equal(JSON.parse(xa('--db', dbB, 'status', '--json')).daemon, true);
+  process.kill(daemonByPage, 'SIGTERM');
+  await waitFor('the daemon stopped', async () => /đang tắt/.test(await pageB.locator('#daemon-state').innerText()), 15000);
 });
