@@ -410,7 +410,10 @@ static void login_page(ctx *c, unsigned status, const char *msg_vi, const char *
     /* The login form's own CSRF token: a cookie and the same value in the
      * form (a site elsewhere can post a form, never read or set this
      * cookie). */
-    if (xa_token_new(tok, h) < 0) {
+    if (c->q->login_cookie && strlen(c->q->login_cookie) == 43 &&
+        strspn(c->q->login_cookie, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == 43) {
+        snprintf(tok, sizeof(tok), "%s", c->q->login_cookie);
+    } else if (xa_token_new(tok, h) < 0) {
         error_page(c, 500, "không tạo được mã", "cannot make a token");
         return;
     }
@@ -1154,6 +1157,14 @@ static void page_report(ctx *c, const char *msg_vi, const char *msg_en, int err)
     sb_puts(&b, " — ");
     html(&b, id);
     sb_puts(&b, "</h1>");
+    const char *done = arg(c, "done");
+    if (msg_vi == NULL && done && strcmp(done, "accepted") == 0) {
+        msg_vi = "Đã tiếp nhận; xã sẽ thấy sau lần đồng bộ tới.";
+        msg_en = "Accepted; the commune sees it after its next sync.";
+    } else if (msg_vi == NULL && done && strcmp(done, "returned") == 0) {
+        msg_vi = "Đã trả lại; xã sẽ thấy lý do sau lần đồng bộ tới.";
+        msg_en = "Returned; the commune sees the reason after its next sync.";
+    }
     if (msg_vi) {
         sb_printf(&b, "<p class=\"msg%s\" id=\"%s\">", err ? " err" : "", err ? "error" : "done");
         html(&b, c->en ? msg_en : msg_vi);
@@ -1267,9 +1278,10 @@ static void page_report(ctx *c, const char *msg_vi, const char *msg_en, int err)
         xa_fields_free(cf, ncf);
     }
     sb_puts(&b, "</section>");
-    sb_printf(&b, "<section><h2>%s</h2>", L(c, "Lịch sử", "History"));
+    sb_printf(&b, "<section><details><summary><b>%s</b> (%s)</summary>", L(c, "Lịch sử", "History"),
+              L(c, "ai sửa gì, lúc nào", "who changed what, when"));
     history(c, &b, scope, id);
-    sb_puts(&b, "</section></div></div>");
+    sb_puts(&b, "</details></section></div></div>");
     page_tail(&b);
     respond(c, err ? 400 : 200, "text/html; charset=utf-8", &b);
 }
@@ -1308,15 +1320,22 @@ static void do_decide(ctx *c)
     rc = xa_report_decide(c->st, scope, id, accept ? "accepted" : "returned",
                           accept ? NULL : reason, c->u.name);
     c->wunlock(c->lk);
-    if (rc < 0)
-        page_report(c, xa_error_last(), xa_error_last(), 1);
-    else if (accept)
-        page_report(c, "Đã tiếp nhận; xã sẽ thấy sau lần đồng bộ tới.",
-                    "Accepted; the commune sees it after its next sync.", 0);
-    else
-        page_report(c, "Đã trả lại; xã sẽ thấy lý do sau lần đồng bộ tới.",
-                    "Returned; the commune sees the reason after its next sync.", 0);
     c->q = orig;
+    if (rc < 0) {
+        c->q = &q2;
+        page_report(c, xa_error_last(), xa_error_last(), 1);
+        c->q = orig;
+        return;
+    }
+    /* After the post, the report page by GET: a reload sends nothing again. */
+    sb to = {0};
+    sb_puts(&to, "/desk/report?scope=");
+    url(&to, scope);
+    sb_puts(&to, "&id=");
+    url(&to, id);
+    sb_puts(&to, accept ? "&done=accepted" : "&done=returned");
+    redirect(c, to.oom ? "/desk/" : to.p);
+    free(to.p);
 }
 
 static void do_deadline(ctx *c)

@@ -1,0 +1,389 @@
+// The district desk in a real browser: Debian's chromium, headless, driven by
+// playwright-core (installed in tests/ui), against the real `xasync-district
+// serve` and real `xasync` PCs syncing through it on loopback.  Run by ctest
+// (tests/CMakeLists.txt) with XA_BIN, XA_DISTRICT_BIN, XA_SEED_REPORT,
+// XA_PYTHON3 (with python3-openpyxl) and XA_SHOTS in the environment;
+// screenshots go to XA_SHOTS.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from '../ui/node_modules/playwright-core/index.mjs';
+
+const XA = process.env.XA_BIN;
+const XD = process.env.XA_DISTRICT_BIN;
+const SEED = process.env.XA_SEED_REPORT;
+const SHOTS = process.env.XA_SHOTS;
+const PY = process.env.XA_PYTHON3 || '/usr/bin/python3';
+const CHROMIUM = process.env.XA_CHROMIUM || '/usr/bin/chromium';
+const PW = 'mat-khau-huyen-2024';
+const FORM = 'sk6-2024';
+const PERIOD = '2024-h1';
+
+const dir = mkdtempSync(join(tmpdir(), 'xasync-desk-'));
+const ddb = join(dir, 'district.db');
+const procs = [];
+let browser, page, base, evil;
+
+const xa = (...args) => execFileSync(XA, args, { encoding: 'utf8', timeout: 60000 });
+const xd = (...args) => execFileSync(XD, ['--db', ddb, ...args], { encoding: 'utf8', timeout: 60000 });
+const py = (code, ...args) => execFileSync(PY, ['-c', code, ...args], { encoding: 'utf8', timeout: 60000 });
+
+function start(bin, args, re) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    procs.push(p);
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${bin}: no "${re}" in 10 s: ${out}`)), 10000);
+    p.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(re);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ p, m });
+      }
+    });
+    p.stderr.on('data', () => {});
+    p.on('exit', (code) => {
+      clearTimeout(timer);
+      if (!out.match(re)) reject(new Error(`${bin} exited ${code}: ${out}`));
+    });
+  });
+}
+
+function stop(p) {
+  return new Promise((resolve) => {
+    if (p.exitCode !== null || p.signalCode !== null) return resolve();
+    const t = setTimeout(() => p.kill('SIGKILL'), 10000);
+    p.on('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    p.kill('SIGTERM');
+  });
+}
+
+// What the desk must never change on a refused request: every op held, the
+// users, the deadlines (the sessions and failed logins are not data).
+const digest = () => py(`
+import hashlib, sqlite3, sys
+db = sqlite3.connect('file:' + sys.argv[1] + '?mode=ro', uri=True)
+h = hashlib.sha256()
+for q in ('SELECT * FROM journal ORDER BY scope, node, seq', 'SELECT * FROM field ORDER BY 1, 2, 3',
+          'SELECT * FROM desk_user ORDER BY name', 'SELECT * FROM desk_deadline ORDER BY 1, 2'):
+    for row in db.execute(q):
+        h.update(repr(row).encode())
+print(h.hexdigest())`, ddb);
+
+const communes = [
+  ['hoang-kim', 'Xã Hoằng Kim'], // sent, returned from the page, resent, accepted
+  ['hoang-ha', 'Xã Hoằng Hà'], // a draft
+  ['hoang-phu', 'Xã Hoằng Phú'], // nothing
+  ['hoang-xuan', 'Xã Hoằng Xuân'], // sent
+  ['hoang-son', 'Xã Hoằng Sơn'], // sent, then returned by the district's command
+];
+const pcdb = (scope) => join(dir, `${scope}.db`);
+const tokens = {};
+
+async function login(name, password) {
+  await page.goto(base + '/desk/login');
+  await page.fill('#name', name);
+  await page.fill('#password', password);
+  await Promise.all([page.waitForLoadState('load'), page.click('#login')]);
+}
+
+before(async () => {
+  if (SHOTS) mkdirSync(SHOTS, { recursive: true });
+  xd('init');
+  for (const [scope, name] of communes) {
+    tokens[scope] = join(dir, `${scope}.token`);
+    writeFileSync(tokens[scope], xd('commune', 'add', scope, '--name', name));
+  }
+  xd('form', 'add', '--from-report', SEED, '--id', FORM);
+  xd('deadline', 'set', FORM, PERIOD, '2099-12-31');
+  const pw = join(dir, 'pw');
+  writeFileSync(pw, PW + '\n');
+  xd('user', 'add', 'lan', '--role', 'admin', '--password-file', pw);
+  xd('user', 'add', 'minh', '--role', 'officer', '--password-file', pw);
+  const sv = await start(XD, ['--db', ddb, 'serve', '--listen', '127.0.0.1:0'], /listening on .*:(\d+)/);
+  base = `http://127.0.0.1:${sv.m[1]}`;
+  for (const [scope] of communes) {
+    xa('--db', pcdb(scope), 'init', '--scope', scope);
+    xa('--db', pcdb(scope), 'remote', 'set', base, '--token-file', tokens[scope]);
+    xa('--db', pcdb(scope), 'sync');
+    if (scope === 'hoang-phu') continue;
+    xa('--db', pcdb(scope), 'report', 'import', SEED, '--author', 'Văn thư ' + scope);
+    if (scope !== 'hoang-ha') xa('--db', pcdb(scope), 'report', 'submit', '--author', 'Văn thư ' + scope);
+    xa('--db', pcdb(scope), 'sync');
+  }
+  xd('return', 'hoang-son', 'report-2024-h1', '--reason', 'Thiếu chữ ký');
+  // Another site, for the cross-site post.
+  evil = createServer((req, res) => {
+    res.setHeader('Content-Type', 'text/html');
+    res.end(`<form id="f" method="post" action="${base}/desk/decide">
+      <input name="decision" value="accepted"><input name="scope" value="hoang-xuan">
+      <input name="id" value="report-2024-h1"><input name="csrf" value="guess"></form>
+      <script>document.getElementById('f').submit()</script>`);
+  });
+  await new Promise((r) => evil.listen(0, '127.0.0.2', r));
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+  page.on('dialog', (d) => d.accept());
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (evil) evil.close();
+  for (const p of procs.reverse()) await stop(p);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('the page asks for a login, in Vietnamese; a wrong password is refused', async () => {
+  const r = await page.goto(base + '/');
+  assert.equal(new URL(page.url()).pathname, '/desk/login');
+  assert.equal(r.status(), 200);
+  assert.equal(await page.getAttribute('html', 'lang'), 'vi');
+  if (SHOTS) await page.screenshot({ path: join(SHOTS, 'desk-login.png') });
+  await login('lan', 'sai-mat-khau');
+  assert.match(await page.locator('#error').innerText(), /Sai tên người dùng hoặc mật khẩu/);
+  assert.equal(new URL(page.url()).pathname, '/desk/login');
+});
+
+test('after repeated wrong passwords a user is rate-limited, even with the right one', async () => {
+  for (let i = 0; i < 5; i++) {
+    await login('minh', 'sai-' + i);
+    assert.match(await page.locator('#error').innerText(), /Sai tên/);
+  }
+  const resp = page.waitForResponse((r) => r.url().endsWith('/desk/login') && r.request().method() === 'POST');
+  await login('minh', PW);
+  assert.equal((await resp).status(), 429);
+  assert.match(await page.locator('#error').innerText(), /Quá nhiều lần đăng nhập sai/);
+});
+
+test('completeness: five communes in five states, the rate and its chart', async () => {
+  await login('lan', PW);
+  assert.equal(new URL(page.url()).pathname, '/desk/');
+  const status = async (scope) => page.getAttribute(`tr[data-scope="${scope}"]`, 'data-status');
+  assert.equal(await status('hoang-kim'), 'sent');
+  assert.equal(await status('hoang-ha'), 'draft');
+  assert.equal(await status('hoang-phu'), 'none');
+  assert.equal(await status('hoang-xuan'), 'sent');
+  assert.equal(await status('hoang-son'), 'returned');
+  assert.equal((await page.locator('#rate').innerText()).trim(), '2 / 5');
+  assert.equal(await page.locator('#chart rect').count(), 1);
+  assert.match(await page.locator('tr[data-scope="hoang-kim"]').innerText(), /lỗi/);
+  // a filter, then English
+  await page.selectOption('select[name="status"]', 'none');
+  await page.waitForURL(/status=none/);
+  assert.equal(await page.locator('#completeness tr[data-scope]').count(), 1);
+  await page.click('#lang');
+  await page.goto(base + '/desk/');
+  assert.match(await page.locator('h1').innerText(), /Completeness/);
+  await page.click('#lang');
+  // the deadline set in the past: the two sent reports are late
+  await page.goto(base + '/desk/');
+  await page.fill('#deadline-form input[name="due"]', '2024-07-10');
+  await Promise.all([page.waitForURL(/period=2024-h1/), page.click('#deadline-form button')]);
+  assert.equal(await status('hoang-xuan'), 'late');
+  assert.equal((await page.locator('#due').innerText()).trim(), '10/07/2024');
+  if (SHOTS) await page.screenshot({ path: join(SHOTS, 'desk-completeness.png'), fullPage: true });
+});
+
+test('a report returned with a reason reaches the clerk; the resend is accepted', async () => {
+  await page.goto(base + '/desk/');
+  await Promise.all([page.waitForURL(/\/desk\/report/), page.click('tr[data-scope="hoang-kim"] a')]);
+  assert.match(await page.locator('#findings').innerText(), /\S/);
+  assert.ok(await page.locator('#history tr').count() > 1);
+  assert.match(await page.locator('#history').textContent(), /Văn thư hoang-kim/);
+  await page.frameLocator('iframe.print').locator('table').first().waitFor();
+  if (SHOTS) await page.screenshot({ path: join(SHOTS, 'desk-report.png') });
+  const reason = 'Mục 4: ước thực hiện <b>chưa khớp</b> với biểu';
+  await page.fill('#reason-text', reason);
+  await Promise.all([page.waitForURL(/done=returned/), page.click('#return')]);
+  await page.locator('#done').waitFor();
+  assert.equal((await page.locator('#reason').innerText()).trim(), reason);
+  // the clerk's PC, synced through the real server
+  xa('--db', pcdb('hoang-kim'), 'sync');
+  const one = JSON.parse(xa('--db', pcdb('hoang-kim'), 'report', 'state', '--json'));
+  assert.equal(one.state, 'returned');
+  assert.equal(one.reason, reason);
+  // corrected and sent again
+  xa('--db', pcdb('hoang-kim'), 'report', 'edit', 'ind/4/est', '640', '--author', 'Lê Thị Lan');
+  xa('--db', pcdb('hoang-kim'), 'report', 'submit', '--author', 'Lê Thị Lan');
+  xa('--db', pcdb('hoang-kim'), 'sync');
+  await page.goto(base + '/desk/report?scope=hoang-kim&id=report-2024-h1');
+  assert.equal(await page.getAttribute('#state', 'class'), 'badge s-sent');
+  await Promise.all([page.waitForURL(/done=accepted/), page.click('#accept')]);
+  await page.locator('#done').waitFor();
+  assert.equal(await page.getAttribute('#state', 'class'), 'badge s-accepted');
+  xa('--db', pcdb('hoang-kim'), 'sync');
+  assert.equal(JSON.parse(xa('--db', pcdb('hoang-kim'), 'report', 'state', '--json')).state, 'accepted');
+});
+
+test('the rollup page with its chart; the .xlsx read by openpyxl matches the rollup JSON', async () => {
+  await page.goto(base + `/desk/rollup?form=${FORM}&period=${PERIOD}`);
+  assert.ok(await page.locator('#rollup tr[data-code]').count() > 10);
+  assert.ok(await page.locator('details svg.bars').count() > 0);
+  await page.locator('details').first().evaluate((d) => (d.open = true));
+  if (SHOTS) await page.screenshot({ path: join(SHOTS, 'desk-rollup.png'), fullPage: true });
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#dl-xlsx')]);
+  const xlsx = join(dir, 'rollup.xlsx');
+  await dl.saveAs(xlsx);
+  const json = join(dir, 'rollup.json');
+  writeFileSync(json, xd('rollup', '--form', FORM, '--period', PERIOD, '--format', 'json'));
+  const out = py(`
+import json, sys, openpyxl
+from decimal import Decimal
+doc = json.load(open(sys.argv[2]))
+wb = openpyxl.load_workbook(sys.argv[1])
+ws, wm = wb.worksheets
+rows = list(ws.iter_rows(values_only=True))
+head = rows[0]
+assert head[:8] == ('code', 'tt', 'name', 'unit', 'aggregation', 'prev', 'plan', 'est'), head
+assert len(rows) - 1 == len(doc['indicators'])
+checked = 0
+for ind, row in zip(doc['indicators'], rows[1:]):
+    assert row[0] == ind['code'] and row[2] == ind['name'], (row, ind['code'])
+    for k, col in enumerate(('prev', 'plan', 'est', 'vs_prev', 'vs_plan', 'remain')):
+        f = ind['district'].get(col)
+        cell = row[5 + k]
+        if f is None:
+            assert cell is None, (ind['code'], col, cell)
+        else:
+            assert Decimal(str(cell)) == Decimal(f['value']), (ind['code'], col, cell, f['value'])
+            checked += 1
+    assert row[11] == ind['n'] and row[12] == ind['N']
+names = [c['name'] for c in doc['communes']]
+mrows = list(wm.iter_rows(values_only=True))
+assert list(mrows[0][3:3 + len(names)]) == names
+for ind, row in zip(doc['indicators'], mrows[1:]):
+    for j, c in enumerate(doc['communes']):
+        v = ind['communes'].get(c['scope'], {}).get('est')
+        cell = row[3 + j]
+        if v is None:
+            assert cell is None
+        else:
+            assert Decimal(str(cell)) == Decimal(v['value']), (ind['code'], c['scope'], cell, v)
+            checked += 1
+print(checked)`, xlsx, json);
+  assert.ok(Number(out) > 20, `figures compared: ${out}`);
+  // .csv and .docx answer too
+  const csv = await page.request.get(base + `/desk/rollup.csv?form=${FORM}&period=${PERIOD}`);
+  assert.equal(csv.status(), 200);
+  assert.match(await csv.text(), /^"code","tt","name"/);
+  const docx = await page.request.get(base + `/desk/rollup.docx?form=${FORM}&period=${PERIOD}`);
+  assert.equal(docx.status(), 200);
+  assert.equal((await docx.body()).subarray(0, 2).toString(), 'PK');
+});
+
+test('a cross-site post and a post without the CSRF token change nothing', async () => {
+  const before = digest();
+  // from another site: the browser sends no SameSite=Strict cookie, the desk refuses
+  const other = await browser.newPage();
+  const done = other.waitForResponse((r) => r.url().endsWith('/desk/decide'));
+  await other.goto(`http://127.0.0.2:${evil.address().port}/`);
+  assert.equal((await done).status(), 403);
+  await other.close();
+  // from the page itself, without the token, with a wrong one, and with the right
+  // token but another site's Origin
+  for (const extra of [{}, { csrf: 'x'.repeat(43) }]) {
+    const r = await page.request.post(base + '/desk/decide', {
+      form: { decision: 'returned', scope: 'hoang-xuan', id: 'report-2024-h1', reason: 'giả', ...extra },
+    });
+    assert.equal(r.status(), 403);
+    assert.match(await r.text(), /CSRF/);
+  }
+  await page.goto(base + '/desk/');
+  const csrf = await page.getAttribute('input[name="csrf"]', 'value');
+  const r = await page.request.post(base + '/desk/decide', {
+    headers: { Origin: 'http://evil.example' },
+    form: { decision: 'returned', scope: 'hoang-xuan', id: 'report-2024-h1', reason: 'giả', csrf },
+  });
+  assert.equal(r.status(), 403);
+  assert.equal(digest(), before);
+  assert.equal(await page.getAttribute('tr[data-scope="hoang-xuan"]', 'data-status'), 'late');
+});
+
+test('bad form input: refused or kept as text, nothing stored changes, nothing unescaped', async () => {
+  await page.goto(base + '/desk/report?scope=hoang-xuan&id=report-2024-h1');
+  const csrf = await page.getAttribute('input[name="csrf"]', 'value');
+  const before = digest();
+  const post = (path, body) => page.request.post(base + path, {
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, data: body,
+  });
+  const enc = (o) => Buffer.from(Object.entries(o).map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&'));
+  const inj = '<script>alert(1)</script><img src=x onerror=alert(2)>';
+  const decide = (reason) => enc({ csrf, decision: 'returned', scope: 'hoang-xuan', id: 'report-2024-h1', reason });
+  const cases = [
+    ['/desk/decide', decide(''), 400, /1 to 500 bytes|1 đến 500 byte/],
+    ['/desk/decide', decide('x'.repeat(501)), 400, /500/],
+    ['/desk/decide', Buffer.concat([decide(''), Buffer.from('%FF%FE')]), 400, /./],
+    ['/desk/decide', decide('dòng\u0001lạ'), 400, /500/],
+    ['/desk/decide', enc({ csrf, decision: inj, scope: 'hoang-xuan', id: 'report-2024-h1' }), 400, /./],
+    ['/desk/decide', enc({ csrf, decision: 'accepted', scope: inj, id: 'report-2024-h1' }), 400, /./],
+    ['/desk/decide', enc({ csrf, decision: 'accepted', scope: 'hoang-xuan', id: inj }), 404, /No such report|Không có báo cáo này/],
+    ['/desk/decide', enc({ csrf, decision: 'accepted', scope: '', id: '' }), 400, /./],
+    ['/desk/deadline', enc({ csrf, form: FORM, period: PERIOD, due: '' }), 400, /YYYY-MM-DD/],
+    ['/desk/deadline', enc({ csrf, form: FORM, period: PERIOD, due: inj }), 400, /YYYY-MM-DD/],
+    ['/desk/deadline', enc({ csrf, form: FORM, period: inj, due: '2024-07-01' }), 400, /./],
+    ['/desk/deadline', enc({ csrf, form: inj, period: PERIOD, due: '2024-07-01' }), 400, /./],
+    ['/desk/deadline', enc({ csrf, form: FORM, period: 'x'.repeat(5000), due: '2024-07-01' }), 400, /./],
+    ['/desk/deadline', Buffer.concat([enc({ csrf, form: FORM, period: PERIOD }), Buffer.from('&due=2024-07-0%C3')]), 400, /./],
+  ];
+  for (const [path, body, status, msg] of cases) {
+    const r = await post(path, body);
+    const text = await r.text();
+    assert.equal(r.status(), status, `${path} ${body}: ${text.slice(0, 300)}`);
+    assert.match(text, msg);
+    assert.ok(!text.includes('<script>alert') && !text.includes('<img src=x'), text);
+  }
+  // an oversized body
+  const big = await post('/desk/decide', Buffer.concat([decide('x'), Buffer.from('&pad=' + 'y'.repeat(70000))]));
+  assert.equal(big.status(), 413);
+  assert.equal(digest(), before);
+  // the login form: empty, oversized, not UTF-8, HTML: refused before any password check
+  await page.goto(base + '/desk/login');
+  const lt = await page.getAttribute('input[name="csrf"]', 'value');
+  for (const body of [enc({ csrf: lt, name: '', password: PW }), enc({ csrf: lt, name: 'lan', password: '' }),
+    enc({ csrf: lt, name: 'l'.repeat(65), password: PW }), enc({ csrf: lt, name: inj, password: PW }),
+    Buffer.from(`csrf=${lt}&name=lan%FF&password=x`)]) {
+    const r = await post('/desk/login', body);
+    const text = await r.text();
+    assert.equal(r.status(), 400, text.slice(0, 300));
+    assert.ok(!text.includes('<script>alert'), text);
+  }
+  // HTML in a reason is text: kept as the officer wrote it, shown escaped
+  const r = await post('/desk/decide', decide(inj));
+  assert.equal(r.status(), 200); /* the report page, after the redirect */
+  const text = await r.text();
+  assert.ok(!text.includes('<script>alert') && text.includes('&lt;script&gt;alert(1)&lt;/script&gt;'));
+  await page.goto(base + '/desk/report?scope=hoang-xuan&id=report-2024-h1');
+  assert.equal((await page.locator('#reason').innerText()).trim(), inj);
+});
+
+test("a commune's sync token never opens the page; an expired session goes back to login", async () => {
+  const tok = execFileSync('cat', [tokens['hoang-xuan']], { encoding: 'utf8' }).trim();
+  for (const headers of [{ Authorization: `Bearer ${tok}` }, { Cookie: `xa_desk=${tok}` }]) {
+    const r = await fetch(base + '/desk/', { headers, redirect: 'manual' });
+    assert.equal(r.status, 303);
+    assert.match(r.headers.get('location'), /^\/desk\/login/);
+  }
+  const r = await fetch(base + '/desk/rollup.xlsx', { headers: { Authorization: `Bearer ${tok}` }, redirect: 'manual' });
+  assert.equal(r.status, 303);
+  // the session's expiry passes (in the database: no test waits eight hours)
+  py(`
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute('UPDATE desk_session SET expires = 1')
+db.commit()`, ddb);
+  await page.goto(base + '/desk/');
+  assert.equal(new URL(page.url()).pathname, '/desk/login');
+  assert.match(await page.locator('#error').innerText(), /hết hạn/);
+});
