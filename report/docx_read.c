@@ -45,6 +45,7 @@
 #include "report_int.h"
 #include "xasync/error.h"
 
+#include <ctype.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <stddef.h>
@@ -226,11 +227,27 @@ bomb:
 
 /* Parse a part: no network, no DTD, no entity expanded; a DOCTYPE is
  * refused before the parser sees it. */
+static xmlParserInputPtr no_loader(const char *url, const char *id, xmlParserCtxtPtr ctxt)
+{
+    (void)url;
+    (void)id;
+    (void)ctxt;
+    return NULL; /* nothing outside the part is ever read */
+}
+
 static int parse_part(const char *name, const char *xml, size_t len, xmlDocPtr *out)
 {
     xmlDocPtr doc;
 
     *out = NULL;
+    /* Word writes its parts in UTF-8; another encoding (UTF-16) could hide
+     * a DOCTYPE from the check below */
+    if (memchr(xml, '\0', len) != NULL)
+        return xa_error_set(XA_EINVAL,
+                            "the .docx is damaged: %s is not UTF-8 XML; open it in Word and save"
+                            " it again / tệp .docx bị hỏng: mở bằng Word rồi lưu lại",
+                            name);
+    xmlSetExternalEntityLoader(no_loader);
     for (const char *p = xml; (p = memchr(p, '<', len - (size_t)(p - xml))) != NULL; p++)
         if (len - (size_t)(p - xml) >= 9 && strncmp(p, "<!DOCTYPE", 9) == 0)
             return xa_error_set(XA_EINVAL,
@@ -238,7 +255,7 @@ static int parse_part(const char *name, const char *xml, size_t len, xmlDocPtr *
                                 " writes: refused, no entity read / %s trong tệp .docx có khai"
                                 " báo DTD (<!DOCTYPE …>), Word không bao giờ ghi: không đọc",
                                 name, name);
-    doc = xmlReadMemory(xml, (int)len, name, NULL,
+    doc = xmlReadMemory(xml, (int)len, name, "UTF-8",
                         XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     if (doc == NULL || xmlDocGetRootElement(doc) == NULL) {
         const xmlError *e = xmlGetLastError();
@@ -760,6 +777,17 @@ static int is_space_piece(const piece *q)
     return 1;
 }
 
+/* Spaces and ASCII punctuation only: a "." or ":" left plain at the end of
+ * a bold heading does not make the heading a bold run. */
+static int is_neutral_piece(const piece *q)
+{
+    for (size_t k = 0; k < q->n; k++)
+        if (q->s[k] != ' ' && q->s[k] != '\t' && q->s[k] != '\n' &&
+            !((unsigned char)q->s[k] < 0x80 && ispunct((unsigned char)q->s[k])))
+            return 0;
+    return 1;
+}
+
 /* A heading's number or a bullet alone: "I.", "2.1.", "1.2", "-",
  * "Phần thứ nhất". */
 static int number_like(const char *s, size_t n)
@@ -847,12 +875,19 @@ static char *para_string(const para *pa, const char *prefix)
     size_t first = pa->n;
     xa_sb o = {0};
 
+    size_t last = pa->n;
+    for (size_t i = 0; i < pa->n; i++)
+        if (!is_space_piece(&pa->p[i]))
+            last = i;
     for (size_t i = 0; i < pa->n; i++) {
         if (is_space_piece(&pa->p[i]))
             continue;
         any = 1;
         if (first == pa->n)
             first = i;
+        if (i == last && i != first && is_neutral_piece(&pa->p[i]) &&
+            !(pa->p[i].flags & (XA_RUN_BOLD | XA_RUN_ITALIC)))
+            continue; /* "II. KẾT QUẢ" in bold, then ":" */
         allb &= (pa->p[i].flags & XA_RUN_BOLD) != 0;
         alli &= (pa->p[i].flags & XA_RUN_ITALIC) != 0;
     }

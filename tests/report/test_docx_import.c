@@ -20,7 +20,7 @@
  *   3. Every bad input (empty, damaged zip, damaged part, malformed XML, a
  *      Word 97 .doc, an encrypted .docx, an .odt, a zip that is no Word
  *      document, zip bombs by size and by ratio, an external entity in
- *      document.xml and in styles.xml): a message in English and
+ *      document.xml and in styles.xml, a part in UTF-16): a message in English and
  *      Vietnamese, exit 1, the database unchanged; the entity's file is
  *      never read.
  *   4. A paragraph the importer cannot place is named by its place in the
@@ -810,6 +810,27 @@ static void test_docx_import__bad_input(void **state)
         free(secret);
     }
 
+    /* a part in UTF-16, which could hide a DOCTYPE from a byte search */
+    {
+        static const char x8[] = "<?xml version=\"1.0\" encoding=\"UTF-16\"?><!DOCTYPE d ["
+                                 "<!ENTITY e SYSTEM \"file:///etc/hostname\">]><w:document "
+                                 "xmlns:w=\"" W_NS "\"><w:body><w:p><w:r><w:t>&e;</w:t></w:r>"
+                                 "</w:p></w:body></w:document>";
+        size_t n = strlen(x8);
+        char *x16 = malloc(2 * n + 2);
+        x16[0] = (char)0xFF;
+        x16[1] = (char)0xFE;
+        for (size_t i = 0; i < n; i++) {
+            x16[2 + 2 * i] = x8[i];
+            x16[3 + 2 * i] = 0;
+        }
+        p = xt_path(f->dir, "utf16.docx");
+        make_docx(p, x16, 2 * n + 2, NULL);
+        expect_refused(f, p, "is not UTF-8 XML", "bị hỏng");
+        free(p);
+        free(x16);
+    }
+
     /* the real things, when LibreOffice is here to make them */
     if (soffice()) {
         p = lo_convert(f, "word97", "doc:MS Word 97", "doc");
@@ -885,6 +906,9 @@ static const char SHAPES_DOC[] =
     "<w:p><w:r><w:t>Hoàng Kim, ngày 2 tháng 8 năm 2024</w:t></w:r></w:p>"
     "<w:p><w:pPr><w:jc w:val=\"center\"/></w:pPr><w:r><w:t>BÁO CÁO</w:t></w:r></w:p>"
     "<w:p><w:pPr><w:jc w:val=\"center\"/></w:pPr><w:r><w:t>Kết quả tháng 7</w:t></w:r></w:p>"
+    /* a heading in bold but for its colon */
+    "<w:p><w:r><w:rPr><w:b/></w:rPr><w:t>II. KẾT QUẢ THỰC HIỆN</w:t></w:r><w:r><w:t>:</w:t>"
+    "</w:r></w:p>"
     /* a picture beside its caption, a footnote */
     "<w:p><w:r><w:t xml:space=\"preserve\">Ảnh hội nghị sơ kết. </w:t></w:r><w:r><w:drawing>"
     "<wp:inline><a:graphic><a:graphicData><a:blip/></a:graphicData></a:graphic></wp:inline>"
@@ -928,6 +952,7 @@ static void test_docx_import__pictures_notes_boxes_signature(void **state)
     xt_run_free(&r);
     j = report_json(db);
     assert_string_equal(header(j, "title"), "Kết quả tháng 7");
+    assert_string_equal(str_of(block(j, "heading", "num", "II."), "text"), "KẾT QUẢ THỰC HIỆN:");
     block(j, "para", "text", "Ảnh hội nghị sơ kết.");
     block(j, "para", "text", "Thu ngân sách đạt kế hoạch.");
     /* the text box's paragraph, once (not again from its VML copy) */
