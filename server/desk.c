@@ -768,7 +768,7 @@ static int status_rank(const char *s)
                                         : 4;
 }
 
-static const char *sort_key;
+static __thread const char *sort_key; /* qsort has no context argument */
 
 static int row_cmp(const void *a, const void *b)
 {
@@ -1728,9 +1728,12 @@ static void page_rollup(ctx *c)
         html(&b, jstr(ind, "tt"));
         sb_puts(&b, ". ");
         html(&b, jstr(ind, "name"));
-        sb_puts(&b, " (");
-        html(&b, jstr(ind, "unit"));
-        sb_puts(&b, ")</summary>");
+        if (jstr(ind, "unit")[0]) {
+            sb_puts(&b, " (");
+            html(&b, jstr(ind, "unit"));
+            sb_puts(&b, ")");
+        }
+        sb_puts(&b, "</summary>");
         svg_bars(c, &b, ind, communes);
         sb_puts(&b, "</details>");
     }
@@ -1926,6 +1929,46 @@ static int xlsx_of(const char *json, unsigned char **out, size_t *len)
     }
     unlink(path);
     return rc;
+}
+
+/* ---- warming up ------------------------------------------------------------ */
+
+void xa_desk_warm(xa_store *st)
+{
+    char **ids = NULL;
+    size_t nids = 0;
+    headers h;
+
+    if (xa_form_list(st, XA_FORMS_SCOPE, &ids, &nids) < 0 || nids == 0) {
+        free_ids(ids, nids);
+        return;
+    }
+    const char *form = ids[nids - 1];
+    if (scan_headers(st, form, &h) == 0) {
+        ctx c;
+        memset(&c, 0, sizeof(c));
+        c.st = st;
+        known_periods(&c, form, &h);
+        if (h.np) {
+            const char *period = h.periods[h.np - 1];
+            xa_commune *cm = NULL;
+            size_t nc = 0;
+            char *json = NULL;
+            if (xa_district_communes(st, &cm, &nc) == 0) {
+                for (size_t i = 0; i < nc; i++) {
+                    const hdrpick *p = pick_of(&h, cm[i].scope, period);
+                    int e, w;
+                    if (p && p->id[0])
+                        finding_counts(st, cm[i].scope, p->id, cm[i].ops, &e, &w);
+                }
+                free(cm);
+            }
+            if (rollup_cached(st, form, period, &json) == 0)
+                free(json);
+        }
+        free(h.v);
+    }
+    free_ids(ids, nids);
 }
 
 /* ---- routing -------------------------------------------------------------- */

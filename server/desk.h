@@ -112,4 +112,9 @@ void xa_desk_handle(xa_store *st,
                     void (*wunlock)(void *),
                     void *lk);
 
+/* Check every report of the district's last form and latest period and make
+ * its rollup, so that the first officer to open the page does not wait for
+ * them (the server runs it once at start, with a handle of its own). */
+void xa_desk_warm(xa_store *st);
+
 #endif

@@ -231,7 +231,7 @@ test('the rollup page with its chart; the .xlsx read by openpyxl matches the rol
   await page.goto(base + `/desk/rollup?form=${FORM}&period=${PERIOD}`);
   assert.ok(await page.locator('#rollup tr[data-code]').count() > 10);
   assert.ok(await page.locator('details svg.bars').count() > 0);
-  await page.locator('details').first().evaluate((d) => (d.open = true));
+  await page.locator('details:has(svg.bars)').first().evaluate((d) => (d.open = true));
   if (SHOTS) await page.screenshot({ path: join(SHOTS, 'desk-rollup.png'), fullPage: true });
   const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#dl-xlsx')]);
   const xlsx = join(dir, 'rollup.xlsx');
