@@ -91,7 +91,16 @@ static int do_import(xa_cli *cli, xa_store *st)
     text = xa_cli_read_file(cli->pos[1], word_file(cli->pos[1]) ? MAX_WORD_FILE : MAX_FILE, &len);
     if (text == NULL)
         return xa_cli_fail(XA_EXIT_ERR, "%s", xa_error_last());
-#ifndef XA_FRONT
+#ifdef XA_FRONT
+    if ((len >= 4 && memcmp(text, "PK\x03\x04", 4) == 0) ||
+        (len >= 8 && memcmp(text, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8) == 0)) {
+        /* a Word file on standard input: xasync-full reads it by its name */
+        free(text);
+        return xa_cli_fail(XA_EXIT_ERR,
+                           "a Word file is read by its name, not from standard input: xasync"
+                           " report import FILE.docx / tệp Word phải được đưa bằng tên tệp");
+    }
+#else
     if (xa_docx_magic(text, len)) {
         /* a Word file: its text form, which the importer places */
         rc = xa_docx_read(text, len, &doc);

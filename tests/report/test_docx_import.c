@@ -831,6 +831,22 @@ static void test_docx_import__bad_input(void **state)
         free(x16);
     }
 
+    /* a Word file on standard input: refused, told to name it */
+    {
+        uint64_t before = xt_db_digest(f->db);
+        char cmd[9000];
+        xt_run r;
+        snprintf(cmd, sizeof(cmd), "XASYNC_DB='%s' '%s' report import - --id bao-cao-2 < '%s'",
+                 f->db, XA_BIN, seed);
+        r = xt_exec("/bin/sh", (const char *const[]){"-c", cmd, NULL}, NULL, NULL);
+        assert_int_equal(r.status, 1);
+        if (strstr(r.err, "a Word file is read by its name") == NULL ||
+            strstr(r.err, "tệp Word phải được đưa bằng tên tệp") == NULL)
+            fail_msg("stdin: %s", r.err);
+        xt_run_free(&r);
+        assert_true(xt_db_digest(f->db) == before);
+    }
+
     /* the real things, when LibreOffice is here to make them */
     if (soffice()) {
         p = lo_convert(f, "word97", "doc:MS Word 97", "doc");
