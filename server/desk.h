@@ -113,8 +113,9 @@ void xa_desk_handle(xa_store *st,
                     void *lk);
 
 /* Check every report of the district's last form and latest period and make
- * its rollup, so that the first officer to open the page does not wait for
- * them (the server runs it once at start, with a handle of its own). */
+ * its rollup, so that an officer who opens the page does not wait for them
+ * (the server runs it at start, and a second after syncs have brought ops,
+ * with a handle of its own; only changed communes are checked again). */
 void xa_desk_warm(xa_store *st);
 
 #endif

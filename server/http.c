@@ -197,7 +197,13 @@ typedef struct server {
     pthread_mutex_t clock;
     pthread_cond_t ccond;
     conn *conns;
+    /* The desk's checks and rollup, made again after syncs (under dlock). */
+    pthread_mutex_t dlock;
+    pthread_cond_t dcond;
+    int desk_dirty, desk_stop;
 } server;
+
+static void desk_dirty(server *sv);
 
 /* ---- answers ------------------------------------------------------------ */
 
@@ -610,6 +616,8 @@ static void do_sync(server *sv, xa_store *ws, req *q)
     if (rc < 0 && begun)
         xa_store_rollback(ws);
     write_lock_give(&sv->wlock);
+    if (rc == 0 && in.ops.n > 0)
+        desk_dirty(sv);
     /* The answer: our vector after the apply, and what the client lacks. */
     if (rc == 0) {
         snprintf(out.scope, sizeof(out.scope), "%s", q->scope);
@@ -753,17 +761,45 @@ static void do_desk(server *sv, xa_store *ws, req *q)
     q->hdrs = dr.headers[0] ? strdup(dr.headers) : NULL;
 }
 
-/* The desk's checks and rollup made once at start, on a handle of its own. */
+/* The desk's checks and rollup, made at start and again a second after
+ * syncs have brought ops (a burst of syncs, once), on a handle of its own:
+ * an officer who opens the page seldom waits for them. */
 static void *desk_warm(void *arg)
 {
     server *sv = arg;
     xa_store *ws = NULL;
 
-    if (xa_store_open(&ws, xa_store_path(sv->st)) == 0) {
+    if (xa_store_open(&ws, xa_store_path(sv->st)) < 0)
+        return NULL;
+    pthread_mutex_lock(&sv->dlock);
+    while (!sv->desk_stop) {
+        if (!sv->desk_dirty) {
+            pthread_cond_wait(&sv->dcond, &sv->dlock);
+            continue;
+        }
+        /* let a burst of syncs end first */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 1;
+        pthread_cond_timedwait(&sv->dcond, &sv->dlock, &ts);
+        if (sv->desk_stop)
+            break;
+        sv->desk_dirty = 0;
+        pthread_mutex_unlock(&sv->dlock);
         xa_desk_warm(ws);
-        xa_store_close(ws);
+        pthread_mutex_lock(&sv->dlock);
     }
+    pthread_mutex_unlock(&sv->dlock);
+    xa_store_close(ws);
     return NULL;
+}
+
+static void desk_dirty(server *sv)
+{
+    pthread_mutex_lock(&sv->dlock);
+    sv->desk_dirty = 1;
+    pthread_cond_signal(&sv->dcond);
+    pthread_mutex_unlock(&sv->dlock);
 }
 
 /* Copy what the desk reads of a request before its connection sleeps. */
@@ -1394,6 +1430,9 @@ int xa_serve(xa_store *st, const xa_serve_opts *o_in)
     pthread_cond_init(&sv.qcond, NULL);
     pthread_mutex_init(&sv.clock, NULL);
     pthread_cond_init(&sv.ccond, NULL);
+    pthread_mutex_init(&sv.dlock, NULL);
+    pthread_cond_init(&sv.dcond, NULL);
+    sv.desk_dirty = 1;
     reaper_stop = 0;
     workers = calloc(o.threads, sizeof(*workers));
     for (nw = 0; workers && nw < o.threads; nw++)
@@ -1441,8 +1480,13 @@ int xa_serve(xa_store *st, const xa_serve_opts *o_in)
     }
     if (d)
         MHD_stop_daemon(d);
-    if (have_warmer)
+    if (have_warmer) {
+        pthread_mutex_lock(&sv.dlock);
+        sv.desk_stop = 1;
+        pthread_cond_broadcast(&sv.dcond);
+        pthread_mutex_unlock(&sv.dlock);
         pthread_join(warmer, NULL);
+    }
     if (have_reaper) {
         pthread_mutex_lock(&sv.clock);
         reaper_stop = 1;
@@ -1464,6 +1508,8 @@ int xa_serve(xa_store *st, const xa_serve_opts *o_in)
     pthread_cond_destroy(&sv.qcond);
     pthread_mutex_destroy(&sv.clock);
     pthread_cond_destroy(&sv.ccond);
+    pthread_mutex_destroy(&sv.dlock);
+    pthread_cond_destroy(&sv.dcond);
     if (d == NULL)
         return rc;
     fprintf(stderr, "xasync-district: stopped (%s)\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
