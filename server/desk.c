@@ -1086,13 +1086,61 @@ static void page_print(ctx *c)
         return;
     }
     int rc = xa_report_render(&r, XA_REPORT_HTML, &out);
-    xa_report_free(&r);
     if (rc < 0) {
+        xa_report_free(&r);
         error_page(c, 500, xa_error_last(), xa_error_last());
         return;
     }
-    b.p = out;
-    b.n = b.cap = strlen(out);
+    /* The check findings marked in the print view (its conflicts it marks
+     * itself): a cell "ind/TT/COLUMN", a row "ind/TT", a block "b/ID#N". */
+    sb marks = {0};
+    xa_finding *f = NULL;
+    size_t nf = 0;
+    if (findings(c->st, scope, id, &f, &nf) == 0) {
+        static const char *const cols[] = {"tt",      "name",    "unit",   "prev", "plan",
+                                           "est",     "vs_prev", "vs_plan", "remain", "note"};
+        sb_puts(&marks, "<style>\n");
+        for (size_t i = 0; i < nf; i++) {
+            const char *w = f[i].where ? f[i].where : "";
+            const char *color = strcmp(f[i].severity, "error") == 0 ? "#b3261e" : "#b35c00";
+            char tt[64] = "", col[32] = "", bid[128] = "";
+            const char *block = NULL;
+            int k = -1;
+            if (sscanf(w, "ind/%63[^/]/%31s", tt, col) >= 1) {
+                for (size_t j = 0; j < r.n && block == NULL; j++)
+                    if (!r.b[j].deleted && strcmp(r.b[j].kind, "row") == 0 && r.b[j].tt &&
+                        strcmp(r.b[j].tt, tt) == 0)
+                        block = r.b[j].id;
+                for (int j = 0; j < 10 && col[0]; j++)
+                    if (strcmp(cols[j], col) == 0)
+                        k = j;
+            } else if (sscanf(w, "b/%127[^#]", bid) == 1) {
+                block = bid;
+            }
+            if (block == NULL || strspn(block, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                               "0123456789-_.") != strlen(block))
+                continue;
+            if (k >= 0)
+                sb_printf(&marks, "[data-block=\"%s\"] > td:nth-child(%d)", block, k + 1);
+            else
+                sb_printf(&marks, "[data-block=\"%s\"]", block);
+            sb_printf(&marks, " { outline: 2px solid %s; outline-offset: -2px; }\n", color);
+        }
+        sb_puts(&marks, "</style>\n");
+        xa_findings_free(f, nf);
+    }
+    xa_report_free(&r);
+    char *head = strstr(out, "</head>");
+    if (head && !marks.oom && marks.p) {
+        sb_add(&b, out, (size_t)(head - out));
+        sb_puts(&b, marks.p);
+        sb_puts(&b, head);
+        free(out);
+    } else {
+        b.p = out;
+        b.n = b.cap = strlen(out);
+    }
+    free(marks.p);
     respond(c, 200, "text/html; charset=utf-8", &b);
 }
 

@@ -203,6 +203,11 @@ test('a report returned with a reason reaches the clerk; the resend is accepted'
   assert.ok(await page.locator('#history tr').count() > 1);
   assert.match(await page.locator('#history').textContent(), /Văn thư hoang-kim/);
   await page.frameLocator('iframe.print').locator('table').first().waitFor();
+  // the findings marked in the print view: as many outlined as the check says
+  const frame = page.frame({ url: /\/desk\/print/ });
+  const marked = await frame.evaluate(() => [...document.querySelectorAll('[data-block], [data-block] > td')]
+    .filter((e) => getComputedStyle(e).outlineStyle === 'solid').length);
+  assert.ok(marked > 0 && marked <= await page.locator('#findings li').count(), `marked ${marked}`);
   if (SHOTS) await page.screenshot({ path: join(SHOTS, 'desk-report.png') });
   const reason = 'Mục 4: ước thực hiện <b>chưa khớp</b> với biểu';
   await page.fill('#reason-text', reason);
