@@ -1566,7 +1566,20 @@ static int rollup_cached(xa_store *st, const char *form, const char *period, cha
 
 /* The rollup document of ?form= and ?period= (malloc'd), or NULL with a page
  * answered. */
-static char *rollup_json(ctx *c, char *form, size_t cap, char *period, size_t pcap)
+/* The same period of the year before: 2024-h1 → 2023-h1, 2024 → 2023. */
+static int prev_year(const char *period, char *out, size_t cap)
+{
+    char *end;
+    long y = strtol(period, &end, 10);
+
+    if (end != period + 4 || y < 2001 || y > 9999 || (*end != '\0' && *end != '-'))
+        return -1;
+    snprintf(out, cap, "%ld%s", y - 1, end);
+    return 0;
+}
+
+static char *rollup_json(ctx *c, char *form, size_t cap, char *period, size_t pcap, char *last,
+                         size_t lcap)
 {
     const char *want = arg(c, "period");
     char **ids = NULL, *json = NULL;
@@ -1592,6 +1605,16 @@ static char *rollup_json(ctx *c, char *form, size_t cap, char *period, size_t pc
         snprintf(period, pcap, "%s", want);
     else if (h.np)
         snprintf(period, pcap, "%s", h.periods[h.np - 1]);
+    /* the same period of the year before, when the district holds it */
+    last[0] = '\0';
+    if (period[0] && prev_year(period, last, lcap) == 0) {
+        size_t k;
+        for (k = 0; k < h.np; k++)
+            if (strcmp(h.periods[k], last) == 0)
+                break;
+        if (k == h.np)
+            last[0] = '\0';
+    }
     free(h.v);
     if (period[0] == '\0') {
         error_page(c, 404, "Chưa có kỳ báo cáo nào cho biểu mẫu này.",
@@ -1645,15 +1668,19 @@ static void svg_bars(ctx *c, sb *b, const cJSON *ind, const cJSON *communes)
 
 static void page_rollup(ctx *c)
 {
-    char form[XA_ENTITY_MAX + 1], period[32];
-    char *json = rollup_json(c, form, sizeof(form), period, sizeof(period));
-    cJSON *doc, *ind, *cm;
+    char form[XA_ENTITY_MAX + 1], period[32], last[32];
+    char *json = rollup_json(c, form, sizeof(form), period, sizeof(period), last, sizeof(last));
+    cJSON *doc, *ind, *cm, *before = NULL;
     sb b = {0};
 
     if (json == NULL)
         return;
     doc = cJSON_Parse(json);
     free(json);
+    if (last[0] && rollup_cached(c->st, form, last, &json) == 0) {
+        before = cJSON_Parse(json);
+        free(json);
+    }
     const cJSON *communes = cJSON_GetObjectItemCaseSensitive(doc, "communes");
     page_head(c, &b, L(c, "Tổng hợp", "Rollup"), "rollup");
     sb_puts(&b, "<h1>");
@@ -1682,6 +1709,14 @@ static void page_rollup(ctx *c)
               L(c, "Kế hoạch", "Plan"), L(c, "Ước TH", "Estimate"), L(c, "So cùng kỳ %", "vs prev %"),
               L(c, "So KH %", "vs plan %"), L(c, "Còn phải TH", "Remaining"),
               L(c, "Số xã", "Communes"));
+    if (before) {
+        /* one more header cell, before the row ends */
+        b.n -= strlen("</tr>");
+        b.p[b.n] = '\0';
+        sb_printf(&b, "<th class=\"num\">%s ", L(c, "Ước TH cùng kỳ năm trước", "Estimate, same period last year"));
+        html(&b, last);
+        sb_puts(&b, "</th></tr>");
+    }
     cJSON_ArrayForEach(ind, cJSON_GetObjectItemCaseSensitive(doc, "indicators"))
     {
         const cJSON *d = cJSON_GetObjectItemCaseSensitive(ind, "district");
@@ -1711,7 +1746,17 @@ static void page_rollup(ctx *c)
             html(&b, c->en ? jstr(ex, "en") : jstr(ex, "vi"));
             sb_puts(&b, "</span>");
         }
-        sb_puts(&b, "</td></tr>");
+        sb_puts(&b, "</td>");
+        if (before) {
+            const cJSON *pi, *found = NULL;
+            cJSON_ArrayForEach(pi, cJSON_GetObjectItemCaseSensitive(before, "indicators"))
+                if (strcmp(jstr(pi, "code"), jstr(ind, "code")) == 0)
+                    found = pi;
+            sb_puts(&b, "<td class=\"num last-year\">");
+            html(&b, found ? fig(cJSON_GetObjectItemCaseSensitive(found, "district"), "est", "text") : "");
+            sb_puts(&b, "</td>");
+        }
+        sb_puts(&b, "</tr>");
     }
     sb_puts(&b, "</table>");
     /* not sent */
@@ -1786,6 +1831,7 @@ static void page_rollup(ctx *c)
         sb_puts(&b, "</details>");
     }
     cJSON_Delete(doc);
+    cJSON_Delete(before);
     page_tail(&b);
     respond(c, 200, "text/html; charset=utf-8", &b);
 }
@@ -1809,8 +1855,8 @@ static int xlsx_of(const char *json, unsigned char **out, size_t *len);
 
 static void do_download(ctx *c, const char *ext)
 {
-    char form[XA_ENTITY_MAX + 1], period[32];
-    char *json = rollup_json(c, form, sizeof(form), period, sizeof(period));
+    char form[XA_ENTITY_MAX + 1], period[32], last[32];
+    char *json = rollup_json(c, form, sizeof(form), period, sizeof(period), last, sizeof(last));
     sb b = {0};
     int rc = 0;
 

@@ -119,6 +119,11 @@ before(async () => {
     if (scope !== 'hoang-ha') xa('--db', pcdb(scope), 'report', 'submit', '--author', 'Văn thư ' + scope);
     xa('--db', pcdb(scope), 'sync');
   }
+  // the same period a year before, for the rollup's comparison
+  xa('--db', pcdb('hoang-xuan'), 'report', 'import', SEED, '--id', 'report-2023-h1', '--form', FORM,
+    '--period', '2023-h1', '--author', 'Văn thư hoang-xuan');
+  xa('--db', pcdb('hoang-xuan'), 'report', 'submit', 'report-2023-h1', '--author', 'Văn thư hoang-xuan');
+  xa('--db', pcdb('hoang-xuan'), 'sync');
   xd('return', 'hoang-son', 'report-2024-h1', '--reason', 'Thiếu chữ ký');
   // Another site, for the cross-site post.
   evil = createServer((req, res) => {
@@ -177,7 +182,8 @@ test('completeness: five communes in five states, the rate and its chart', async
   assert.equal(await status('hoang-xuan'), 'sent');
   assert.equal(await status('hoang-son'), 'returned');
   assert.equal((await page.locator('#rate').innerText()).trim(), '2 / 5');
-  assert.equal(await page.locator('#chart rect').count(), 1);
+  assert.equal(await page.locator('#chart rect').count(), 2); /* 2023-h1 and 2024-h1 */
+  assert.equal(await page.locator('#chart rect.now').count(), 1);
   assert.match(await page.locator('tr[data-scope="hoang-kim"]').innerText(), /lỗi/);
   // a filter, then English
   await page.selectOption('select[name="status"]', 'none');
@@ -236,6 +242,10 @@ test('the rollup page with its chart; the .xlsx read by openpyxl matches the rol
   await page.goto(base + `/desk/rollup?form=${FORM}&period=${PERIOD}`);
   assert.ok(await page.locator('#rollup tr[data-code]').count() > 10);
   assert.ok(await page.locator('details svg.bars').count() > 0);
+  // the same period of the year before, from hoang-xuan's 2023 report
+  assert.match(await page.locator('#rollup tr').first().innerText(), /2023-h1/);
+  const lastYear = await page.locator('#rollup td.last-year').allInnerTexts();
+  assert.ok(lastYear.some((t) => /\d/.test(t)), lastYear.join('|'));
   await page.locator('details:has(svg.bars)').first().evaluate((d) => (d.open = true));
   if (SHOTS) await page.screenshot({ path: join(SHOTS, 'desk-rollup.png'), fullPage: true });
   const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#dl-xlsx')]);
