@@ -76,7 +76,8 @@ typedef struct ui {
     const char *db;     /* the database, for the commands run as children */
     char exe[PATH_MAX]; /* this program (xasync-full) */
     sync_job sync;
-    pid_t daemon; /* a daemon this editor started, reaped when it ends */
+    char author_buf[XA_AUTHOR_MAX + 1]; /* the author chosen in the page */
+    pid_t daemon;                       /* a daemon this editor started, reaped when it ends */
     char secret[33];
     char host1[64], host2[64];     /* "127.0.0.1:PORT", "localhost:PORT" */
     char origin1[80], origin2[80]; /* "http://" + the same */
@@ -1035,6 +1036,94 @@ static MHD_RESULT_T api_submit(ui *u, struct MHD_Connection *c, const cJSON *in)
     return send_json(c, MHD_HTTP_OK, o);
 }
 
+/* ---- who is writing ------------------------------------------------------ */
+
+/* The author chosen in the page is kept per PC in a file beside the
+ * database (DB.author, one line), so the next start of the editor uses it. */
+static void author_path(const char *db, char *buf, size_t cap)
+{
+    if ((size_t)snprintf(buf, cap, "%s.author", db) >= cap)
+        buf[0] = '\0';
+}
+
+/* The name kept for this PC; 0 if there is one (in buf). */
+static int author_load(const char *db, char *buf, size_t cap)
+{
+    char path[PATH_MAX];
+    FILE *f;
+    size_t n;
+
+    author_path(db, path, sizeof(path));
+    if (path[0] == '\0' || (f = fopen(path, "re")) == NULL)
+        return -1;
+    n = fread(buf, 1, cap - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+        buf[--n] = '\0';
+    return n > 0 && xa_check_author(buf) == 0 ? 0 : -1;
+}
+
+/* Keep it: written beside, then renamed over the old one. */
+static int author_save(const char *db, const char *name)
+{
+    char path[PATH_MAX], tmp[PATH_MAX + 8];
+    FILE *f;
+    int ok;
+
+    author_path(db, path, sizeof(path));
+    if (path[0] == '\0' || (size_t)snprintf(tmp, sizeof(tmp), "%s.new", path) >= sizeof(tmp))
+        return -1;
+    f = fopen(tmp, "we");
+    if (f == NULL)
+        return -1;
+    ok = fprintf(f, "%s\n", name) > 0;
+    ok = fflush(f) == 0 && fsync(fileno(f)) == 0 && ok;
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static MHD_RESULT_T api_author_get(ui *u, struct MHD_Connection *c)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    cJSON_AddStringToObject(o, "author", u->author);
+    return send_json(c, MHD_HTTP_OK, o);
+}
+
+/* POST /api/author {"author"}: who writes from now on, kept for this PC. */
+static MHD_RESULT_T api_author_set(ui *u, struct MHD_Connection *c, const cJSON *in)
+{
+    const char *name = jstr(in, "author");
+    char buf[XA_AUTHOR_MAX + 1];
+    size_t n;
+
+    if (name == NULL)
+        return fail(c, MHD_HTTP_BAD_REQUEST, "author is needed");
+    while (*name == ' ')
+        name++;
+    n = strlen(name);
+    while (n > 0 && name[n - 1] == ' ')
+        n--;
+    if (n == 0)
+        return fail(c, MHD_HTTP_BAD_REQUEST, "tên người sửa trống / the author is empty");
+    if (n > XA_AUTHOR_MAX)
+        return fail(c, MHD_HTTP_BAD_REQUEST, "tên người sửa quá dài / the author name is too long");
+    memcpy(buf, name, n);
+    buf[n] = '\0';
+    if (xa_check_author(buf) < 0)
+        return fail(c, MHD_HTTP_BAD_REQUEST, xa_error_last());
+    if (author_save(u->db, buf) != 0)
+        return fail(c, 500, "cannot keep the author's name beside the database");
+    memcpy(u->author_buf, buf, n + 1);
+    u->author = u->author_buf;
+    return api_author_get(u, c);
+}
+
 /* ---- routing ------------------------------------------------------------ */
 
 static int same_host(ui *u, const char *h)
@@ -1120,6 +1209,8 @@ static MHD_RESULT_T handle(void *cls,
                 return sync_answer(u, c);
             if (strcmp(url, "/api/have") == 0)
                 return api_have(u, c);
+            if (strcmp(url, "/api/author") == 0)
+                return api_author_get(u, c);
             return fail(c, MHD_HTTP_NOT_FOUND, "no such page");
         }
         const char *secret = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Xasync-Secret");
@@ -1191,6 +1282,8 @@ static MHD_RESULT_T handle(void *cls,
         ret = api_export(u, c, in);
     else if (strcmp(url, "/api/submit") == 0)
         ret = api_submit(u, c, in);
+    else if (strcmp(url, "/api/author") == 0)
+        ret = api_author_set(u, c, in);
     else
         ret = fail(c, MHD_HTTP_NOT_FOUND, "no such action");
     cJSON_Delete(in);
@@ -1287,8 +1380,14 @@ int xa_cmd_ui(xa_cli *cli)
     sa.sin_port = htons((uint16_t)port);
     if (xa_cli_open(cli, &u.st) != 0)
         return XA_EXIT_ERR;
-    u.author = xa_cli_author(cli);
     u.db = cli->db;
+    /* --author when given; else the name chosen in the page on this PC;
+     * else $XASYNC_AUTHOR or the login name */
+    if ((cli->author == NULL || cli->author[0] == '\0') &&
+        author_load(u.db, u.author_buf, sizeof(u.author_buf)) == 0)
+        u.author = u.author_buf;
+    else
+        u.author = xa_cli_author(cli);
     u.sync.out = -1;
     {
         ssize_t n = readlink("/proc/self/exe", u.exe, sizeof(u.exe) - 1);

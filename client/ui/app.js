@@ -190,6 +190,33 @@
     eSnapshot: ['Máy này không giữ toàn bộ lịch sử nên cần biết máy kia đang có gì: lấy tệp «máy này đang có» từ máy kia (bước 1) và chọn nó ở bước 2.', 'This PC does not hold the whole history, so it needs to know what the other PC holds: bring that PC’s “holds” file (step 1) and choose it in step 2.'],
     eHaveFile: ['Tệp «đang có» đã chọn không đúng dạng.', 'The “holds” file chosen is not in the right form.'],
     eOther: ['Không làm được việc này.', 'This could not be done.'],
+    help: ['Trợ giúp', 'Help'], helpTitle: ['Giải thích các dấu hiệu, trao đổi bằng USB, xung đột', 'What the marks mean, the USB exchange, conflicts'],
+    helpHead: ['Trợ giúp', 'Help'],
+    hBadges: ['Các dấu hiệu trên trang', 'What the marks mean'],
+    hSent: ['Đã gửi lên huyện: mọi thay đổi trên máy này đã đến máy chủ huyện.', 'Sent to the district: every change made on this PC has reached the district server.'],
+    hWaiting: ['Thay đổi đang chờ gửi: đã lưu an toàn trên máy này, sẽ tự gửi khi có mạng (hoặc bấm «Gửi ngay»).', 'Changes waiting: saved safely on this PC, sent by themselves when there is a network (or press “Send now”).'],
+    hOffline: ['Mất kết nối: không liên lạc được máy chủ huyện; máy tự thử lại. Không mất gì, cứ tiếp tục sửa.', 'Connection lost: the district server cannot be reached; the PC tries again by itself. Nothing is lost; keep working.'],
+    hNoRemote: ['Chưa đặt máy chủ huyện: máy này chưa biết địa chỉ máy chủ huyện; chỉ trao đổi được bằng USB.', 'No district server set: this PC does not know the district server; only the USB exchange works.'],
+    hSaved: ['«Đã lưu» hiện ra sau mỗi lần lưu. Trang tự lưu khi bạn ngừng gõ một lát, khi rời ô hoặc bấm Enter.', '“Saved” shows after each save. The page saves by itself when you stop typing for a moment, when you leave a cell, or on Enter.'],
+    hConflictMark: ['XUNG ĐỘT (nền vàng): hai máy đã sửa cùng một ô; hãy chọn giá trị giữ lại (xem dưới).', 'CONFLICT (yellow): two PCs changed the same cell; choose the value to keep (see below).'],
+    hFinding: ['Hình tam giác vàng: kết quả kiểm tra báo cáo (ví dụ số tính lại không khớp). Chỉ để tham khảo; nút «Sửa thành …» sửa ngay.', 'Yellow triangle: a finding of the report check (e.g. a recomputed figure that disagrees). For information; the “Fix: …” button fixes it at once.'],
+    hBadNumber: ['Viền đỏ quanh một số: số viết chưa đúng kiểu Việt Nam (1.460 là một nghìn bốn trăm sáu mươi; 636,4 có phần thập phân); ô đó chưa được lưu.', 'A red outline round a figure: not in the Vietnamese format (1.460 is one thousand four hundred sixty; 636,4 has a decimal part); it is not saved.'],
+    hState: ['Bản nháp, Đã gửi, Huyện đã nhận, Huyện trả lại: trạng thái của báo cáo theo biểu mẫu huyện. Khi huyện trả lại, lý do hiện ở đầu báo cáo.', 'Draft, Sent, Accepted, Returned: the state of a report on the district form. When the district returns it, its reason shows above the report.'],
+    hUsb: ['Trao đổi bằng USB', 'The USB exchange'],
+    hUsb1: ['Dùng khi không có mạng, để chuyển thay đổi giữa hai máy (hai máy của xã, hoặc máy xã và máy huyện). Bấm «Gửi & USB».', 'When there is no network, to carry changes between two PCs (two of the commune’s, or the commune’s and the district’s). Press “Send & USB”.'],
+    hUsb2: ['Trên máy sẽ nhận: bấm «Tải tệp «máy này đang có»», chép tệp vào USB.', 'On the PC that receives: press “Save what this PC holds”, copy the file to the stick.'],
+    hUsb3: ['Trên máy có thay đổi: chọn tệp vừa mang sang ở bước 2, bấm «Tải tệp thay đổi cho máy kia», chép tệp vào USB.', 'On the PC with the changes: choose that file in step 2, press “Save the changes file”, copy the file to the stick.'],
+    hUsb4: ['Trở lại máy nhận: ở bước 3 chọn tệp thay đổi, bấm «Nhận tệp vào máy này». Nhận một tệp hai lần không sao; tệp hỏng hoặc của xã khác bị từ chối và máy không thay đổi gì.', 'Back on the receiving PC: choose the changes file in step 3, press “Take the file in”. Taking a file twice does no harm; a damaged file or another commune’s is refused and nothing changes.'],
+    hConflict: ['Xung đột là gì, xử lý thế nào', 'What a conflict is, and how to settle it'],
+    hConflict1: ['Khi hai máy sửa cùng một ô trước khi kịp trao đổi với nhau, cả hai giá trị đều được giữ, không mất giá trị nào. Ô đó hiện chữ XUNG ĐỘT.', 'When two PCs change the same cell before they exchange, both values are kept; none is lost. The cell shows CONFLICT.'],
+    hConflict2: ['Bấm «Đến chỗ đầu tiên» ở đầu trang. Mỗi giá trị có tên người sửa và giờ sửa. Bấm «Giữ giá trị này» bên giá trị đúng, hoặc «Viết giá trị mới» để gõ giá trị khác.', 'Press “Go to the first one” at the top. Each value shows who wrote it and when. Press “Keep this value” by the right one, or “Write a new value” to type another.'],
+    hConflict3: ['Lựa chọn của bạn được gửi đến các máy khác như một thay đổi bình thường; có thể xem lại trong «Lịch sử sửa đổi» và hoàn tác.', 'Your choice reaches the other PCs like any change; it is in the history and can be undone.'],
+    hKeys: ['Phím tắt', 'Keys'],
+    hKeys1: ['Ctrl+Z: hoàn tác lần lưu gần nhất · Ctrl+Y: làm lại · Enter: lưu và xuống dòng dưới · Esc: bỏ phần vừa gõ · Tab: sang ô sau.', 'Ctrl+Z: undo the last save · Ctrl+Y: redo · Enter: save and go one row down · Esc: drop what was typed · Tab: next cell.'],
+    authorTitle: ['Đổi tên người đang sửa trên máy này', 'Change who is editing on this PC'],
+    authorAsk: ['Ai đang sửa báo cáo trên máy này? (họ tên, ghi vào mỗi thay đổi)', 'Who is editing on this PC? (full name, recorded with every change)'],
+    authorSaved: ['Từ giờ, các thay đổi ghi tên {a}.', 'From now on, changes carry the name {a}.'],
+    eAuthor: ['Không đổi được tên người sửa.', 'Cannot change the author.'],
   };
 
   /* A label in the current language, {name} replaced from params. */
@@ -239,6 +266,7 @@
     listFailed: false,
     version: null,          // the change counter the shown report was read at (GET /api/changes)
     composing: false,       // an input method (Unikey, ibus) is composing a word
+    author: '',             // who is writing (GET /api/author)
   };
 
   const SEP = '\u0001';
@@ -505,12 +533,13 @@
     setTimeout(pollStatus, 5000);
   }
 
-  /* Live updates: GET /api/changes each second.  When the change counter
+  /* Live updates: GET /api/changes twice a second.  When the change counter
    * moves (an `xasync apply` from a USB stick, a sync, another editor), the
    * report is loaded again, keeping what the clerk is typing (render()).
    * Not while a write of this page is on its way (it loads the report
-   * itself), nor while an input method is composing a word. */
-  const LIVE_MS = 1000;
+   * itself), nor while an input method is composing a word.  The answer is
+   * a few bytes (one small query), so asking twice a second costs nothing. */
+  const LIVE_MS = 500;
   async function pollChanges() {
     try {
       const c = await api('GET', '/api/changes');
@@ -583,7 +612,10 @@
       main.replaceChildren(h('p', { class: 'empty' }, t('noReports')));
       return;
     }
-    S.reportId = S.reports[0].id;
+    /* the report chosen last in this browser, else the first */
+    let last = null;
+    try { last = localStorage.getItem('xasync.report'); } catch (e) { last = null; }
+    S.reportId = (S.reports.find((r) => r.id === last) || S.reports[0]).id;
     $('#report-picker').value = S.reportId;
     await loadReport({ top: true });
   }
@@ -1970,6 +2002,7 @@
   function openExchange() {
     const panel = $('#exchange');
     $('#history').hidden = true;
+    $('#help').hidden = true;
     renderExchange();
     panel.hidden = false;
     $('#exchange-title').focus();
@@ -1979,6 +2012,81 @@
     if ($('#exchange').hidden) return;
     $('#exchange').hidden = true;
     $('#exchange-btn').focus();
+  }
+
+  /* ---- 12c. who is writing ------------------------------------------- */
+  /* The author of every edit, chosen here and kept per PC by the editor
+   * (GET/POST /api/author). */
+
+  async function loadAuthor() {
+    try {
+      const r = await api('GET', '/api/author');
+      S.author = r && typeof r.author === 'string' ? r.author : '';
+    } catch (e) { /* the badge tells */ }
+    $('#author-name').textContent = S.author || '?';
+  }
+
+  function openAuthor() {
+    const form = $('#author-form');
+    $('#author-input').value = S.author || '';
+    $('#author-error').hidden = true;
+    form.hidden = false;
+    $('#author-btn').setAttribute('aria-expanded', 'true');
+    $('#author-input').select();
+    $('#author-input').focus();
+  }
+
+  function closeAuthor(back = true) {
+    $('#author-form').hidden = true;
+    $('#author-btn').setAttribute('aria-expanded', 'false');
+    if (back) $('#author-btn').focus();
+  }
+
+  async function saveAuthor(e) {
+    e.preventDefault();
+    const name = $('#author-input').value.trim();
+    try {
+      const r = await api('POST', '/api/author', { author: name });
+      S.author = r && typeof r.author === 'string' ? r.author : name;
+      $('#author-name').textContent = S.author;
+      closeAuthor();
+      showBanner(t('authorSaved', { a: S.author }), 'info');
+    } catch (err) {
+      const el = $('#author-error');
+      el.textContent = `${t('eAuthor')} ${t('detail', { d: errOf(err) })}`;
+      el.hidden = false;
+    }
+  }
+
+  /* ---- 12d. help ------------------------------------------------------ */
+
+  function renderHelp() {
+    const badge = (state, key) => h('li', null, h('span', { class: 'help-badge', 'data-state': state }, h('span', { class: 'dot', 'aria-hidden': 'true' })), ' ', t(key));
+    $('#help-body').replaceChildren(
+      h('section', { class: 'xsec', id: 'help-badges' }, h('h3', null, t('hBadges')),
+        h('ul', { class: 'help-list' }, badge('sent', 'hSent'), badge('waiting', 'hWaiting'), badge('offline', 'hOffline'),
+          badge('noremote', 'hNoRemote'), h('li', null, t('hSaved')),
+          h('li', null, h('span', { class: 'conflict-mark' }, t('conflictMark')), ' ', t('hConflictMark').replace(/^[^:]*:\s*/, '')),
+          h('li', null, icon('warn', 'finding-icon'), ' ', t('hFinding')), h('li', null, t('hBadNumber')), h('li', null, t('hState')))),
+      h('section', { class: 'xsec', id: 'help-usb' }, h('h3', null, t('hUsb')), h('p', null, t('hUsb1')),
+        h('ol', null, h('li', null, t('hUsb2')), h('li', null, t('hUsb3')), h('li', null, t('hUsb4')))),
+      h('section', { class: 'xsec', id: 'help-conflict' }, h('h3', null, t('hConflict')),
+        h('p', null, t('hConflict1')), h('p', null, t('hConflict2')), h('p', null, t('hConflict3'))),
+      h('section', { class: 'xsec', id: 'help-keys' }, h('h3', null, t('hKeys')), h('p', null, t('hKeys1'))));
+  }
+
+  function openHelp() {
+    $('#history').hidden = true;
+    $('#exchange').hidden = true;
+    renderHelp();
+    $('#help').hidden = false;
+    $('#help-title').focus();
+  }
+
+  function closeHelp() {
+    if ($('#help').hidden) return;
+    $('#help').hidden = true;
+    $('#help-btn').focus();
   }
 
   /* ---- 13. outline, language, start ----------------------------------- */
@@ -2027,6 +2135,8 @@
     renderBadge();
     renderUndo();
     if (S.report) render();
+    if (!$('#help').hidden) renderHelp();
+    renderExchange();
   }
 
   /* Labels written in index.html (data-i18n, data-i18n-title, data-i18n-aria). */
@@ -2066,6 +2176,7 @@
     $('#outline').addEventListener('click', onOutlineClick);
     $('#report-picker').addEventListener('change', (e) => {
       S.reportId = e.target.value;
+      try { localStorage.setItem('xasync.report', S.reportId); } catch (err) { /* not kept */ }
       S.notices.clear();
       S.shown = new Map();
       renderUndo();
@@ -2073,6 +2184,17 @@
     });
     $('#undo-btn').addEventListener('click', () => undo());
     $('#sync-now').addEventListener('click', () => syncNow());
+    $('#help-btn').addEventListener('click', () => ($('#help').hidden ? openHelp() : closeHelp()));
+    $('#help-close').addEventListener('click', closeHelp);
+    $('#author-btn').addEventListener('click', () => ($('#author-form').hidden ? openAuthor() : closeAuthor()));
+    $('#author-form').addEventListener('submit', saveAuthor);
+    $('#author-cancel').addEventListener('click', () => closeAuthor());
+    $('#author-form').addEventListener('keydown', (e) => {
+      if (e.key === 'Escape') {
+        e.preventDefault();
+        closeAuthor();
+      }
+    });
     $('#exchange-btn').addEventListener('click', () => ($('#exchange').hidden ? openExchange() : closeExchange()));
     $('#exchange-close').addEventListener('click', closeExchange);
     $('#daemon-start').addEventListener('click', startDaemon);
@@ -2104,6 +2226,7 @@
     document.addEventListener('keydown', (e) => {
       if (e.key === 'Escape' && !$('#history').hidden && !e.defaultPrevented) closeHistory();
       else if (e.key === 'Escape' && !$('#exchange').hidden && !e.defaultPrevented) closeExchange();
+      else if (e.key === 'Escape' && !$('#help').hidden && !e.defaultPrevented) closeHelp();
     });
     let resizeTimer = 0;
     window.addEventListener('resize', () => {
@@ -2115,6 +2238,7 @@
     });
 
     pollStatus();
+    loadAuthor();
     loadReports();
     setTimeout(pollChanges, LIVE_MS);
   }
