@@ -1051,6 +1051,26 @@ static int doctype_line(const char *t)
     return 0;
 }
 
+/* Does a centred paragraph after the document type go on with the title?
+ * Not "Kính gửi: …", a part ("Phần thứ nhất") or a numbered heading, nor a
+ * line in capitals under a title that is not (a part's title). */
+static int title_goes_on(reader *r, const char *t)
+{
+    size_t k = strspn(t, "IVX");
+
+    if (starts(t, "Kính gửi") || starts(t, "Phần thứ"))
+        return 0;
+    if ((k && t[k] == '.') || ((k = strspn(t, "0123456789.")) && t[k - 1] == '.' && t[k] == ' '))
+        return 0;
+    if (r->title.n && all_caps(t)) {
+        char *so_far = strndup(r->title.p, r->title.n);
+        int caps = so_far && all_caps(so_far);
+        free(so_far);
+        return caps;
+    }
+    return 1;
+}
+
 /* Write a paragraph's lines (the body's, or a text box's into `lines`). */
 static void emit_para(reader *r, const char *text, const char *jc, xa_sb *lines)
 {
@@ -1070,7 +1090,7 @@ static void emit_para(reader *r, const char *text, const char *jc, xa_sb *lines)
                 flush_title(r);
             return;
         }
-        if (centred) {
+        if (centred && title_goes_on(r, text)) {
             if (r->title.n)
                 xa_sb_puts(&r->title, " ");
             for (const char *p = text; *p; p++)

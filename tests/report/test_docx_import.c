@@ -998,6 +998,9 @@ static const char SHAPES_DOC[] =
     "<w:p><w:r><w:t>Hoàng Kim, ngày 2 tháng 8 năm 2024</w:t></w:r></w:p>"
     "<w:p><w:pPr><w:jc w:val=\"center\"/></w:pPr><w:r><w:t>BÁO CÁO</w:t></w:r></w:p>"
     "<w:p><w:pPr><w:jc w:val=\"center\"/></w:pPr><w:r><w:t>Kết quả tháng 7</w:t></w:r></w:p>"
+    /* centred too, right under the title, but a part and its title */
+    "<w:p><w:pPr><w:jc w:val=\"center\"/></w:pPr><w:r><w:t>Phần thứ nhất</w:t></w:r></w:p>"
+    "<w:p><w:pPr><w:jc w:val=\"center\"/></w:pPr><w:r><w:t>KẾT QUẢ</w:t></w:r></w:p>"
     /* a heading in bold but for its colon */
     "<w:p><w:r><w:rPr><w:b/></w:rPr><w:t>II. KẾT QUẢ THỰC HIỆN</w:t></w:r><w:r><w:t>:</w:t>"
     "</w:r></w:p>"
@@ -1044,6 +1047,8 @@ static void test_docx_import__pictures_notes_boxes_signature(void **state)
     xt_run_free(&r);
     j = report_json(db);
     assert_string_equal(header(j, "title"), "Kết quả tháng 7");
+    block(j, "part", "num", "Phần thứ nhất");
+    block(j, "part", "text", "KẾT QUẢ");
     assert_string_equal(str_of(block(j, "heading", "num", "II."), "text"), "KẾT QUẢ THỰC HIỆN:");
     block(j, "para", "text", "Ảnh hội nghị sơ kết.");
     block(j, "para", "text", "Thu ngân sách đạt kế hoạch.");
