@@ -26,7 +26,7 @@ const PERIOD = '2024-h1';
 const dir = mkdtempSync(join(tmpdir(), 'xasync-desk-'));
 const ddb = join(dir, 'district.db');
 const procs = [];
-let browser, page, base, evil;
+let browser, page, base, evil, server;
 
 const xa = (...args) => execFileSync(XA, args, { encoding: 'utf8', timeout: 60000 });
 const xd = (...args) => execFileSync(XD, ['--db', ddb, ...args], { encoding: 'utf8', timeout: 60000 });
@@ -109,6 +109,7 @@ before(async () => {
   xd('user', 'add', 'lan', '--role', 'admin', '--password-file', pw);
   xd('user', 'add', 'minh', '--role', 'officer', '--password-file', pw);
   const sv = await start(XD, ['--db', ddb, 'serve', '--listen', '127.0.0.1:0'], /listening on .*:(\d+)/);
+  server = sv.p;
   base = `http://127.0.0.1:${sv.m[1]}`;
   for (const [scope] of communes) {
     xa('--db', pcdb(scope), 'init', '--scope', scope);
@@ -148,6 +149,8 @@ after(async () => {
   if (evil) evil.close();
   for (const p of procs.reverse()) await stop(p);
   rmSync(dir, { recursive: true, force: true });
+  // the server stops cleanly on SIGTERM (under the sanitizers: no error, no leak)
+  assert.equal(server.exitCode, 0, `xasync-district serve exited ${server.exitCode} ${server.signalCode}`);
 });
 
 test('the page asks for a login, in Vietnamese; a wrong password is refused', async () => {
