@@ -788,6 +788,20 @@ static int run_wait(ui *u, const char *const *args, char **out, size_t *outlen, 
     return code;
 }
 
+/* The temporary file's name says nothing to the clerk: "PATH: " out. */
+static void drop_path(char *err, const char *path)
+{
+    size_t pl = strlen(path);
+    char *at = strstr(err, path);
+
+    if (at == NULL)
+        return;
+    size_t skip = pl + (at[pl] == ':' ? 1 : 0);
+    if (at[skip] == ' ')
+        skip++;
+    memmove(at, at + skip, strlen(at + skip) + 1);
+}
+
 /* A command's failure: 400 with its message (the page puts the clerk's
  * words in front of it) and its exit status. */
 static MHD_RESULT_T fail_cmd(struct MHD_Connection *c, int code, const char *err)
@@ -913,11 +927,8 @@ static MHD_RESULT_T api_apply(ui *u, struct MHD_Connection *c, const char *body,
     code = run_wait(u, args, &out, NULL, &err);
     unlink(path);
     if (code != 0) {
-        /* the temporary file's name says nothing to the clerk */
-        char *at = err ? strstr(err, path) : NULL;
-        if (at)
-            memmove(at, at + strlen(path) + (at[strlen(path)] == ':' ? 2 : 0),
-                    strlen(at + strlen(path) + (at[strlen(path)] == ':' ? 2 : 0)) + 1);
+        if (err)
+            drop_path(err, path);
         MHD_RESULT_T ret = fail_cmd(c, code, err);
         free(out);
         free(err);
@@ -1033,6 +1044,264 @@ static MHD_RESULT_T api_submit(ui *u, struct MHD_Connection *c, const cJSON *in)
         return fail_xa(c, rc);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddTrueToObject(o, "ok");
+    return send_json(c, MHD_HTTP_OK, o);
+}
+
+/* ---- first run: no database yet --------------------------------------- */
+
+/* mkdir -p of the folder a path is in. */
+static int make_parent(const char *path)
+{
+    char dir[PATH_MAX];
+    char *slash;
+
+    if ((size_t)snprintf(dir, sizeof(dir), "%s", path) >= sizeof(dir))
+        return -1;
+    slash = strrchr(dir, '/');
+    if (slash == NULL || slash == dir)
+        return 0;
+    *slash = '\0';
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(dir, 0700) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* The database and the files SQLite keeps beside it, removed: a first run
+ * that failed leaves nothing behind (only ever called for a database this
+ * editor has just created). */
+static void remove_new_db(const char *db)
+{
+    static const char *const ext[] = {"", "-wal", "-shm", "-journal"};
+    char p[PATH_MAX];
+
+    for (size_t i = 0; i < sizeof(ext) / sizeof(*ext); i++)
+        if ((size_t)snprintf(p, sizeof(p), "%s%s", db, ext[i]) < sizeof(p))
+            unlink(p);
+}
+
+static MHD_RESULT_T api_setup_get(ui *u, struct MHD_Connection *c)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    cJSON_AddBoolToObject(o, "needed", u->st == NULL);
+    cJSON_AddStringToObject(o, "db", u->db);
+    return send_json(c, MHD_HTTP_OK, o);
+}
+
+/* POST /api/setup {"scope", "url", "token"}: `xasync init --scope`, `remote
+ * set URL --token-file DB.token` (the key kept beside the database), then a first `sync` that tests
+ * the connection (and brings the district's forms).  Any step failing: the new database is removed,
+ * the answer names the step (`step`: init, remote, sync) with the command's message. */
+static MHD_RESULT_T api_setup(ui *u, struct MHD_Connection *c, const cJSON *in)
+{
+    const char *scope = jstr(in, "scope"), *url = jstr(in, "url"), *token = jstr(in, "token");
+    char tok[PATH_MAX], *out = NULL, *err = NULL;
+    const char *step = "init";
+    int code, fd;
+
+    if (u->st != NULL)
+        return fail(c, MHD_HTTP_CONFLICT, "this PC already has its database");
+    if (scope == NULL || url == NULL || token == NULL)
+        return fail(c, MHD_HTTP_BAD_REQUEST, "scope, url and token are needed");
+    if (xa_check_scope(scope) < 0) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "error", xa_error_last());
+        cJSON_AddStringToObject(o, "step", "scope");
+        return send_json(c, MHD_HTTP_BAD_REQUEST, o);
+    }
+    if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "error", "the address begins with http:// or https://");
+        cJSON_AddStringToObject(o, "step", "url");
+        return send_json(c, MHD_HTTP_BAD_REQUEST, o);
+    }
+    if (token[strspn(token, " \t\r\n")] == '\0') {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "error", "the commune's key is empty");
+        cJSON_AddStringToObject(o, "step", "token");
+        return send_json(c, MHD_HTTP_BAD_REQUEST, o);
+    }
+    if (access(u->db, F_OK) == 0)
+        return fail(c, MHD_HTTP_CONFLICT, "a database is already there: start the editor again");
+    if (make_parent(u->db) != 0)
+        return fail(c, 500, "cannot make the folder of the database");
+    /* `remote set` keeps the path of the token file: it stays beside the
+     * database, readable by the clerk only */
+    if ((size_t)snprintf(tok, sizeof(tok), "%s.token", u->db) >= sizeof(tok))
+        return fail(c, 500, "the database's path is too long");
+    unlink(tok); /* one left by an earlier setup that failed */
+    fd = open(tok, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 || write(fd, token, strlen(token)) != (ssize_t)strlen(token) ||
+        write(fd, "\n", 1) != 1) {
+        if (fd >= 0) {
+            close(fd);
+            unlink(tok);
+        }
+        return fail(c, 500, "cannot write the commune's key beside the database");
+    }
+    close(fd);
+    const char *a_init[] = {"init", "--scope", scope, NULL};
+    code = run_wait(u, a_init, &out, NULL, &err);
+    if (code == 0) {
+        step = "remote";
+        free(out);
+        free(err);
+        const char *a_remote[] = {"remote", "set", url, "--token-file", tok, NULL};
+        code = run_wait(u, a_remote, &out, NULL, &err);
+    }
+    if (code == 0) {
+        step = "sync";
+        free(out);
+        free(err);
+        const char *a_sync[] = {"sync", NULL};
+        code = run_wait(u, a_sync, &out, NULL, &err);
+    }
+    if (code == 0 && xa_store_open(&u->st, u->db) < 0) {
+        step = "open";
+        code = 1;
+        free(err);
+        err = strdup(xa_error_last());
+    }
+    if (code != 0) {
+        if (u->st) {
+            xa_store_close(u->st);
+            u->st = NULL;
+        }
+        remove_new_db(u->db);
+        unlink(tok);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "error", err && err[0] ? err : "the command failed");
+        cJSON_AddStringToObject(o, "step", step);
+        cJSON_AddNumberToObject(o, "exit", code);
+        free(out);
+        free(err);
+        return send_json(c, MHD_HTTP_BAD_REQUEST, o);
+    }
+    free(out);
+    free(err);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddTrueToObject(o, "ok");
+    return send_json(c, MHD_HTTP_OK, o);
+}
+
+/* GET /api/forms: the district's forms held here, for a new report. */
+static MHD_RESULT_T api_forms(ui *u, struct MHD_Connection *c)
+{
+    char **ids = NULL;
+    size_t n = 0;
+    int rc = xa_form_list(u->st, xa_store_scope(u->st), &ids, &n);
+    cJSON *o, *a;
+
+    if (rc < 0)
+        return fail_xa(c, rc);
+    o = cJSON_CreateObject();
+    a = cJSON_AddArrayToObject(o, "forms");
+    for (size_t i = 0; i < n; i++) {
+        xa_form f;
+        if (xa_form_get(u->st, xa_store_scope(u->st), ids[i], &f) < 0)
+            continue;
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "id", f.id ? f.id : ids[i]);
+        cJSON_AddStringToObject(e, "title", f.title ? f.title : "");
+        cJSON_AddStringToObject(e, "kind", f.kind ? f.kind : "");
+        cJSON_AddStringToObject(e, "period_type", f.period_type ? f.period_type : "");
+        cJSON_AddItemToArray(a, e);
+        xa_form_free(&f);
+    }
+    xa_report_list_free(ids, n);
+    return send_json(c, MHD_HTTP_OK, o);
+}
+
+/* POST /api/new {"form", "period"}: `xasync report new --form F --period P`. */
+static MHD_RESULT_T api_new(ui *u, struct MHD_Connection *c, const cJSON *in)
+{
+    const char *form = jstr(in, "form"), *period = jstr(in, "period");
+    char *out = NULL, *err = NULL;
+
+    if (form == NULL || period == NULL)
+        return fail(c, MHD_HTTP_BAD_REQUEST, "form and period are needed");
+    const char *args[] = {"report", "new",      "--form",  form, "--period",
+                          period,   "--author", u->author, NULL};
+    int code = run_wait(u, args, &out, NULL, &err);
+    if (code != 0) {
+        MHD_RESULT_T ret = fail_cmd(c, code, err);
+        free(out);
+        free(err);
+        return ret;
+    }
+    cJSON *o = cJSON_CreateObject();
+    if (out)
+        tidy(out);
+    cJSON_AddTrueToObject(o, "ok");
+    cJSON_AddStringToObject(o, "message", out ? out : "");
+    free(out);
+    free(err);
+    return send_json(c, MHD_HTTP_OK, o);
+}
+
+/* POST /api/import, the body a report as text (.txt): `xasync report
+ * import FILE`. */
+static MHD_RESULT_T api_import(ui *u, struct MHD_Connection *c, const char *body, size_t n)
+{
+    char path[PATH_MAX], *out = NULL, *err = NULL;
+    int fd = temp_fd(path, sizeof(path)), code;
+    size_t done = 0;
+
+    if (fd < 0)
+        return fail(c, 500, "cannot write a temporary file");
+    while (done < n) {
+        ssize_t w = write(fd, body + done, n - done);
+        if (w <= 0)
+            break;
+        done += (size_t)w;
+    }
+    close(fd);
+    if (done < n) {
+        unlink(path);
+        return fail(c, 500, "cannot write a temporary file");
+    }
+    const char *args[] = {"report", "import", path, "--author", u->author, NULL};
+    code = run_wait(u, args, &out, NULL, &err);
+    /* the id the file's title gives is taken (a report of the same
+     * period): the next free one, ID-2, ID-3, ... */
+    if (err)
+        drop_path(err, path);
+    const char *taken = err ? strstr(err, " already exists") : NULL;
+    const char *name = err ? strstr(err, "report ") : NULL;
+    if (code != 0 && taken && name && name < taken) {
+        char base[XA_ENTITY_MAX + 1], id[XA_ENTITY_MAX + 8];
+        snprintf(base, sizeof(base), "%.*s", (int)(taken - name - 7), name + 7);
+        for (int k = 2; k < 10 && code != 0 && err && strstr(err, " already exists"); k++) {
+            snprintf(id, sizeof(id), "%s-%d", base, k);
+            free(out);
+            free(err);
+            const char *again[] = {"report", "import",   path,      "--id",
+                                   id,       "--author", u->author, NULL};
+            code = run_wait(u, again, &out, NULL, &err);
+            if (err)
+                drop_path(err, path);
+        }
+    }
+    unlink(path);
+    if (code != 0) {
+        MHD_RESULT_T ret = fail_cmd(c, code, err);
+        free(out);
+        free(err);
+        return ret;
+    }
+    cJSON *o = cJSON_CreateObject();
+    if (out)
+        tidy(out);
+    cJSON_AddTrueToObject(o, "ok");
+    cJSON_AddStringToObject(o, "message", out ? out : "");
+    free(out);
+    free(err);
     return send_json(c, MHD_HTTP_OK, o);
 }
 
@@ -1193,6 +1462,12 @@ static MHD_RESULT_T handle(void *cls,
             if (strcmp(url, "/app.css") == 0)
                 return send_buf(c, MHD_HTTP_OK, "text/css; charset=utf-8", xa_ui_app_css,
                                 xa_ui_app_css_len, MHD_RESPMEM_PERSISTENT);
+            if (strcmp(url, "/api/setup") == 0)
+                return api_setup_get(u, c);
+            if (strcmp(url, "/api/author") == 0)
+                return api_author_get(u, c);
+            if (u->st == NULL && (strncmp(url, "/api/", 5) == 0 || strcmp(url, "/print") == 0))
+                return fail(c, MHD_HTTP_CONFLICT, "no database on this PC yet: set it up first");
             if (strcmp(url, "/print") == 0)
                 return page_print(u, c);
             if (strcmp(url, "/api/reports") == 0)
@@ -1209,8 +1484,8 @@ static MHD_RESULT_T handle(void *cls,
                 return sync_answer(u, c);
             if (strcmp(url, "/api/have") == 0)
                 return api_have(u, c);
-            if (strcmp(url, "/api/author") == 0)
-                return api_author_get(u, c);
+            if (strcmp(url, "/api/forms") == 0)
+                return api_forms(u, c);
             return fail(c, MHD_HTTP_NOT_FOUND, "no such page");
         }
         const char *secret = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Xasync-Secret");
@@ -1222,7 +1497,9 @@ static MHD_RESULT_T handle(void *cls,
                         "a write is JSON (Content-Type: application/json)");
         const char *cl =
             MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        size_t max = strcmp(url, "/api/apply") == 0 ? MAX_OPS_BODY : MAX_BODY;
+        size_t max = strcmp(url, "/api/apply") == 0 || strcmp(url, "/api/import") == 0
+                         ? MAX_OPS_BODY
+                         : MAX_BODY;
         if (cl && strtoull(cl, NULL, 10) > max)
             return fail(c, MHD_HTTP_CONTENT_TOO_LARGE, "the request is too large");
         q = calloc(1, sizeof(*q));
@@ -1249,6 +1526,13 @@ static MHD_RESULT_T handle(void *cls,
     }
     if (q->too_big)
         return fail(c, MHD_HTTP_CONTENT_TOO_LARGE, "the request is too large");
+    if (u->st == NULL && strcmp(url, "/api/setup") != 0)
+        return fail(c, MHD_HTTP_CONFLICT, "no database on this PC yet: set it up first");
+    if (strcmp(url, "/api/import") == 0) {
+        if (q->body == NULL)
+            return fail(c, MHD_HTTP_BAD_REQUEST, "no file");
+        return api_import(u, c, q->body, q->n);
+    }
     /* an ops file: checked by `xasync apply` itself, whole */
     if (strcmp(url, "/api/apply") == 0) {
         if (q->body == NULL)
@@ -1284,6 +1568,10 @@ static MHD_RESULT_T handle(void *cls,
         ret = api_submit(u, c, in);
     else if (strcmp(url, "/api/author") == 0)
         ret = api_author_set(u, c, in);
+    else if (strcmp(url, "/api/setup") == 0)
+        ret = api_setup(u, c, in);
+    else if (strcmp(url, "/api/new") == 0)
+        ret = api_new(u, c, in);
     else
         ret = fail(c, MHD_HTTP_NOT_FOUND, "no such action");
     cJSON_Delete(in);
@@ -1378,7 +1666,10 @@ int xa_cmd_ui(xa_cli *cli)
         return xa_cli_fail(XA_EXIT_USAGE,
                            "the editor listens on this PC only (127.0.0.1), not on %s", hostpart);
     sa.sin_port = htons((uint16_t)port);
-    if (xa_cli_open(cli, &u.st) != 0)
+    /* no database yet: the page sets one up (POST /api/setup) */
+    if (access(cli->db, F_OK) != 0 && errno == ENOENT)
+        u.st = NULL;
+    else if (xa_cli_open(cli, &u.st) != 0)
         return XA_EXIT_ERR;
     u.db = cli->db;
     /* --author when given; else the name chosen in the page on this PC;

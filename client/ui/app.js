@@ -33,7 +33,7 @@
     langTitle: ['Switch the page to English', 'Chuyển trang sang tiếng Việt'],
     outline: ['Mục lục', 'Outline'], outlineHeader: ['Thông tin văn bản', 'Document details'],
     outlineTable: ['Bảng chỉ tiêu', 'Indicator table'], loading: ['Đang tải…', 'Loading…'],
-    noReports: ['Chưa có báo cáo nào trên máy này. Hãy nhập báo cáo bằng lệnh «xasync report import».', 'There is no report on this PC yet. Import one with “xasync report import”.'],
+    noReports: ['Chưa có báo cáo nào trên máy này.', 'There is no report on this PC yet.'],
     headerTitle: ['Thông tin văn bản', 'Document details'], fNumber: ['Số', 'Number'],
     fPlace: ['Địa danh', 'Place'], fDate: ['Ngày tháng', 'Date'], fDoctype: ['Loại văn bản', 'Document type'],
     fTitle: ['Trích yếu (tên báo cáo)', 'Title'], fBody: ['Cơ quan ban hành', 'Issuing body'],
@@ -190,6 +190,7 @@
     eSnapshot: ['Máy này không giữ toàn bộ lịch sử nên cần biết máy kia đang có gì: lấy tệp «máy này đang có» từ máy kia (bước 1) và chọn nó ở bước 2.', 'This PC does not hold the whole history, so it needs to know what the other PC holds: bring that PC’s “holds” file (step 1) and choose it in step 2.'],
     eHaveFile: ['Tệp «đang có» đã chọn không đúng dạng.', 'The “holds” file chosen is not in the right form.'],
     eOther: ['Không làm được việc này.', 'This could not be done.'],
+    newReportBtn: ['Tạo hoặc nhập báo cáo khác…', 'Start or import another report…'],
     help: ['Trợ giúp', 'Help'], helpTitle: ['Giải thích các dấu hiệu, trao đổi bằng USB, xung đột', 'What the marks mean, the USB exchange, conflicts'],
     helpHead: ['Trợ giúp', 'Help'],
     hBadges: ['Các dấu hiệu trên trang', 'What the marks mean'],
@@ -213,6 +214,29 @@
     hConflict3: ['Lựa chọn của bạn được gửi đến các máy khác như một thay đổi bình thường; có thể xem lại trong «Lịch sử sửa đổi» và hoàn tác.', 'Your choice reaches the other PCs like any change; it is in the history and can be undone.'],
     hKeys: ['Phím tắt', 'Keys'],
     hKeys1: ['Ctrl+Z: hoàn tác lần lưu gần nhất · Ctrl+Y: làm lại · Enter: lưu và xuống dòng dưới · Esc: bỏ phần vừa gõ · Tab: sang ô sau.', 'Ctrl+Z: undo the last save · Ctrl+Y: redo · Enter: save and go one row down · Esc: drop what was typed · Tab: next cell.'],
+    setupHead: ['Cài đặt lần đầu trên máy này', 'First setup of this PC'],
+    setupIntro: ['Máy này chưa có dữ liệu báo cáo. Hãy điền ba thông tin do huyện cung cấp; trang sẽ kiểm tra kết nối rồi tạo dữ liệu.', 'This PC holds no report data yet. Fill in the three things the district gave you; the page tests the connection, then creates the data.'],
+    setupScope: ['Mã xã (do huyện cấp, ví dụ: hoang-kim)', 'Commune code (from the district, e.g. hoang-kim)'],
+    setupUrl: ['Địa chỉ máy chủ huyện (ví dụ: https://baocao.huyen.gov.vn)', 'District server address (e.g. https://reports.district.gov.vn)'],
+    setupToken: ['Khóa của xã: dán vào đây, hoặc chọn tệp khóa huyện đưa (USB)', 'The commune’s key: paste it here, or choose the key file the district gave you (USB)'],
+    setupGo: ['Kiểm tra kết nối và tạo dữ liệu', 'Test the connection and create the data'],
+    setupWorking: ['Đang kiểm tra kết nối với máy chủ huyện…', 'Testing the connection to the district server…'],
+    setupDone: ['Đã kết nối và tạo dữ liệu trên máy này.', 'Connected; the data is created on this PC.'],
+    eSetupScope: ['Mã xã không đúng dạng (chữ thường không dấu, số, dấu gạch ngang; ví dụ hoang-kim).', 'The commune code is not in the right form (lower-case letters without accents, digits, hyphens; e.g. hoang-kim).'],
+    eSetupUrl: ['Địa chỉ máy chủ huyện phải bắt đầu bằng http:// hoặc https://.', 'The district server address begins with http:// or https://.'],
+    eSetupToken: ['Hãy dán khóa của xã, hoặc chọn tệp khóa.', 'Paste the commune’s key, or choose the key file.'],
+    eSetup: ['Chưa tạo được dữ liệu; máy này không thay đổi gì.', 'The data could not be created; nothing changed on this PC.'],
+    newHead: ['Tạo báo cáo', 'Start a report'],
+    newForm: ['Báo cáo mới theo biểu mẫu của huyện', 'A new report on the district’s form'],
+    newNoForms: ['Huyện chưa gửi biểu mẫu nào về máy này (bấm «Gửi ngay» để nhận).', 'The district has sent no form to this PC yet (press “Send now” to receive them).'],
+    newPeriod: ['Kỳ báo cáo (ví dụ: 2024-h1 là 6 tháng đầu năm 2024; 2024 là cả năm; 2024-q3; 2024-07)', 'Period (e.g. 2024-h1 is the first half of 2024; 2024 the whole year; 2024-q3; 2024-07)'],
+    newGo: ['Tạo báo cáo mới', 'Create the report'],
+    importHead: ['Hoặc nhập báo cáo đã có từ tệp (.txt)', 'Or import an existing report from a file (.txt)'],
+    importGo: ['Nhập báo cáo', 'Import the report'],
+    newDone: ['Đã tạo báo cáo.', 'The report is created.'],
+    eNew: ['Không tạo được báo cáo.', 'Cannot create the report.'],
+    eImport: ['Không nhập được báo cáo từ tệp này; máy này không thay đổi gì.', 'Cannot import a report from this file; nothing changed on this PC.'],
+    authorLabel: ['Người sửa', 'Author'],
     authorTitle: ['Đổi tên người đang sửa trên máy này', 'Change who is editing on this PC'],
     authorAsk: ['Ai đang sửa báo cáo trên máy này? (họ tên, ghi vào mỗi thay đổi)', 'Who is editing on this PC? (full name, recorded with every change)'],
     authorSaved: ['Từ giờ, các thay đổi ghi tên {a}.', 'From now on, changes carry the name {a}.'],
@@ -609,7 +633,7 @@
     S.reports = (data && Array.isArray(data.reports) ? data.reports : []).filter((r) => r && typeof r.id === 'string');
     renderPicker();
     if (!S.reports.length) {
-      main.replaceChildren(h('p', { class: 'empty' }, t('noReports')));
+      await renderStart();
       return;
     }
     /* the report chosen last in this browser, else the first */
@@ -2014,6 +2038,108 @@
     $('#exchange-btn').focus();
   }
 
+  /* ---- 12e. first run and a first report ----------------------------- */
+  /* No database: the setup page (POST /api/setup).  No report: a new one
+   * from the district's form (POST /api/new) or a .txt file (POST
+   * /api/import). */
+
+  const labelled = (id, key, input) => h('p', { class: 'setup-field' }, h('label', { for: id }, t(key)), input);
+
+  function renderSetup() {
+    const go = h('button', { type: 'submit', class: 'btn btn-primary', id: 'setup-go' }, t('setupGo'));
+    const file = h('input', { type: 'file', id: 'setup-token-file', accept: '.txt,.token,.key,text/plain' });
+    const form = h('form', { id: 'setup', class: 'setup' },
+      h('h1', null, t('setupHead')), h('p', null, t('setupIntro')),
+      labelled('setup-scope', 'setupScope', h('input', { type: 'text', id: 'setup-scope', autocomplete: 'off', spellcheck: 'false' })),
+      labelled('setup-url', 'setupUrl', h('input', { type: 'text', inputmode: 'url', id: 'setup-url', autocomplete: 'off', spellcheck: 'false' })),
+      labelled('setup-token', 'setupToken', h('textarea', { id: 'setup-token', rows: '2', spellcheck: 'false' })),
+      h('p', null, file), h('p', null, go), h('p', { id: 'setup-result', role: 'status', 'aria-live': 'polite' }));
+    file.addEventListener('change', async () => {
+      const f = file.files[0];
+      if (f) $('#setup-token').value = (await f.text()).trim();
+    });
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const scope = $('#setup-scope').value.trim(), url = $('#setup-url').value.trim(), token = $('#setup-token').value.trim();
+      if (!token) {
+        result('#setup-result', false, t('eSetupToken'));
+        return;
+      }
+      go.disabled = true;
+      result('#setup-result', true, t('setupWorking'));
+      try {
+        await api('POST', '/api/setup', { scope, url, token });
+        result('#setup-result', true, t('setupDone'));
+        S.setup = false;
+        await startEditor();
+      } catch (err) {
+        const d = err instanceof ApiError && err.data ? err.data : {};
+        const msg = str(d.error);
+        const key = { scope: 'eSetupScope', url: 'eSetupUrl', token: 'eSetupToken' }[d.step];
+        result('#setup-result', false, key ? `${t(key)} ${t('detail', { d: msg })}` :
+          d.step === 'sync' ? cmdError('sync', msg) : `${t('eSetup')} ${t('detail', { d: msg || errText(err) })}`);
+      }
+      go.disabled = false;
+    });
+    main.replaceChildren(form);
+    $('#setup-scope').focus();
+  }
+
+  /* What an empty PC offers: a new report, or a file. */
+  async function renderStart() {
+    let forms = [];
+    try {
+      const r = await api('GET', '/api/forms');
+      forms = r && Array.isArray(r.forms) ? r.forms : [];
+    } catch (e) { forms = []; }
+    const sel = h('select', { id: 'new-form' }, forms.map((f) => h('option', { value: str(f.id) }, `${str(f.title) || str(f.id)} (${str(f.id)})`)));
+    const period = h('input', { type: 'text', id: 'new-period', autocomplete: 'off', spellcheck: 'false' });
+    const newGo = h('button', { type: 'button', class: 'btn btn-primary', id: 'new-go' }, t('newGo'));
+    const file = h('input', { type: 'file', id: 'import-file', accept: '.txt,text/plain' });
+    const importGo = h('button', { type: 'button', class: 'btn', id: 'import-go' }, t('importGo'));
+    const before = new Set(S.reports.map((r) => r.id));
+    const after = async (msg) => {
+      result('#new-result', true, msg);
+      await loadReports();
+      /* the report just made is the one shown */
+      const made = S.reports.find((r) => !before.has(r.id));
+      if (made && made.id !== S.reportId) {
+        S.reportId = made.id;
+        $('#report-picker').value = made.id;
+        try { localStorage.setItem('xasync.report', made.id); } catch (e) { /* not kept */ }
+        await loadReport({ top: true });
+      }
+    };
+    newGo.addEventListener('click', async () => {
+      try {
+        await api('POST', '/api/new', { form: sel.value, period: period.value.trim() });
+        await after(t('newDone'));
+      } catch (e) {
+        result('#new-result', false, `${t('eNew')} ${t('detail', { d: errOf(e) })}`);
+      }
+    });
+    importGo.addEventListener('click', async () => {
+      const f = file.files[0];
+      if (!f) {
+        result('#new-result', false, t('chooseFile'));
+        return;
+      }
+      try {
+        await apiRaw('/api/import', await f.arrayBuffer(), false);
+        await after(t('newDone'));
+      } catch (e) {
+        result('#new-result', false, `${t('eImport')} ${t('detail', { d: errOf(e) })}`);
+      }
+    });
+    main.replaceChildren(h('section', { id: 'start', class: 'setup' },
+      h('h1', null, t('newHead')), S.reports.length ? null : h('p', { class: 'empty' }, t('noReports')),
+      h('h2', null, t('newForm')),
+      forms.length ? [labelled('new-form', 'newForm', sel), labelled('new-period', 'newPeriod', period), h('p', null, newGo)]
+        : h('p', { id: 'no-forms' }, t('newNoForms')),
+      h('h2', null, t('importHead')), h('p', null, file), h('p', null, importGo),
+      h('p', { id: 'new-result', role: 'status', 'aria-live': 'polite' })));
+  }
+
   /* ---- 12c. who is writing ------------------------------------------- */
   /* The author of every edit, chosen here and kept per PC by the editor
    * (GET/POST /api/author). */
@@ -2200,6 +2326,12 @@
     $('#daemon-start').addEventListener('click', startDaemon);
     $('#daemon-off').addEventListener('click', startDaemon);
     $('#submit-btn').addEventListener('click', submitReport);
+    $('#new-report-btn').addEventListener('click', () => {
+      $('#exchange').hidden = true;
+      S.report = null;
+      S.shown = new Map();
+      renderStart();
+    });
     $('#have-btn').addEventListener('click', downloadHave);
     $('#export-btn').addEventListener('click', exportOps);
     $('#apply-btn').addEventListener('click', applyOps);
@@ -2237,9 +2369,23 @@
       }, 150);
     });
 
+    startEditor();
+  }
+
+  /* The editor, once this PC has its database (else the setup page). */
+  async function startEditor() {
+    let setup = null;
+    try {
+      setup = await api('GET', '/api/setup');
+    } catch (e) { setup = null; }
+    if (setup && setup.needed === true) {
+      S.setup = true;
+      renderSetup();
+      return;
+    }
     pollStatus();
     loadAuthor();
-    loadReports();
+    await loadReports();
     setTimeout(pollChanges, LIVE_MS);
   }
 

@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync, readFileSync, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -631,7 +631,7 @@ test('"Gửi lên huyện" sends a report on the district form; a returned repor
   xa('--db', dbB, 'report', 'new', '--form', 'sk6-2024', '--period', '2024-h1', '--id', 'bc-2024-h1', '--author', 'Nguyễn Văn Bình');
   // the new report reaches the open page's list by itself
   await waitFor('the new report listed', async () =>
-    (await pageB.locator('#report-picker option[value="bc-2024-h1"]').count()) === 1, 5000);
+    (await pageB.locator('#report-picker option[value="bc-2024-h1"]').count()) === 1, 15000);
   await pageB.locator('#report-picker').selectOption('bc-2024-h1');
   await waitFor('its state', async () => /Bản nháp/.test(await pageB.locator('#report-state').innerText()));
   // the imported report (no form) says why it cannot be sent: the button is off there
@@ -762,4 +762,76 @@ test('help in Vietnamese: the marks, the USB exchange, conflicts; in English too
   await page.locator('#lang-btn').click();
   await page.keyboard.press('Escape');
   await waitFor('closed', async () => !(await page.locator('#help').isVisible()));
+});
+
+test('first run in the page: no database, the setup page tests the connection and creates it; then a report from the form or a .txt file', async () => {
+  // a commune added after the form: it receives the form with its first sync
+  const tok = join(dir, 'hp.token');
+  writeFileSync(tok, xd('--db', ddb, 'commune', 'add', 'hoang-phu', '--name', 'Xã Hoằng Phụ').trim().split('\n').pop() + '\n');
+  const dbC = join(dir, 'new-pc', 'sub', 'c.db');
+  const ui = await start(XA, ['--db', dbC, 'ui', '--listen', '127.0.0.1:0', '--author', 'Phạm Văn Cường'],
+    /http:\/\/(127\.0\.0\.1:\d+)\//);
+  const baseC = `http://${ui.m[1]}`;
+  const pc = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+  await pc.goto(baseC + '/');
+  await pc.locator('#setup').waitFor();
+  if (SHOTS) await pc.screenshot({ path: join(SHOTS, 'setup.png') });
+  const url = `http://127.0.0.1:${districtPort}`;
+  const go = async (scope, addr, token) => {
+    await pc.locator('#setup-scope').fill(scope);
+    await pc.locator('#setup-url').fill(addr);
+    await pc.locator('#setup-token').fill(token);
+    await pc.locator('#setup-result').evaluate((el) => { el.textContent = ''; });
+    await pc.locator('#setup-go').click();
+    await waitFor('an answer', async () => {
+      const x = await pc.locator('#setup-result').innerText();
+      return x && !/Đang kiểm tra/.test(x) ? x : false;
+    }, 30000);
+    return pc.locator('#setup-result').innerText();
+  };
+  // bad inputs: told in her words; no database left behind
+  assert.match(await go('Xã Hoằng Phụ', url, 'x'), /Mã xã không đúng dạng/);
+  assert.match(await go('hoang-phu', '127.0.0.1:1', 'x'), /phải bắt đầu bằng http:\/\/ hoặc https:\/\//);
+  assert.match(await go('hoang-phu', url, 'not-the-key'), /Máy chủ huyện từ chối máy này/);
+  assert.equal(existsSync(dbC), false);
+  // the key file from the district's USB stick
+  await pc.locator('#setup-token').fill('');
+  await pc.locator('#setup-token-file').setInputFiles(tok);
+  await waitFor('the key read', async () => (await pc.locator('#setup-token').inputValue()).length > 10);
+  await pc.locator('#setup-scope').fill('hoang-phu');
+  await pc.locator('#setup-url').fill(url);
+  await pc.locator('#setup-go').click();
+  // connected: the page offers a report from the district's form, or a file
+  await pc.locator('#start').waitFor({ timeout: 30000 });
+  assert.equal(existsSync(dbC), true);
+  assert.equal(JSON.parse(xa('--db', dbC, 'status', '--json')).remote, url);
+  assert.equal(await pc.locator('#new-form option[value="sk6-2024"]').count(), 1);
+  // a wrong period: refused, nothing made
+  await pc.locator('#new-period').fill('2024-13');
+  await pc.locator('#new-go').click();
+  await waitFor('refused', async () => /Không tạo được báo cáo/.test(await pc.locator('#new-result').innerText()));
+  assert.equal(xa('--db', dbC, 'report', 'list').trim(), '');
+  await pc.locator('#new-period').fill('2024-h1');
+  await pc.locator('#new-go').click();
+  await pc.locator('table.ind tr.row').first().waitFor({ timeout: 15000 });
+  assert.match(xa('--db', dbC, 'report', 'list'), /2024-h1/);
+  // another one from a .txt file: a file that is no report is refused, the seed is taken
+  await pc.locator('#exchange-btn').click();
+  await pc.locator('#new-report-btn').click();
+  const junk = join(dir, 'junk.txt');
+  writeFileSync(junk, 'Xin chào\n');
+  await pc.locator('#import-file').setInputFiles(junk);
+  await pc.locator('#import-go').click();
+  await waitFor('junk refused', async () => /Không nhập được báo cáo từ tệp này; máy này không thay đổi gì\. \(Chi tiết: not a report/.test(await pc.locator('#new-result').innerText()));
+  const listed = xa('--db', dbC, 'report', 'list');
+  await pc.locator('#import-file').setInputFiles(SEED);
+  await pc.locator('#import-go').click();
+  await waitFor('the seed shown', async () => (await pc.locator('[data-tt="4"]').count()) > 0, 15000);
+  assert.notEqual(xa('--db', dbC, 'report', 'list'), listed);
+  assert.match(xa('--db', dbC, 'report', 'list'), /report-2024-h1/);
+  // the key stays beside the database, for the clerk only; the next sync works
+  assert.equal(statSync(dbC + '.token').mode & 0o777, 0o600);
+  xa('--db', dbC, 'sync');
+  await pc.close();
+  await stop(ui.p);
 });
