@@ -42,6 +42,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1626,6 +1627,49 @@ static int make_index(ui *u)
     return 0;
 }
 
+/* Is an xasync editor answering at this address?  Its GET /api/setup says
+ * "needed" (a few bytes; 2 s at most). */
+static int editor_answers(const struct sockaddr_in *sa)
+{
+    char ip[INET_ADDRSTRLEN], ask[160], buf[2048];
+    size_t n = 0;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct timeval tv = {2, 0};
+
+    if (fd < 0)
+        return 0;
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    inet_ntop(AF_INET, &sa->sin_addr, ip, sizeof(ip));
+    snprintf(ask, sizeof(ask), "GET /api/setup HTTP/1.0\r\nHost: %s:%u\r\n\r\n", ip,
+             (unsigned)ntohs(sa->sin_port));
+    if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0 &&
+        write(fd, ask, strlen(ask)) == (ssize_t)strlen(ask)) {
+        ssize_t r;
+        while (n < sizeof(buf) - 1 && (r = read(fd, buf + n, sizeof(buf) - 1 - n)) > 0)
+            n += (size_t)r;
+    }
+    close(fd);
+    buf[n] = '\0';
+    return strstr(buf, "\"needed\"") != NULL;
+}
+
+static int open_page(const struct sockaddr_in *sa)
+{
+    char ip[INET_ADDRSTRLEN], cmd[160];
+
+    inet_ntop(AF_INET, &sa->sin_addr, ip, sizeof(ip));
+    printf("Trình soạn thảo đang chạy / the editor is running: http://%s:%u/\n", ip,
+           (unsigned)ntohs(sa->sin_port));
+    fflush(stdout);
+    snprintf(cmd, sizeof(cmd), "xdg-open 'http://%s:%u/' >/dev/null 2>&1 &", ip,
+             (unsigned)ntohs(sa->sin_port));
+    if (system(cmd) != 0)
+        fprintf(stderr, "xasync: open http://%s:%u/ in the browser\n", ip,
+                (unsigned)ntohs(sa->sin_port));
+    return XA_EXIT_OK;
+}
+
 static volatile sig_atomic_t ui_stop;
 
 static void on_stop(int sig)
@@ -1698,6 +1742,10 @@ int xa_cmd_ui(xa_cli *cli)
         if (fd >= 0)
             close(fd);
         xa_store_close(u.st);
+        /* the editor already runs there (a second start from the menu):
+         * its page is opened, nothing else */
+        if (e == EADDRINUSE && cli->open && editor_answers(&sa))
+            return open_page(&sa);
         return xa_cli_fail(XA_EXIT_ERR, "cannot listen on %s: %s", listen_on, strerror(e));
     }
     port = ntohs(sa.sin_port);
