@@ -449,7 +449,7 @@ static int cmd_export(xa_cli *cli)
         xa_vv_free(&have);
         return XA_EXIT_ERR;
     }
-    xa_chains chains = {0, 0, NULL};
+    xa_chains chains = {0};
     rc = xa_store_missing(st, xa_store_scope(st), &have, 0, &ops, NULL);
     /* with the chain digests, so the receiver compares contents, not counts */
     if (rc == 0)
@@ -477,41 +477,50 @@ static int cmd_export(xa_cli *cli)
  * (nothing is lost), and the clerk exchanges again.  Otherwise nothing is
  * applied and the message says which PC must take the other's file first.
  */
-static int chains_meet(xa_store *st, const xa_chains *chains)
+static int chains_meet(xa_store *st, const xa_chains *chains, const xa_op_list *ops)
 {
-    const char *scope = xa_store_scope(st);
-    xa_node node = 0;
-    uint64_t keep = 0;
+    xa_meet m;
     char hex[XA_NODE_HEX + 1];
-    xa_vv acked = XA_VV_INIT;
-    int rc = xa_store_chains_compare(st, scope, chains, &node, &keep);
+    int rc = xa_store_meet(st, xa_store_scope(st), chains, ops->ops, ops->n, &m);
 
-    if (rc < 0 || node == 0)
+    if (rc != XA_EFORGED)
         return rc;
-    xa_node_format(node, hex);
-    if (node == xa_store_node(st) && xa_syncstate_acked_get(st, scope, &acked) == 0 &&
-        xa_vv_get(&acked, node) <= keep) {
-        size_t moved = 0;
-        xa_vv_free(&acked);
-        rc = xa_syncstate_renode(st, scope, keep, &moved);
-        if (rc < 0)
-            return rc;
+    if (m.followed) {
         fprintf(stderr,
-                "xasync: this PC was restored from a backup or copied: the other PC holds other"
-                " edits under this PC's id %s from seq %llu on; this PC's %zu edits since then"
-                " now carry a new id (nothing is lost)\n",
-                hex, (unsigned long long)keep + 1, moved);
+                "xasync: the other PC had moved edits of a PC restored from a backup or copied to"
+                " a new id; this PC holds the same edits and has moved them the same way"
+                " (nothing is lost)\n");
         return xa_error_set(XA_EFORGED,
                             "nothing of the file was applied: run `xasync have` here, make a new"
                             " export on the other PC with it, and apply that here");
     }
-    xa_vv_free(&acked);
+    if (m.moved_back) {
+        xa_node_format(m.moved_back, hex);
+        return xa_error_set(XA_EFORGED,
+                            "the file holds edits of PC %s from seq %llu on that this PC has moved"
+                            " to a new id (that PC was restored from a backup or copied);"
+                            " nothing was applied. Exchange the other way first: apply on that"
+                            " PC an export made here for its `xasync have`, or let it sync with"
+                            " the district",
+                            hex, (unsigned long long)m.keep + 1);
+    }
+    xa_node_format(m.node, hex);
+    if (m.rekeyed) {
+        fprintf(stderr,
+                "xasync: this PC was restored from a backup or copied: the other PC holds other"
+                " edits under this PC's id %s from seq %llu on; this PC's %zu edits since then"
+                " now carry a new id (nothing is lost)\n",
+                hex, (unsigned long long)m.keep + 1, m.moved);
+        return xa_error_set(XA_EFORGED,
+                            "nothing of the file was applied: run `xasync have` here, make a new"
+                            " export on the other PC with it, and apply that here");
+    }
     return xa_error_set(XA_EFORGED,
                         "the file holds other edits than this PC under the dots of PC %s from seq"
                         " %llu on (a PC restored from a backup or copied); nothing was applied."
                         " Exchange the other way first: apply on that PC an export made here"
                         " for its `xasync have`; it then moves its new edits to a new id",
-                        hex, (unsigned long long)keep + 1);
+                        hex, (unsigned long long)m.keep + 1);
 }
 
 static int cmd_apply(xa_cli *cli)
@@ -530,11 +539,11 @@ static int cmd_apply(xa_cli *cli)
         xa_store_close(st);
         return xa_cli_fail(XA_EXIT_ERR, "%s", xa_error_last());
     }
-    xa_chains chains = {0, 0, NULL};
+    xa_chains chains = {0};
     rc = xa_codec_decode_chains(&ops, text, len, xa_store_scope(st), &chains);
     free(text);
-    if (rc == 0 && chains.n)
-        rc = chains_meet(st, &chains);
+    if (rc == 0 && (chains.n || chains.nmv))
+        rc = chains_meet(st, &chains, &ops);
     if (rc == 0)
         rc = xa_store_apply(st, xa_store_scope(st), ops.ops, ops.n, &res);
     xa_chains_free(&chains);
@@ -1021,9 +1030,10 @@ const xa_command xa_commands[] = {
     {"report", "import|list|outline|edit|add|delete|check|export ...",
      "the commune report: import, edit, check and print it",
      "  report import FILE [--id ID] [--kind K] [--period P]\n"
-     "                                       bring in a report in its text form (kind and\n"
-     "                                       period: what the district adds up; default\n"
-     "                                       from the title and date, so-ket-6-thang 2024-h1)\n"
+     "                                       bring in a report in its text form or as a Word\n"
+     "                                       file (.docx) (kind and period: what the district\n"
+     "                                       adds up; default from the title and date,\n"
+     "                                       so-ket-6-thang 2024-h1)\n"
      "  report list                          the reports held\n"
      "  report outline [--json]              parts and headings, with their paths\n"
      "  report edit PATH VALUE               header/so, ind/4/est, 2.1, b/ID[/FIELD]\n"

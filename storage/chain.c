@@ -20,6 +20,7 @@
  */
 #include "store_int.h"
 #include "xasync/error.h"
+#include "xasync/syncstate.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,7 @@ static void feed_text(uint64_t h[2], sqlite3_stmt *s, int col)
 void xa_chains_free(xa_chains *c)
 {
     free(c->p);
+    free(c->mv);
     memset(c, 0, sizeof(*c));
 }
 
@@ -75,6 +77,20 @@ int xa_chains_add(xa_chains *c, xa_node node, uint64_t seq, const uint64_t d[2])
     c->p[c->n].d[0] = d[0];
     c->p[c->n].d[1] = d[1];
     c->n++;
+    return 0;
+}
+
+int xa_chains_add_move(xa_chains *c, xa_node old, uint64_t keep, xa_node nu)
+{
+    if (c->nmv == c->capmv) {
+        size_t cap = c->capmv ? c->capmv * 2 : 8;
+        xa_move *m = realloc(c->mv, cap * sizeof(*m));
+        if (m == NULL)
+            return xa_error_set(XA_ENOMEM, "out of memory");
+        c->mv = m;
+        c->capmv = cap;
+    }
+    c->mv[c->nmv++] = (xa_move){old, keep, nu};
     return 0;
 }
 
@@ -152,6 +168,28 @@ static int node_chain(xa_store *st,
     return rc;
 }
 
+static int moves(xa_store *st, const char *scope, xa_chains *out)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(st->db, "SELECT old, keep, nu FROM rekey WHERE scope = ?1", -1, &s,
+                                NULL), step = SQLITE_DONE;
+
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(s);
+        return xa_db_error(st, rc, "reading the moves to new node ids");
+    }
+    rc = 0;
+    sqlite3_bind_text(s, 1, scope, -1, SQLITE_STATIC);
+    while (rc == 0 && (step = sqlite3_step(s)) == SQLITE_ROW)
+        rc = xa_chains_add_move(out, XA_NODE_FROM_DB(sqlite3_column_int64(s, 0)),
+                                (uint64_t)sqlite3_column_int64(s, 1),
+                                XA_NODE_FROM_DB(sqlite3_column_int64(s, 2)));
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = xa_db_error(st, step, "reading the moves to new node ids");
+    sqlite3_finalize(s);
+    return rc;
+}
+
 int xa_store_chains(xa_store *st, const char *scope, xa_chains *out)
 {
     xa_vv have = XA_VV_INIT;
@@ -166,6 +204,8 @@ int xa_store_chains(xa_store *st, const char *scope, xa_chains *out)
         }
     }
     xa_vv_free(&have);
+    if (rc == 0)
+        rc = moves(st, scope, out);
     return rc;
 }
 
@@ -230,4 +270,110 @@ int xa_store_chains_compare(
     }
     xa_vv_free(&have);
     return rc;
+}
+
+int xa_store_meet(xa_store *st,
+                  const char *scope,
+                  const xa_chains *theirs,
+                  const xa_op *ops,
+                  size_t nops,
+                  xa_meet *out)
+{
+    xa_vv acked = XA_VV_INIT;
+    xa_chains mine = {0};
+    int rc = 0;
+
+    memset(out, 0, sizeof(*out));
+    /* the other replica's moves are remembered here (and passed on), so
+     * that the moved ops never come back under their old dots, even to a
+     * PC restored from a backup older than the move */
+    if (theirs->nmv) {
+        sqlite3_stmt *ins = NULL;
+        rc = xa_store_begin(st);
+        if (rc == 0 && sqlite3_prepare_v2(st->db,
+                                          "INSERT OR IGNORE INTO rekey(scope, old, keep, nu)"
+                                          " VALUES (?1, ?2, ?3, ?4)",
+                                          -1, &ins, NULL) != SQLITE_OK)
+            rc = xa_db_error(st, sqlite3_errcode(st->db), "recording moves to new node ids");
+        for (size_t i = 0; rc == 0 && i < theirs->nmv; i++) {
+            sqlite3_reset(ins);
+            sqlite3_bind_text(ins, 1, scope, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(ins, 2, XA_NODE_TO_DB(theirs->mv[i].old));
+            sqlite3_bind_int64(ins, 3, (sqlite3_int64)theirs->mv[i].keep);
+            sqlite3_bind_int64(ins, 4, XA_NODE_TO_DB(theirs->mv[i].nu));
+            int step = sqlite3_step(ins);
+            if (step != SQLITE_DONE)
+                rc = xa_db_error(st, step, "recording moves to new node ids");
+        }
+        sqlite3_finalize(ins);
+        if (rc == 0)
+            rc = xa_store_commit(st);
+        else
+            xa_store_rollback(st);
+        if (rc < 0)
+            return rc;
+    }
+    /* and made here too, where this one holds the same ops */
+    for (size_t i = 0; rc == 0 && i < theirs->nmv; i++) {
+        const xa_move *m = &theirs->mv[i];
+        xa_node id = 0;
+        int r = xa_rekey_id(st, scope, m->old, m->keep, &id);
+        if (r < 0)
+            return r;
+        if (r == 1 || id != m->nu)
+            continue; /* not held here, or another incarnation */
+        rc = xa_store_rekey(st, scope, m->old, m->keep, NULL, NULL);
+        out->followed++;
+    }
+    if (rc < 0)
+        return rc;
+    if (out->followed)
+        return xa_error_set(XA_EFORGED,
+                            "the other PC had moved %zu PC's edits to a new id; this PC has done"
+                            " the same (nothing is lost); nothing of the file was applied",
+                            out->followed);
+    /* this replica's moves: the file must not bring the moved ops back
+     * under their old dots */
+    rc = moves(st, scope, &mine);
+    for (size_t i = 0; rc == 0 && i < mine.nmv && out->moved_back == 0; i++)
+        for (size_t k = 0; rc == 0 && k < nops; k++) {
+            xa_node id = 0;
+            if (ops[k].node != mine.mv[i].old || ops[k].seq != mine.mv[i].keep + 1)
+                continue;
+            rc = xa_rekey_id_op(scope, mine.mv[i].old, mine.mv[i].keep, &ops[k], &id);
+            if (rc == 0 && id == mine.mv[i].nu) {
+                out->moved_back = mine.mv[i].old;
+                out->keep = mine.mv[i].keep;
+            }
+        }
+    xa_chains_free(&mine);
+    if (rc < 0)
+        return rc;
+    if (out->moved_back)
+        return xa_error_set(XA_EFORGED,
+                            "the file brings back, under their old dots, edits this PC moved to a"
+                            " new id; nothing was applied");
+    rc = xa_store_chains_compare(st, scope, theirs, &out->node, &out->keep);
+    if (rc < 0 || out->node == 0)
+        return rc;
+    /* this PC's own dots, past what the district acknowledged: it holds
+     * the newer incarnation, which moves */
+    if (out->node == xa_store_node(st) && xa_syncstate_acked_get(st, scope, &acked) == 0 &&
+        xa_vv_get(&acked, out->node) <= out->keep) {
+        xa_vv_free(&acked);
+        rc = xa_store_rekey(st, scope, out->node, out->keep, NULL, &out->moved);
+        if (rc < 0)
+            return rc;
+        out->rekeyed = 1;
+        return xa_error_set(XA_EFORGED,
+                            "this PC was restored from a backup or copied; its %zu edits past"
+                            " seq %llu now carry a new id (nothing is lost); nothing of the"
+                            " file was applied",
+                            out->moved, (unsigned long long)out->keep);
+    }
+    xa_vv_free(&acked);
+    return xa_error_set(XA_EFORGED,
+                        "the file holds other edits than this PC under one PC's dots from seq"
+                        " %llu on; nothing was applied",
+                        (unsigned long long)out->keep + 1);
 }

@@ -184,8 +184,9 @@ static int pass(xa_store *st,
     return rc;
 }
 
-/* Move this PC's ops from `from` on to a new node id, renumbered from 1,
- * their contexts clamped to what is held and remapped to the new dots. */
+/* This PC's own ops from `from` on move to a new node id, their contexts
+ * clamped to what is held (storage/rekey.c); the fields they wrote are
+ * marked. */
 static int move_own(xa_store *st,
                     const char *scope,
                     const xa_vv *have,
@@ -193,86 +194,23 @@ static int move_own(xa_store *st,
                     size_t *moved,
                     xa_node *nu_out)
 {
-    xa_node old = xa_store_node(st), nu = 0;
-    uint64_t keep = from - 1, count = 0;
-    sqlite3_stmt *sel = NULL, *ins = NULL, *del = NULL;
-    int rc, step = SQLITE_DONE;
+    sqlite3_stmt *s = NULL;
+    int rc = xa_db_exec(st, "CREATE TEMP TABLE IF NOT EXISTS xa_refield(entity TEXT, field TEXT,"
+                            " PRIMARY KEY (entity, field)); DELETE FROM temp.xa_refield");
 
-    rc = xa_store_new_node(st, &nu);
     if (rc == 0)
-        rc = prep(st, &sel,
-                  "SELECT seq, entity, field, value, ctx, hlc, author FROM journal"
-                  " WHERE scope = ?1 AND node = ?2 AND seq >= ?3 ORDER BY seq");
+        rc = xa_rekey_tx(st, scope, xa_store_node(st), from - 1, have, nu_out, moved);
     if (rc == 0)
-        rc = prep(st, &ins,
-                  "INSERT INTO journal(scope, node, seq, entity, field, value, ctx, hlc, author)"
-                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+        rc = *nu_out ? xa_store_take_node(st, *nu_out) : xa_store_new_node(st, nu_out);
+    if (rc == 0)
+        rc = prep(st, &s,
+                  "INSERT OR IGNORE INTO temp.xa_fix(scope, entity, field)"
+                  " SELECT ?1, entity, field FROM temp.xa_refield");
     if (rc == 0) {
-        sqlite3_bind_text(sel, 1, scope, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(sel, 2, XA_NODE_TO_DB(old));
-        sqlite3_bind_int64(sel, 3, (sqlite3_int64)from);
+        sqlite3_bind_text(s, 1, scope, -1, SQLITE_STATIC);
+        rc = exec_step(st, s);
     }
-    while (rc == 0 && (step = sqlite3_step(sel)) == SQLITE_ROW) {
-        uint64_t seq = (uint64_t)sqlite3_column_int64(sel, 0);
-        xa_vv ctx = XA_VV_INIT, out = XA_VV_INIT;
-        char *text = NULL;
-
-        rc = xa_vv_parse((const char *)sqlite3_column_text(sel, 4), &ctx);
-        for (size_t k = 0; rc == 0 && k < ctx.n; k++) {
-            xa_dot d = ctx.e[k];
-            if (d.node == old) {
-                uint64_t x = d.seq < seq ? d.seq : seq - 1;
-                rc = xa_vv_set(&out, old, x < keep ? x : keep);
-                if (rc == 0 && x > keep)
-                    rc = xa_vv_set(&out, nu, x - keep);
-            } else {
-                uint64_t h = xa_vv_get(have, d.node);
-                rc = xa_vv_set(&out, d.node, d.seq < h ? d.seq : h);
-            }
-        }
-        if (rc == 0 && (text = xa_vv_format(&out)) == NULL)
-            rc = xa_error_set(XA_ENOMEM, "out of memory");
-        xa_vv_free(&ctx);
-        xa_vv_free(&out);
-        if (rc < 0)
-            break;
-        count++;
-        sqlite3_reset(ins);
-        sqlite3_bind_text(ins, 1, scope, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(ins, 2, XA_NODE_TO_DB(nu));
-        sqlite3_bind_int64(ins, 3, (sqlite3_int64)count);
-        for (int c = 1; c <= 3; c++)
-            sqlite3_bind_value(ins, 3 + c, sqlite3_column_value(sel, c));
-        sqlite3_bind_text(ins, 7, text, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_value(ins, 8, sqlite3_column_value(sel, 5));
-        sqlite3_bind_value(ins, 9, sqlite3_column_value(sel, 6));
-        int s2 = sqlite3_step(ins);
-        free(text);
-        if (s2 != SQLITE_DONE)
-            rc = xa_db_error(st, s2, "moving edits to a new node");
-        if (rc == 0)
-            rc = mark(st, scope, (const char *)sqlite3_column_text(sel, 1),
-                      (const char *)sqlite3_column_text(sel, 2));
-    }
-    if (rc == 0 && step != SQLITE_DONE)
-        rc = xa_db_error(st, step, "moving edits to a new node");
-    sqlite3_finalize(sel);
-    sqlite3_finalize(ins);
-    if (rc == 0)
-        rc = prep(st, &del, "DELETE FROM journal WHERE scope = ?1 AND node = ?2 AND seq >= ?3");
-    if (rc == 0) {
-        sqlite3_bind_text(del, 1, scope, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(del, 2, XA_NODE_TO_DB(old));
-        sqlite3_bind_int64(del, 3, (sqlite3_int64)from);
-        rc = exec_step(st, del);
-    }
-    sqlite3_finalize(del);
-    if (rc == 0)
-        rc = have_put(st, scope, old, keep);
-    if (rc == 0)
-        rc = have_put(st, scope, nu, count);
-    *moved = (size_t)count;
-    *nu_out = nu;
+    sqlite3_finalize(s);
     return rc;
 }
 

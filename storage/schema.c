@@ -22,6 +22,7 @@
  *            for history the journal may lack
  *   quarantine  ops `xasync repair` set aside (kept, never applied)
  *   desk_user, desk_session, desk_fail, desk_deadline   the district desk
+ *   rekey    node ids this replica moved ops away from, and where to
  */
 #include "store_int.h"
 #include "xasync/error.h"
@@ -91,6 +92,11 @@ static const char *const migrations[] = {
     "CREATE INDEX desk_fail_by ON desk_fail(kind, who, at);"
     "CREATE TABLE desk_deadline(form TEXT NOT NULL, period TEXT NOT NULL, due INTEGER NOT NULL,"
     "  PRIMARY KEY (form, period)) WITHOUT ROWID;",
+
+    /* 7: the moves of a node's ops to a new id this replica made or
+     * followed (storage/rekey.c); ops files carry them */
+    "CREATE TABLE rekey(scope TEXT NOT NULL, old INTEGER NOT NULL, keep INTEGER NOT NULL,"
+    "  nu INTEGER NOT NULL, PRIMARY KEY (scope, old, keep)) WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -953,6 +953,14 @@ int xa_store_new_node(xa_store *st, xa_node *out)
     return rc;
 }
 
+int xa_store_take_node(xa_store *st, xa_node n)
+{
+    char hex[XA_NODE_HEX + 1];
+
+    xa_node_format(n, hex);
+    return meta_put(st, "node", hex);
+}
+
 void xa_store_adopt_node(xa_store *st, xa_node node)
 {
     st->node = node;

@@ -58,7 +58,27 @@ int xa_field_rebuild(xa_store *st, const char *scope, const char *entity, const 
 /* Inside a transaction: draw and store a new node id (the handle keeps the
  * old one until xa_store_adopt_node(), after the commit). */
 int xa_store_new_node(xa_store *st, xa_node *out);
+/* Inside a transaction: store `n` as this replica's node id (adopted after
+ * the commit, as above). */
+int xa_store_take_node(xa_store *st, xa_node n);
 void xa_store_adopt_node(xa_store *st, xa_node node);
+/* Inside a transaction: move node `old`'s ops past `keep` to a new node id
+ * (storage/rekey.c).  With `clip` (xasync repair), the moved ops' contexts
+ * are cut to what `clip` holds and other ops are left alone; without it,
+ * every other op here whose context names the moved dots is rewritten the
+ * same way.  The fields to rebuild are listed in temp.xa_refield(entity,
+ * field); *nu is the new id, *moved the number of ops moved. */
+/* The id a move of old's ops past keep gets: from this replica's op
+ * old:keep+1 (1 if it holds none), or from a given op. */
+int xa_rekey_id(xa_store *st, const char *scope, xa_node old, uint64_t keep, xa_node *nu);
+int xa_rekey_id_op(const char *scope, xa_node old, uint64_t keep, const xa_op *op, xa_node *nu);
+int xa_rekey_tx(xa_store *st,
+                const char *scope,
+                xa_node old,
+                uint64_t keep,
+                const xa_vv *clip,
+                xa_node *nu,
+                size_t *moved);
 /* Every check a received op passes before it touches the database. */
 int xa_op_validate(xa_store *st, const char *scope, const xa_op *op);
 /* Inside a transaction: write an op's journal row (nothing else). */

@@ -425,10 +425,7 @@ static int round_trip(session *s, xa_store *st, const char *scope, xa_vv *acked,
              * of them to a new node id too, so they still reach the
              * district (nothing is lost) and the district's own come back. */
             size_t moved = 0;
-            if (fnode == xa_store_node(st))
-                rc = xa_syncstate_renode(st, scope, fseq - 1, &moved);
-            else
-                rc = xa_syncstate_renode_foreign(st, scope, fnode, fseq - 1, &moved);
+            rc = xa_store_rekey(st, scope, fnode, fseq - 1, NULL, &moved);
             if (rc == 0)
                 s->rep->renoded += moved;
             goto out;

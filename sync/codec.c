@@ -292,6 +292,51 @@ static cJSON *chains_json(const xa_chains *ch)
     return o;
 }
 
+/* "moves": [["<old hex>", keep, "<new hex>"], ...] */
+static cJSON *moves_json(const xa_chains *ch)
+{
+    cJSON *a = cJSON_CreateArray();
+
+    for (size_t i = 0; a && i < ch->nmv; i++) {
+        char old[XA_NODE_HEX + 1], nu[XA_NODE_HEX + 1];
+        cJSON *m = cJSON_CreateArray();
+        xa_node_format(ch->mv[i].old, old);
+        xa_node_format(ch->mv[i].nu, nu);
+        if (m == NULL || !cJSON_AddItemToArray(a, m) ||
+            !cJSON_AddItemToArray(m, cJSON_CreateString(old)) ||
+            !cJSON_AddItemToArray(m, xa_codec_uint(ch->mv[i].keep)) ||
+            !cJSON_AddItemToArray(m, cJSON_CreateString(nu))) {
+            cJSON_Delete(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+static int moves_read(const cJSON *a, xa_chains *ch)
+{
+    const cJSON *m;
+
+    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) > XA_VV_MAX)
+        return xa_error_set(XA_EINVAL, "not an ops file: moves must be a list");
+    cJSON_ArrayForEach(m, a)
+    {
+        const cJSON *o = cJSON_GetArrayItem(m, 0), *k = cJSON_GetArrayItem(m, 1),
+                    *n = cJSON_GetArrayItem(m, 2);
+        xa_node old, nu;
+        int64_t keep;
+        if (!cJSON_IsArray(m) || cJSON_GetArraySize(m) != 3 || !cJSON_IsString(o) ||
+            !cJSON_IsString(n) || xa_node_parse(o->valuestring, &old) < 0 ||
+            xa_node_parse(n->valuestring, &nu) < 0 ||
+            xa_codec_int(k, 0, (double)(XA_SEQ_MAX - 1), &keep) < 0)
+            return xa_error_set(XA_EINVAL, "not an ops file: a malformed move");
+        int rc = xa_chains_add_move(ch, old, (uint64_t)keep, nu);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 static int chains_read(const cJSON *o, xa_chains *ch)
 {
     const cJSON *group, *pt;
@@ -354,6 +399,13 @@ int xa_codec_encode_chains(
         cJSON *c = chains_json(chains);
         if (c == NULL || !cJSON_AddItemToObject(doc, "chains", c)) {
             cJSON_Delete(c);
+            rc = xa_error_set(XA_ENOMEM, "out of memory");
+        }
+    }
+    if (rc == 0 && chains && chains->nmv) {
+        cJSON *m = moves_json(chains);
+        if (m == NULL || !cJSON_AddItemToObject(doc, "moves", m)) {
+            cJSON_Delete(m);
             rc = xa_error_set(XA_ENOMEM, "out of memory");
         }
     }
@@ -515,6 +567,13 @@ int xa_codec_decode_chains(
         rc = chains_read(ch, chains);
         if (rc < 0)
             chains->n = mark;
+    }
+    const cJSON *mv = cJSON_GetObjectItemCaseSensitive(doc, "moves");
+    if (rc == 0 && mv && chains) {
+        size_t mark = chains->nmv;
+        rc = moves_read(mv, chains);
+        if (rc < 0)
+            chains->nmv = mark;
     }
     cJSON_Delete(doc);
     if (rc < 0) {

@@ -233,15 +233,26 @@ typedef struct xa_chain_point {
     uint64_t d[2];
 } xa_chain_point;
 
+/* A move of node `old`'s ops past `keep` to node `nu` (storage/rekey.c). */
+typedef struct xa_move {
+    xa_node old;
+    uint64_t keep;
+    xa_node nu;
+} xa_move;
+
 typedef struct xa_chains {
     size_t n, cap;
     xa_chain_point *p; /* grouped by node, seq ascending within a node */
+    size_t nmv, capmv;
+    xa_move *mv; /* the moves the replica made or followed */
 } xa_chains;
 
 void xa_chains_free(xa_chains *c);
 int xa_chains_add(xa_chains *c, xa_node node, uint64_t seq, const uint64_t d[2]);
+int xa_chains_add_move(xa_chains *c, xa_node old, uint64_t keep, xa_node nu);
 /* This replica's chains, for every node whose history it holds from seq 1,
- * at that node's last seq and checkpoints below it.  Appended to `out`. */
+ * at that node's last seq and checkpoints below it, and the moves it made
+ * or followed.  Appended to `out`. */
 int xa_store_chains(xa_store *st, const char *scope, xa_chains *out);
 /* Compare another replica's chains with this one's, at the seqs both hold.
  * *node is the first node whose ops differ (0: none), and *keep the last
@@ -249,6 +260,40 @@ int xa_store_chains(xa_store *st, const char *scope, xa_chains *out);
  * checkpoints tell). */
 int xa_store_chains_compare(
     xa_store *st, const char *scope, const xa_chains *theirs, xa_node *node, uint64_t *keep);
+
+/* Where two replicas meet by an ops file (its chains and its ops), before
+ * anything of it is applied.  First the moves the other replica made are
+ * followed here where this replica holds the same ops (out->followed).
+ * 0: nothing differs.  XA_EFORGED with out->node 0 and out->moved_back:
+ * the file brings, under their old dots, ops this replica moved to a new
+ * id; the other PC must take this one's file first.
+ * XA_EFORGED: the two hold different ops under node out->node's dots past
+ * out->keep.  When those are this PC's own, past what the district
+ * acknowledged, this PC holds the newer incarnation: its ops past keep
+ * moved to a new id (out->rekeyed, out->moved) and the exchange is to be
+ * repeated.  Otherwise the other PC must take this one's file first. */
+typedef struct xa_meet {
+    xa_node node;
+    uint64_t keep;
+    size_t moved;
+    int rekeyed;
+    size_t followed;   /* moves of the other replica done here too */
+    xa_node moved_back; /* see above */
+} xa_meet;
+int xa_store_meet(xa_store *st,
+                  const char *scope,
+                  const xa_chains *theirs,
+                  const xa_op *ops,
+                  size_t nops,
+                  xa_meet *out);
+
+/* Move node `old`'s ops past `keep` (the last seq two incarnations of that
+ * node share) to a new node id, renumbered from 1, rewriting every context
+ * here that names them; this PC's own node adopts the new id.  The id is
+ * derived from what is moved, so every replica that moves the same ops
+ * makes the same ones (storage/rekey.c).  *nu and *moved may be NULL. */
+int xa_store_rekey(
+    xa_store *st, const char *scope, xa_node old, uint64_t keep, xa_node *nu, size_t *moved);
 
 /* SQLite's PRAGMA data_version: changes when another connection commits
  * (a clerk's `xasync set` while the daemon waits). */

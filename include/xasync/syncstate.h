@@ -64,25 +64,4 @@ int xa_syncstate_daemon_put(xa_store *st, const xa_daemon_state *d);
  * down); XA_ENOTFOUND if the last attempt succeeded or there is none. */
 int xa_syncstate_failing_since(xa_store *st, xa_attempt *out);
 
-/*
- * A PC restored from an old backup: the server holds seqs of this node that
- * this copy never wrote or wrote differently.  Take a new node id and move
- * this node's ops with seq > keep (those the server never acknowledged) to
- * it, renumbered from 1, with contexts rewritten to match, then rebuild the
- * fields they touch.  The only rewrite of the journal.  *moved (may be NULL)
- * gets the number of ops moved.
- */
-int xa_syncstate_renode(xa_store *st, const char *scope, uint64_t keep, size_t *moved);
-
-/*
- * The same for another PC's ops this replica holds under dots the server
- * holds with other content (a restored or copied PC handed its new edits
- * over by USB before it synced): node's ops with seq > keep move to a fresh
- * node id (this replica keeps its own), renumbered from 1; every context
- * here that named them is rewritten to match; the fields concerned are
- * rebuilt.  The server's own ops under those dots then come in as usual.
- */
-int xa_syncstate_renode_foreign(
-    xa_store *st, const char *scope, xa_node node, uint64_t keep, size_t *moved);
-
 #endif

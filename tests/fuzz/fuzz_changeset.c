@@ -106,7 +106,7 @@ static void decode_text(const char *text, size_t len)
 
     /* the ops file as `xasync apply` reads it: with its chain digests */
     xa_op_list l = XA_OP_LIST_INIT;
-    xa_chains ch = {0, 0, NULL};
+    xa_chains ch = {0};
     int rc = xa_codec_decode_chains(&l, text, len, SCOPE, &ch);
     if (rc == 0) {
         n_decoded[2]++;
@@ -117,7 +117,7 @@ static void decode_text(const char *text, size_t len)
                 fail("a decoded value holds a NUL or a raw control character");
         if (ch.n) {
             char *t1 = NULL;
-            xa_chains back = {0, 0, NULL};
+            xa_chains back = {0};
             xa_op_list l2 = XA_OP_LIST_INIT;
             if (xa_codec_encode_chains(&t1, SCOPE, l.ops, l.n, &ch) != 0 ||
                 xa_codec_decode_chains(&l2, t1, strlen(t1), SCOPE, &back) != 0 || back.n != ch.n ||
