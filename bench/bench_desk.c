@@ -79,8 +79,8 @@ static void nolock(void *lk)
 
 /* One GET through the desk, as the server's worker makes it: ms, and the
  * answer's size (checked: 200). */
-static double get(xa_store *st, const char *session, const char *path, const char *const *args,
-                  size_t *bytes)
+static double
+get(xa_store *st, const char *session, const char *path, const char *const *args, size_t *bytes)
 {
     xa_desk_req q;
     xa_desk_resp r;
@@ -96,8 +96,8 @@ static double get(xa_store *st, const char *session, const char *path, const cha
     xa_desk_handle(st, &q, &r, nolock, nolock, NULL);
     double t = now_ms() - a;
     if (r.status != 200) {
-        fprintf(stderr, "bench_desk: GET %s: %u %.*s\n", path, r.status, (int)(r.len > 400 ? 400 : r.len),
-                r.body ? r.body : "");
+        fprintf(stderr, "bench_desk: GET %s: %u %.*s\n", path, r.status,
+                (int)(r.len > 400 ? 400 : r.len), r.body ? r.body : "");
         exit(1);
     }
     *bytes = r.len;
@@ -196,15 +196,16 @@ int main(int argc, char **argv)
     printf("setup: %d communes x %zu indicators, written and sent in %.0f ms\n", ncommunes, f.n,
            now_ms() - t0);
     xa_form_free(&f);
-    if (xa_store_open(&st, path) < 0 || xa_desk_deadline_set(st, "bench", "2024-h1", 1720655999000) < 0 ||
+    if (xa_store_open(&st, path) < 0 ||
+        xa_desk_deadline_set(st, "bench", "2024-h1", 1720655999000) < 0 ||
         xa_desk_user_add(st, "lan", "officer", "mat-khau-huyen", 14) < 0)
         die("deadline, user");
     char token[65], csrf[65];
     int retry = 0;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    if (xa_desk_login(st, "lan", "mat-khau-huyen", 14, "127.0.0.1", (int64_t)ts.tv_sec * 1000, token,
-                      csrf, &retry, NULL, NULL, NULL) < 0)
+    if (xa_desk_login(st, "lan", "mat-khau-huyen", 14, "127.0.0.1", (int64_t)ts.tv_sec * 1000,
+                      token, csrf, &retry, NULL, NULL, NULL) < 0)
         die("login");
 
     static const char *const cargs[] = {"form", "bench", "period", "2024-h1", NULL};
@@ -231,7 +232,8 @@ int main(int argc, char **argv)
         free(j);
     }
     printf("completeness, one commune changed: %.1f ms\n", get(st, token, "/desk/", cargs, &bytes));
-    printf("rollup page, one commune changed: %.1f ms\n", get(st, token, "/desk/rollup", cargs, &bytes));
+    printf("rollup page, one commune changed: %.1f ms\n",
+           get(st, token, "/desk/rollup", cargs, &bytes));
     for (int i = 0; i < runs; i++)
         t[i] = get(st, token, "/desk/rollup.xlsx", cargs, &bytes);
     printf("rollup .xlsx median: %.1f ms (%zu bytes)\n", median(t, runs), bytes);

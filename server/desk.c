@@ -32,6 +32,7 @@
  *      is written.
  */
 #include "desk.h"
+
 #include "district.h"
 #include "store_int.h"
 #include "xasync/error.h"
@@ -107,12 +108,23 @@ static void html(sb *b, const char *s)
 {
     for (const char *p = s ? s : ""; *p; p++) {
         switch (*p) {
-        case '&': sb_puts(b, "&amp;"); break;
-        case '<': sb_puts(b, "&lt;"); break;
-        case '>': sb_puts(b, "&gt;"); break;
-        case '"': sb_puts(b, "&quot;"); break;
-        case '\'': sb_puts(b, "&#39;"); break;
-        default: sb_add(b, p, 1);
+        case '&':
+            sb_puts(b, "&amp;");
+            break;
+        case '<':
+            sb_puts(b, "&lt;");
+            break;
+        case '>':
+            sb_puts(b, "&gt;");
+            break;
+        case '"':
+            sb_puts(b, "&quot;");
+            break;
+        case '\'':
+            sb_puts(b, "&#39;");
+            break;
+        default:
+            sb_add(b, p, 1);
         }
     }
 }
@@ -331,9 +343,10 @@ static void redirect(ctx *c, const char *to)
 
 static void page_head(ctx *c, sb *b, const char *title, const char *nav)
 {
-    sb_printf(b, "<!doctype html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">"
-                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                 "<title>",
+    sb_printf(b,
+              "<!doctype html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">"
+              "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+              "<title>",
               c->en ? "en" : "vi");
     html(b, title);
     sb_puts(b, " — ");
@@ -396,12 +409,12 @@ static void error_page(ctx *c, unsigned status, const char *vi, const char *en)
 
 static void cookie(ctx *c, const char *name, const char *value, int max_age, int http_only)
 {
-    add_header(c, "Set-Cookie: %s=%s; Path=/desk; SameSite=Strict; Max-Age=%d%s%s\n", name,
-               value, max_age, http_only ? "; HttpOnly" : "", c->q->tls ? "; Secure" : "");
+    add_header(c, "Set-Cookie: %s=%s; Path=/desk; SameSite=Strict; Max-Age=%d%s%s\n", name, value,
+               max_age, http_only ? "; HttpOnly" : "", c->q->tls ? "; Secure" : "");
 }
 
-static void login_page(ctx *c, unsigned status, const char *msg_vi, const char *msg_en,
-                       const char *name)
+static void
+login_page(ctx *c, unsigned status, const char *msg_vi, const char *msg_en, const char *name)
 {
     char tok[65];
     uint8_t h[XA_TOKEN_HASH];
@@ -411,7 +424,8 @@ static void login_page(ctx *c, unsigned status, const char *msg_vi, const char *
      * form (a site elsewhere can post a form, never read or set this
      * cookie). */
     if (c->q->login_cookie && strlen(c->q->login_cookie) == 43 &&
-        strspn(c->q->login_cookie, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == 43) {
+        strspn(c->q->login_cookie,
+               "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == 43) {
         snprintf(tok, sizeof(tok), "%s", c->q->login_cookie);
     } else if (xa_token_new(tok, h) < 0) {
         error_page(c, 500, "không tạo được mã", "cannot make a token");
@@ -428,13 +442,15 @@ static void login_page(ctx *c, unsigned status, const char *msg_vi, const char *
         sb_puts(&b, "</p>");
     }
     sb_printf(&b, "<input type=\"hidden\" name=\"csrf\" value=\"%s\">", tok);
-    sb_printf(&b, "<label for=\"name\">%s</label><input type=\"text\" id=\"name\" name=\"name\" "
-                  "autocomplete=\"username\" maxlength=\"%d\" required value=\"",
+    sb_printf(&b,
+              "<label for=\"name\">%s</label><input type=\"text\" id=\"name\" name=\"name\" "
+              "autocomplete=\"username\" maxlength=\"%d\" required value=\"",
               L(c, "Tên người dùng", "User name"), XA_DESK_NAME_MAX);
     html(&b, name);
-    sb_printf(&b, "\"><label for=\"password\">%s</label><input type=\"password\" id=\"password\" "
-                  "name=\"password\" autocomplete=\"current-password\" required>"
-                  "<button id=\"login\">%s</button></form>",
+    sb_printf(&b,
+              "\"><label for=\"password\">%s</label><input type=\"password\" id=\"password\" "
+              "name=\"password\" autocomplete=\"current-password\" required>"
+              "<button id=\"login\">%s</button></form>",
               L(c, "Mật khẩu", "Password"), L(c, "Đăng nhập", "Log in"));
     page_tail(&b);
     respond(c, status, "text/html; charset=utf-8", &b);
@@ -683,8 +699,8 @@ static int findings(xa_store *st, const char *scope, const char *id, xa_finding 
 
 /* Counts of a report's check findings (errors, warnings); -1 when it cannot
  * be read.  Kept while the commune holds the same ops. */
-static void finding_counts(xa_store *st, const char *scope, const char *id, uint64_t ops, int *err,
-                           int *warn)
+static void
+finding_counts(xa_store *st, const char *scope, const char *id, uint64_t ops, int *err, int *warn)
 {
     xa_finding *f = NULL;
     size_t n = 0;
@@ -949,15 +965,17 @@ static void page_completeness(ctx *c)
             sort_key = "name";
         qsort(rows, nr, sizeof(*rows), row_cmp);
         fmt_day(due, when, sizeof(when));
-        sb_printf(&b, "<p><span class=\"rate\" id=\"rate\">%zu / %zu</span> %s "
-                      "(%.0f%%); %s %zu / %zu (%.0f%%). %s: <b id=\"due\">%s</b></p>",
+        sb_printf(&b,
+                  "<p><span class=\"rate\" id=\"rate\">%zu / %zu</span> %s "
+                  "(%.0f%%); %s %zu / %zu (%.0f%%). %s: <b id=\"due\">%s</b></p>",
                   reported, nc, L(c, "xã đã gửi báo cáo", "communes have reported"),
                   nc ? 100.0 * (double)reported / (double)nc : 0.0, L(c, "đúng hạn", "on time"),
                   on_time, nc, nc ? 100.0 * (double)on_time / (double)nc : 0.0,
                   L(c, "Hạn nộp", "Deadline"), due ? when : L(c, "chưa đặt", "not set"));
         /* the chart over periods: reporting rate, the last eight */
         size_t first = h.np > 8 ? h.np - 8 : 0, np = h.np - first;
-        sb_printf(&b, "<svg id=\"chart\" width=\"%zu\" height=\"150\" role=\"img\" aria-label=\"%s\">",
+        sb_printf(&b,
+                  "<svg id=\"chart\" width=\"%zu\" height=\"150\" role=\"img\" aria-label=\"%s\">",
                   60 + np * 90, L(c, "Tỷ lệ báo cáo theo kỳ", "Reporting rate by period"));
         sb_puts(&b, "<line x1=\"40\" y1=\"110\" x2=\"2000\" y2=\"110\" stroke=\"#999\"/>"
                     "<text x=\"0\" y=\"14\">100%</text><text x=\"10\" y=\"112\">0%</text>");
@@ -970,23 +988,26 @@ static void page_completeness(ctx *c)
             double pct = nc ? 100.0 * (double)got / (double)nc : 0;
             int hgt = (int)(pct + 0.5);
             size_t x = 50 + (k - first) * 90;
-            sb_printf(&b, "<rect class=\"bar%s\" x=\"%zu\" y=\"%d\" width=\"50\" height=\"%d\">"
-                          "<title>",
+            sb_printf(&b,
+                      "<rect class=\"bar%s\" x=\"%zu\" y=\"%d\" width=\"50\" height=\"%d\">"
+                      "<title>",
                       strcmp(h.periods[k], period) == 0 ? " now" : "", x, 110 - hgt, hgt);
             html(&b, h.periods[k]);
-            sb_printf(&b, ": %zu / %zu</title></rect><text x=\"%zu\" y=\"%d\">%.0f%%</text>"
-                          "<text x=\"%zu\" y=\"128\">",
+            sb_printf(&b,
+                      ": %zu / %zu</title></rect><text x=\"%zu\" y=\"%d\">%.0f%%</text>"
+                      "<text x=\"%zu\" y=\"128\">",
                       got, nc, x + 8, 104 - hgt, pct, x);
             html(&b, h.periods[k]);
             sb_puts(&b, "</text>");
         }
         sb_puts(&b, "</svg>");
         /* the table */
-        sb_printf(&b, "<table id=\"completeness\"><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th>"
-                      "<th class=\"num\">%s</th><th class=\"num\">%s</th></tr>",
-                  L(c, "Xã", "Commune"), L(c, "Tình trạng", "Status"),
-                  L(c, "Gửi lúc", "Sent at"), L(c, "Đồng bộ lần cuối", "Last sync"),
-                  L(c, "Xung đột", "Conflicts"), L(c, "Điểm cần xem lại", "Check findings"));
+        sb_printf(&b,
+                  "<table id=\"completeness\"><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th>"
+                  "<th class=\"num\">%s</th><th class=\"num\">%s</th></tr>",
+                  L(c, "Xã", "Commune"), L(c, "Tình trạng", "Status"), L(c, "Gửi lúc", "Sent at"),
+                  L(c, "Đồng bộ lần cuối", "Last sync"), L(c, "Xung đột", "Conflicts"),
+                  L(c, "Điểm cần xem lại", "Check findings"));
         for (size_t i = 0; i < nr; i++) {
             const row *r = &rows[i];
             const char *st = strcmp(r->status, "sent") == 0 && r->late ? "late" : r->status;
@@ -1009,8 +1030,8 @@ static void page_completeness(ctx *c)
             fmt_time(r->p && r->p->sent_at > 0 ? r->p->sent_at : 0, when, sizeof(when));
             sb_puts(&b, when);
             fmt_time(r->cm->last_sync, when, sizeof(when));
-            sb_printf(&b, "</td><td>%s</td><td class=\"num\">", r->cm->last_sync ? when
-                                                                  : L(c, "chưa bao giờ", "never"));
+            sb_printf(&b, "</td><td>%s</td><td class=\"num\">",
+                      r->cm->last_sync ? when : L(c, "chưa bao giờ", "never"));
             if (r->cm->conflicts) {
                 sb_puts(&b, "<a href=\"/desk/conflicts?scope=");
                 url(&b, r->cm->scope);
@@ -1031,20 +1052,23 @@ static void page_completeness(ctx *c)
         url(&b, form);
         sb_puts(&b, "&amp;period=");
         url(&b, period);
-        sb_printf(&b, "\">%s</a></p>", L(c, "Xem bảng tổng hợp của kỳ này", "This period's rollup"));
+        sb_printf(&b, "\">%s</a></p>",
+                  L(c, "Xem bảng tổng hợp của kỳ này", "This period's rollup"));
     }
     /* the deadline (admin) */
     if (strcmp(c->u.role, "admin") == 0) {
-        sb_printf(&b, "<h2>%s</h2><form method=\"post\" action=\"/desk/deadline\" class=\"filters\" "
-                      "id=\"deadline-form\"><input type=\"hidden\" name=\"csrf\" value=\"%s\">"
-                      "<input type=\"hidden\" name=\"form\" value=\"",
+        sb_printf(&b,
+                  "<h2>%s</h2><form method=\"post\" action=\"/desk/deadline\" class=\"filters\" "
+                  "id=\"deadline-form\"><input type=\"hidden\" name=\"csrf\" value=\"%s\">"
+                  "<input type=\"hidden\" name=\"form\" value=\"",
                   L(c, "Hạn nộp", "Deadline"), c->csrf);
         html(&b, form);
         sb_printf(&b, "\"><label>%s<input type=\"text\" name=\"period\" maxlength=\"31\" value=\"",
                   L(c, "Kỳ (vd. 2024-h1)", "Period (e.g. 2024-h1)"));
         html(&b, period);
-        sb_printf(&b, "\"></label><label>%s<input type=\"date\" name=\"due\"></label>"
-                      "<button>%s</button></form>",
+        sb_printf(&b,
+                  "\"></label><label>%s<input type=\"date\" name=\"due\"></label>"
+                  "<button>%s</button></form>",
                   L(c, "Hạn (hết ngày)", "Due (end of day)"), L(c, "Đặt hạn", "Set deadline"));
     }
 done:
@@ -1097,8 +1121,8 @@ static void page_print(ctx *c)
     xa_finding *f = NULL;
     size_t nf = 0;
     if (findings(c->st, scope, id, &f, &nf) == 0) {
-        static const char *const cols[] = {"tt",      "name",    "unit",   "prev", "plan",
-                                           "est",     "vs_prev", "vs_plan", "remain", "note"};
+        static const char *const cols[] = {"tt",  "name",    "unit",    "prev",   "plan",
+                                           "est", "vs_prev", "vs_plan", "remain", "note"};
         sb_puts(&marks, "<style>\n");
         for (size_t i = 0; i < nf; i++) {
             const char *w = f[i].where ? f[i].where : "";
@@ -1117,8 +1141,9 @@ static void page_print(ctx *c)
             } else if (sscanf(w, "b/%127[^#]", bid) == 1) {
                 block = bid;
             }
-            if (block == NULL || strspn(block, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                               "0123456789-_.") != strlen(block))
+            if (block == NULL ||
+                strspn(block, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                              "0123456789-_.") != strlen(block))
                 continue;
             if (k >= 0)
                 sb_printf(&marks, "[data-block=\"%s\"] > td:nth-child(%d)", block, k + 1);
@@ -1157,7 +1182,8 @@ static void history(ctx *c, sb *b, const char *scope, const char *id)
               L(c, "Giá trị", "Value"));
     for (size_t i = n; i-- > 0 && shown < 60;) {
         const xa_op *op = &e[i].op;
-        if (strncmp(op->entity, id, idl) != 0 || (op->entity[idl] != '\0' && op->entity[idl] != '/'))
+        if (strncmp(op->entity, id, idl) != 0 ||
+            (op->entity[idl] != '\0' && op->entity[idl] != '/'))
             continue;
         if (strcmp(op->field, "sent") == 0)
             continue; /* the snapshot: long, and shown as the state */
@@ -1249,21 +1275,24 @@ static void page_report(ctx *c, const char *msg_vi, const char *msg_en, int err)
             {"accepted", "Tiếp nhận", "Accept", "accept"},
             {"returned", "Trả lại", "Return", "return"},
         };
-        sb_printf(&b, "<section><h2>%s</h2>", L(c, "Quyết định của huyện", "The district's decision"));
+        sb_printf(&b, "<section><h2>%s</h2>",
+                  L(c, "Quyết định của huyện", "The district's decision"));
         for (int k = 0; k < 2; k++) {
-            sb_printf(&b, "<form method=\"post\" action=\"/desk/decide\" id=\"%s-form\" "
-                          "data-confirm=\"%s\"><input type=\"hidden\" name=\"csrf\" value=\"%s\">"
-                          "<input type=\"hidden\" name=\"decision\" value=\"%s\">"
-                          "<input type=\"hidden\" name=\"scope\" value=\"",
+            sb_printf(&b,
+                      "<form method=\"post\" action=\"/desk/decide\" id=\"%s-form\" "
+                      "data-confirm=\"%s\"><input type=\"hidden\" name=\"csrf\" value=\"%s\">"
+                      "<input type=\"hidden\" name=\"decision\" value=\"%s\">"
+                      "<input type=\"hidden\" name=\"scope\" value=\"",
                       what[k][3], c->en ? what[k][2] : what[k][1], c->csrf, what[k][0]);
             html(&b, scope);
             sb_puts(&b, "\"><input type=\"hidden\" name=\"id\" value=\"");
             html(&b, id);
             sb_puts(&b, "\">");
             if (k == 1)
-                sb_printf(&b, "<p><label for=\"reason-text\">%s</label><br><textarea "
-                              "id=\"reason-text\" name=\"reason\" maxlength=\"500\" required>"
-                              "</textarea></p>",
+                sb_printf(&b,
+                          "<p><label for=\"reason-text\">%s</label><br><textarea "
+                          "id=\"reason-text\" name=\"reason\" maxlength=\"500\" required>"
+                          "</textarea></p>",
                           L(c, "Lý do (xã sẽ thấy sau lần đồng bộ tới)",
                             "Reason (the commune sees it after its next sync)"));
             sb_printf(&b, "<p><button id=\"%s\"%s>%s</button></p></form>", what[k][3],
@@ -1446,8 +1475,9 @@ static void page_conflicts(ctx *c)
 
     page_head(c, &b, L(c, "Xung đột", "Conflicts"), "conflicts");
     sb_printf(&b, "<h1>%s</h1><p class=\"msg\">%s</p>", L(c, "Xung đột", "Conflicts"),
-              L(c, "Hai máy của một xã đã sửa cùng một ô. Huyện xem cả hai giá trị và người viết; "
-                   "việc chọn giá trị đúng là của xã.",
+              L(c,
+                "Hai máy của một xã đã sửa cùng một ô. Huyện xem cả hai giá trị và người viết; "
+                "việc chọn giá trị đúng là của xã.",
                 "Two PCs of a commune changed the same field. The district sees both values and "
                 "their authors; settling it stays with the commune."));
     if (xa_district_communes(c->st, &cm, &nc) == 0) {
@@ -1578,8 +1608,8 @@ static int prev_year(const char *period, char *out, size_t cap)
     return 0;
 }
 
-static char *rollup_json(ctx *c, char *form, size_t cap, char *period, size_t pcap, char *last,
-                         size_t lcap)
+static char *
+rollup_json(ctx *c, char *form, size_t cap, char *period, size_t pcap, char *last, size_t lcap)
 {
     const char *want = arg(c, "period");
     char **ids = NULL, *json = NULL;
@@ -1656,8 +1686,9 @@ static void svg_bars(ctx *c, sb *b, const cJSON *ind, const cJSON *communes)
         int w = v ? (int)(300.0 * x / max + 0.5) : 0;
         sb_printf(b, "<text x=\"0\" y=\"%zu\">", i * 18 + 14);
         html(b, jstr(cm, "name"));
-        sb_printf(b, "</text><rect class=\"bar\" x=\"170\" y=\"%zu\" width=\"%d\" height=\"13\"/>"
-                     "<text x=\"%d\" y=\"%zu\">",
+        sb_printf(b,
+                  "</text><rect class=\"bar\" x=\"170\" y=\"%zu\" width=\"%d\" height=\"13\"/>"
+                  "<text x=\"%d\" y=\"%zu\">",
                   i * 18 + 3, w, 176 + w, i * 18 + 14);
         html(b, v ? fig(v, "est", "text") : "—");
         sb_puts(b, "</text>");
@@ -1691,8 +1722,8 @@ static void page_rollup(ctx *c)
     sb_printf(&b, "</b>, %s <b id=\"period\">", L(c, "kỳ", "period"));
     html(&b, period);
     sb_puts(&b, "</b></p><p class=\"downloads\">");
-    static const char *const dl[][2] = {{"csv", "CSV"}, {"xlsx", "Excel (.xlsx)"},
-                                        {"docx", "Word (.docx)"}};
+    static const char *const dl[][2] = {
+        {"csv", "CSV"}, {"xlsx", "Excel (.xlsx)"}, {"docx", "Word (.docx)"}};
     for (size_t i = 0; i < 3; i++) {
         sb_printf(&b, "<a id=\"dl-%s\" href=\"/desk/rollup.%s?form=", dl[i][0], dl[i][0]);
         url(&b, form);
@@ -1702,18 +1733,20 @@ static void page_rollup(ctx *c)
     }
     sb_puts(&b, "</p>");
     /* the district's table */
-    sb_printf(&b, "<table id=\"rollup\"><tr><th>TT</th><th>%s</th><th>%s</th><th class=\"num\">%s"
-                  "</th><th class=\"num\">%s</th><th class=\"num\">%s</th><th class=\"num\">%s</th>"
-                  "<th class=\"num\">%s</th><th class=\"num\">%s</th><th>%s</th></tr>",
+    sb_printf(&b,
+              "<table id=\"rollup\"><tr><th>TT</th><th>%s</th><th>%s</th><th class=\"num\">%s"
+              "</th><th class=\"num\">%s</th><th class=\"num\">%s</th><th class=\"num\">%s</th>"
+              "<th class=\"num\">%s</th><th class=\"num\">%s</th><th>%s</th></tr>",
               L(c, "Chỉ tiêu", "Indicator"), L(c, "ĐVT", "Unit"), L(c, "Cùng kỳ", "Same period"),
-              L(c, "Kế hoạch", "Plan"), L(c, "Ước TH", "Estimate"), L(c, "So cùng kỳ %", "vs prev %"),
-              L(c, "So KH %", "vs plan %"), L(c, "Còn phải TH", "Remaining"),
-              L(c, "Số xã", "Communes"));
+              L(c, "Kế hoạch", "Plan"), L(c, "Ước TH", "Estimate"),
+              L(c, "So cùng kỳ %", "vs prev %"), L(c, "So KH %", "vs plan %"),
+              L(c, "Còn phải TH", "Remaining"), L(c, "Số xã", "Communes"));
     if (before) {
         /* one more header cell, before the row ends */
         b.n -= strlen("</tr>");
         b.p[b.n] = '\0';
-        sb_printf(&b, "<th class=\"num\">%s ", L(c, "Ước TH cùng kỳ năm trước", "Estimate, same period last year"));
+        sb_printf(&b, "<th class=\"num\">%s ",
+                  L(c, "Ước TH cùng kỳ năm trước", "Estimate, same period last year"));
         html(&b, last);
         sb_puts(&b, "</th></tr>");
     }
@@ -1749,11 +1782,13 @@ static void page_rollup(ctx *c)
         sb_puts(&b, "</td>");
         if (before) {
             const cJSON *pi, *found = NULL;
-            cJSON_ArrayForEach(pi, cJSON_GetObjectItemCaseSensitive(before, "indicators"))
-                if (strcmp(jstr(pi, "code"), jstr(ind, "code")) == 0)
-                    found = pi;
+            cJSON_ArrayForEach(
+                pi, cJSON_GetObjectItemCaseSensitive(
+                        before, "indicators")) if (strcmp(jstr(pi, "code"), jstr(ind, "code")) == 0)
+                found = pi;
             sb_puts(&b, "<td class=\"num last-year\">");
-            html(&b, found ? fig(cJSON_GetObjectItemCaseSensitive(found, "district"), "est", "text") : "");
+            html(&b, found ? fig(cJSON_GetObjectItemCaseSensitive(found, "district"), "est", "text")
+                           : "");
             sb_puts(&b, "</td>");
         }
         sb_puts(&b, "</tr>");
@@ -1864,7 +1899,8 @@ static void do_download(ctx *c, const char *ext)
         return;
     if (strcmp(ext, "csv") == 0) {
         char *out = NULL;
-        rc = xa_rollup2_print(json, XA_ROLLUP_CSV, strcmp(arg(c, "by") ? arg(c, "by") : "", "commune") == 0, &out);
+        rc = xa_rollup2_print(json, XA_ROLLUP_CSV,
+                              strcmp(arg(c, "by") ? arg(c, "by") : "", "commune") == 0, &out);
         if (rc == 0) {
             b.p = out;
             b.n = b.cap = strlen(out);
@@ -1957,8 +1993,9 @@ static int xlsx_of(const char *json, unsigned char **out, size_t *len)
         return xa_error_set(XA_ENOMEM, "cannot make the workbook");
     }
     format_set_bold(bold);
-    static const char *const head[] = {"code", "tt", "name", "unit", "aggregation", "prev", "plan",
-                                       "est", "vs_prev", "vs_plan", "remain", "communes", "of"};
+    static const char *const head[] = {"code",   "tt",       "name", "unit",    "aggregation",
+                                       "prev",   "plan",     "est",  "vs_prev", "vs_plan",
+                                       "remain", "communes", "of"};
     static const char *const cols[] = {"prev", "plan", "est", "vs_prev", "vs_plan", "remain"};
     for (lxw_col_t k = 0; k < 13; k++)
         worksheet_write_string(ws, 0, k, head[k], bold);
@@ -2141,7 +2178,8 @@ void xa_desk_handle(xa_store *st,
         goto out;
     }
     if (post && (!same_site(&c) || !xa_desk_csrf_ok(c.csrf, field(&c, "csrf")))) {
-        error_page(&c, 403, "Yêu cầu không mang mã chống giả mạo (CSRF) đúng; không có gì thay đổi.",
+        error_page(&c, 403,
+                   "Yêu cầu không mang mã chống giả mạo (CSRF) đúng; không có gì thay đổi.",
                    "The request lacks the right CSRF token; nothing was changed.");
         goto out;
     }

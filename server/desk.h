@@ -86,10 +86,10 @@ int xa_desk_cmd(int argc, char **argv);
 
 typedef struct xa_desk_req {
     const char *method, *path;
-    const char *const *args; /* GET arguments: key, value, ..., NULL */
-    const char *session, *login_cookie, *lang; /* cookies: xa_desk, xa_login, xa_lang */
+    const char *const *args;                        /* GET arguments: key, value, ..., NULL */
+    const char *session, *login_cookie, *lang;      /* cookies: xa_desk, xa_login, xa_lang */
     const char *origin, *fetch_site, *host, *ctype; /* headers ("" when absent) */
-    const char *addr; /* the client's address, printed */
+    const char *addr;                               /* the client's address, printed */
     int tls;
     const char *body;
     size_t bodylen;

@@ -279,8 +279,8 @@ static int parse_day(const char *s, int64_t *ms)
     int y, m, d;
     char extra;
 
-    if (sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3 || m < 1 || m > 12 || d < 1 ||
-        d > 31 || y < 2000 || y > 2200)
+    if (sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3 || m < 1 || m > 12 || d < 1 || d > 31 ||
+        y < 2000 || y > 2200)
         return -1;
     memset(&tm, 0, sizeof(tm));
     tm.tm_year = y - 1900;

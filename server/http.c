@@ -107,16 +107,27 @@ typedef struct req {
     size_t outlen;
     /* The district desk (desk.c): what it reads of the request, copied from
      * the headers; the extra headers of its answer. */
-    char *desk_strs;         /* method, url, cookies, origin, ... one block */
-    const char *dk[12];      /* into desk_strs: DK_* */
-    char *desk_args;         /* GET arguments: key\0value\0 ... */
+    char *desk_strs;    /* method, url, cookies, origin, ... one block */
+    const char *dk[12]; /* into desk_strs: DK_* */
+    char *desk_args;    /* GET arguments: key\0value\0 ... */
     size_t desk_nargs, desk_argslen;
-    char *hdrs;              /* "Name: value\n" lines, or NULL */
+    char *hdrs; /* "Name: value\n" lines, or NULL */
 } req;
 
 enum { WHAT_SYNC = 1, WHAT_STATE, WHAT_SCOPES, WHAT_DESK };
-enum { DK_METHOD, DK_URL, DK_SESSION, DK_LOGIN, DK_LANG, DK_ORIGIN, DK_SITE, DK_HOST, DK_CTYPE,
-       DK_ADDR, DK__N };
+enum {
+    DK_METHOD,
+    DK_URL,
+    DK_SESSION,
+    DK_LOGIN,
+    DK_LANG,
+    DK_ORIGIN,
+    DK_SITE,
+    DK_HOST,
+    DK_CTYPE,
+    DK_ADDR,
+    DK__N
+};
 /* A form posted to the desk is small. */
 #define DESK_MAX_BODY (64 * 1024)
 
@@ -873,8 +884,7 @@ static req *desk_req(struct MHD_Connection *c, const char *url, const char *meth
 /* The desk's answer: its own headers besides the content type. */
 static MHD_RESULT_T answer_desk(struct MHD_Connection *c, req *q, char *out)
 {
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(q->outlen, out, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *r = MHD_create_response_from_buffer(q->outlen, out, MHD_RESPMEM_MUST_FREE);
     MHD_RESULT_T ret;
 
     if (r == NULL) {
@@ -1122,8 +1132,8 @@ static MHD_RESULT_T handle(void *cls,
     if (strcmp(url, "/") == 0) {
         /* The district desk is the server's front page. */
         static const char body[] = "<!doctype html><a href=\"/desk/\">/desk/</a>\n";
-        struct MHD_Response *r = MHD_create_response_from_buffer(
-            sizeof(body) - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
+        struct MHD_Response *r =
+            MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
         MHD_RESULT_T ret;
         if (r == NULL)
             return MHD_NO;

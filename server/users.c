@@ -49,7 +49,6 @@ bad:
                         XA_DESK_NAME_MAX, XA_DESK_NAME_MAX);
 }
 
-
 int xa_desk_user_add(xa_store *st, const char *name, const char *role, const char *pw, size_t pwlen)
 {
     char hash[crypto_pwhash_STRBYTES];
@@ -60,8 +59,8 @@ int xa_desk_user_add(xa_store *st, const char *name, const char *role, const cha
         return rc;
     if (role == NULL || (strcmp(role, "officer") != 0 && strcmp(role, "admin") != 0))
         return xa_error_set(XA_EINVAL, "--role là officer hoặc admin / --role is officer or admin");
-    if (pw == NULL || pwlen < XA_DESK_PW_MIN || pwlen > XA_DESK_PW_MAX || !xa_utf8_valid(pw, pwlen) ||
-        memchr(pw, '\0', pwlen) != NULL)
+    if (pw == NULL || pwlen < XA_DESK_PW_MIN || pwlen > XA_DESK_PW_MAX ||
+        !xa_utf8_valid(pw, pwlen) || memchr(pw, '\0', pwlen) != NULL)
         return xa_error_set(XA_EINVAL,
                             "mật khẩu là %d đến %d byte UTF-8 / a password is %d to %d bytes of "
                             "UTF-8",
@@ -72,8 +71,7 @@ int xa_desk_user_add(xa_store *st, const char *name, const char *role, const cha
     if (crypto_pwhash_str(hash, pw, pwlen, crypto_pwhash_OPSLIMIT_INTERACTIVE,
                           crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
         return xa_error_set(XA_ENOMEM, "out of memory hashing the password");
-    rc = prep(st, &s,
-              "INSERT INTO desk_user(name, role, pwhash, created) VALUES (?1, ?2, ?3, ?4)");
+    rc = prep(st, &s, "INSERT INTO desk_user(name, role, pwhash, created) VALUES (?1, ?2, ?3, ?4)");
     if (rc == 0) {
         sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 2, role, -1, SQLITE_STATIC);
@@ -172,8 +170,8 @@ int xa_desk_user_disable(xa_store *st, const char *name)
 
 /* Failed logins of `who` (kind "user" or "addr") since `since`, and the
  * oldest of them. */
-static int fails(xa_store *st, const char *kind, const char *who, int64_t since, int *n,
-                 int64_t *oldest)
+static int
+fails(xa_store *st, const char *kind, const char *who, int64_t since, int *n, int64_t *oldest)
 {
     sqlite3_stmt *s = NULL;
     int rc = prep(st, &s,
@@ -287,15 +285,14 @@ int xa_desk_login(xa_store *st,
             return rc;
     }
     if (!found) {
-        if (dummy[0] == '\0' &&
-            crypto_pwhash_str(dummy, dummy_pw, sizeof(dummy_pw) - 1,
-                              crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                              crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+        if (dummy[0] == '\0' && crypto_pwhash_str(dummy, dummy_pw, sizeof(dummy_pw) - 1,
+                                                  crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                                                  crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
             return xa_error_set(XA_ENOMEM, "out of memory checking a password");
         memcpy(hash, dummy, sizeof(hash));
     }
-    ok = pw && pwlen <= XA_DESK_PW_MAX && crypto_pwhash_str_verify(hash, pw, pwlen) == 0 &&
-         found && !disabled;
+    ok = pw && pwlen <= XA_DESK_PW_MAX && crypto_pwhash_str_verify(hash, pw, pwlen) == 0 && found &&
+         !disabled;
     wlock(lk);
     if (!ok) {
         rc = xa_db_exec(st, "BEGIN IMMEDIATE");
@@ -317,8 +314,7 @@ int xa_desk_login(xa_store *st,
         wunlock(lk);
         if (rc < 0)
             return rc;
-        return xa_error_set(XA_EAUTH,
-                            "sai tên hoặc mật khẩu / wrong user name or password");
+        return xa_error_set(XA_EAUTH, "sai tên hoặc mật khẩu / wrong user name or password");
     }
     rc = xa_token_new(token, th);
     if (rc == 0)

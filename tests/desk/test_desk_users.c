@@ -92,9 +92,9 @@ static void test_password_hashed(void **state)
     sqlite3_stmt *s;
 
     assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT pwhash, role FROM desk_user WHERE name='lan'",
-                                        -1, &s, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT pwhash, role FROM desk_user WHERE name='lan'", -1, &s, NULL),
+        SQLITE_OK);
     assert_int_equal(sqlite3_step(s), SQLITE_ROW);
     const char *h = (const char *)sqlite3_column_text(s, 0);
     assert_true(strncmp(h, "$argon2id$", 10) == 0);
@@ -138,7 +138,9 @@ static void test_user_cmd_refusals(void **state)
         {{"user", "add", "minh", "--role", "chief", "--password-file", f->pwfile, NULL},
          2,
          "--role is officer or admin"},
-        {{"user", "add", "minh", "--password-file", f->pwfile, NULL}, 2, "usage: xasync-district user add"},
+        {{"user", "add", "minh", "--password-file", f->pwfile, NULL},
+         2,
+         "usage: xasync-district user add"},
         {{"user", "add", "minh", "--role", "admin", "--password", PW, NULL},
          2,
          "never given on the command line"},
@@ -208,9 +210,8 @@ static void test_login_session_logout(void **state)
     assert_false(xa_desk_csrf_ok(csrf, NULL));
     assert_false(xa_desk_csrf_ok("", ""));
     /* expiry */
-    assert_int_equal(xa_desk_session(st, tok, T0 + (int64_t)XA_DESK_SESSION_S * 1000 + 1, &u,
-                                     csrf2),
-                     XA_EAUTH);
+    assert_int_equal(
+        xa_desk_session(st, tok, T0 + (int64_t)XA_DESK_SESSION_S * 1000 + 1, &u, csrf2), XA_EAUTH);
     /* an unknown cookie, and one too long */
     assert_int_equal(xa_desk_session(st, "nope", T0, &u, csrf2), XA_EAUTH);
     assert_int_equal(xa_desk_session(st, "", T0, &u, csrf2), XA_EAUTH);
@@ -218,9 +219,9 @@ static void test_login_session_logout(void **state)
     sqlite3 *db;
     sqlite3_stmt *s;
     assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM desk_session WHERE hash = ?1",
-                                        -1, &s, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT count(*) FROM desk_session WHERE hash = ?1", -1, &s, NULL),
+        SQLITE_OK);
     sqlite3_bind_blob(s, 1, tok, 43, SQLITE_STATIC);
     assert_int_equal(sqlite3_step(s), SQLITE_ROW);
     assert_int_equal(sqlite3_column_int(s, 0), 0);
