@@ -894,6 +894,76 @@ static void test_integrity__restored_pc_by_usb_both_ways(void **state)
     free(bak);
 }
 
+/* A restored PC hands its new edits to a third PC, then moves them to a new
+ * id when it meets the second PC's copy of its first incarnation.  The third
+ * PC's file would bring them back under their old dots (the same edits
+ * twice, once per id): refused; the third PC, given the restored PC's file,
+ * makes the same move (the same new id, the same ops); then all three
+ * converge with every edit once. */
+static void test_integrity__moved_edits_do_not_come_back_by_usb(void **state)
+{
+    fx *f = *state;
+    char *a = xt_path(f->dir, "a.db"), *b = xt_path(f->dir, "b.db"), *c = xt_path(f->dir, "c.db"),
+         *bak = xt_path(f->dir, "a-backup.db");
+    xt_run r;
+
+    must_run(ARGV("--db", a, "init", "--scope", SCOPE), "init a");
+    must_run(ARGV("--db", b, "init", "--scope", SCOPE), "init b");
+    must_run(ARGV("--db", c, "init", "--scope", SCOPE), "init c");
+    set3(a, "c", "common");
+    copy_db(a, bak);
+    set3(a, "x", "before-restore");
+    r = usb(f, a, b);
+    assert_int_equal(r.status, 0);
+    xt_run_free(&r);
+    copy_db(bak, a);
+    set3(a, "y", "after-restore");
+    r = usb(f, a, c); /* C takes the second incarnation */
+    assert_int_equal(r.status, 0);
+    xt_run_free(&r);
+    r = usb(f, b, a); /* A meets the first one: it moves its new edits */
+    if (r.status != 1 || strstr(r.err, "now carry a new id") == NULL)
+        fail_msg("A did not re-key: exit %d: %s", r.status, r.err);
+    xt_run_free(&r);
+
+    /* C's file brings them back under the old dots: refused, A unchanged */
+    uint64_t before = xt_db_digest(a);
+    r = usb(f, c, a);
+    if (r.status != 1 || strstr(r.err, "has moved to a new id") == NULL)
+        fail_msg("A took back its moved edits: exit %d: %s", r.status, r.err);
+    xt_run_free(&r);
+    assert_true(xt_db_digest(a) == before);
+
+    /* C takes A's file: it makes the same move, and the exchange is
+     * repeated */
+    r = usb(f, a, c);
+    if (r.status != 1 || strstr(r.err, "has moved them the same way") == NULL)
+        fail_msg("C did not follow A's move: exit %d: %s", r.status, r.err);
+    xt_run_free(&r);
+    static const char *const order[][2] = {{"a", "c"}, {"c", "a"}, {"b", "a"}, {"a", "b"},
+                                           {"b", "c"}, {"c", "b"}, {"a", "c"}};
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        const char *from = order[i][0][0] == 'a' ? a : order[i][0][0] == 'b' ? b : c;
+        const char *to = order[i][1][0] == 'a' ? a : order[i][1][0] == 'b' ? b : c;
+        r = usb(f, from, to);
+        if (r.status != 0)
+            fail_msg("%s to %s: %s", order[i][0], order[i][1], r.err);
+        xt_run_free(&r);
+    }
+    converged(a, b, "before-restore", "after-restore");
+    converged(a, c, "before-restore", "after-restore");
+    /* every edit once: 3 common, 3 first incarnation, 3 moved */
+    char *log = out_of(ARGV("--db", a, "export-ops", "--all"));
+    cJSON *j = cJSON_Parse(log), *nodes = cJSON_GetObjectItem(j, "nodes");
+    assert_int_equal(cJSON_GetArraySize(nodes), 2); /* A's first id and its new one */
+    cJSON_Delete(j);
+    free(log);
+    free(a);
+    free(b);
+    free(c);
+    free(bak);
+}
+
 /* A PC copied to another machine: both write under one node id. */
 static void test_integrity__cloned_pc_by_usb(void **state)
 {
@@ -1011,6 +1081,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_integrity__restored_pc_by_usb_both_ways, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_integrity__cloned_pc_by_usb, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_integrity__moved_edits_do_not_come_back_by_usb, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_integrity__restored_pc_usb_then_sync, setup, teardown),
     };
 
