@@ -108,6 +108,7 @@ before(async () => {
   writeFileSync(pw, PW + '\n');
   xd('user', 'add', 'lan', '--role', 'admin', '--password-file', pw);
   xd('user', 'add', 'minh', '--role', 'officer', '--password-file', pw);
+  xd('user', 'add', 'hoa', '--role', 'officer', '--password-file', pw);
   const sv = await start(XD, ['--db', ddb, 'serve', '--listen', '127.0.0.1:0'], /listening on .*:(\d+)/);
   server = sv.p;
   base = `http://127.0.0.1:${sv.m[1]}`;
@@ -384,6 +385,26 @@ test('bad form input: refused or kept as text, nothing stored changes, nothing u
   assert.ok(!text.includes('<script>alert') && text.includes('&lt;script&gt;alert(1)&lt;/script&gt;'));
   await page.goto(base + '/desk/report?scope=hoang-xuan&id=report-2024-h1');
   assert.equal((await page.locator('#reason').innerText()).trim(), inj);
+});
+
+test('an officer reads and decides, but only an admin sets a deadline', async () => {
+  await login('hoa', PW);
+  assert.equal(new URL(page.url()).pathname, '/desk/');
+  assert.match(await page.locator('.who').innerText(), /hoa \(cán bộ\)/);
+  assert.equal(await page.locator('#deadline-form').count(), 0);
+  const csrf = await page.getAttribute('input[name="csrf"]', 'value');
+  const before = digest();
+  const r = await page.request.post(base + '/desk/deadline', {
+    form: { csrf, form: FORM, period: PERIOD, due: '2030-01-01' },
+  });
+  assert.equal(r.status(), 403);
+  assert.match(await r.text(), /Chỉ người quản trị đặt hạn nộp/);
+  assert.equal(digest(), before);
+  // logging out ends the session: the cookie no longer opens the page
+  await Promise.all([page.waitForURL(/\/desk\/login/), page.click('#logout')]);
+  await page.goto(base + '/desk/');
+  assert.equal(new URL(page.url()).pathname, '/desk/login');
+  await login('lan', PW);
 });
 
 test("a commune's sync token never opens the page; an expired session goes back to login", async () => {
