@@ -99,10 +99,38 @@ static int writable(const char *path)
     return access(dir, W_OK) == 0;
 }
 
+/* Commands that only read the database: they also work on a copy that
+ * cannot be written. */
+static int reads_only(const xa_cli *cli)
+{
+    static const char *const cmds[] = {"get",  "show",       "log",    "conflicts",
+                                       "have", "export-ops", "status", NULL};
+    static const char *const report[] = {"list", "outline", "check", "export", "state", NULL};
+
+    for (int i = 0; cmds[i]; i++)
+        if (strcmp(cli->cmd, cmds[i]) == 0)
+            return 1;
+    if (strcmp(cli->cmd, "report") == 0 && cli->npos > 0)
+        for (int i = 0; report[i]; i++)
+            if (strcmp(cli->pos[0], report[i]) == 0)
+                return 1;
+    return 0;
+}
+
 int xa_cli_open(xa_cli *cli, xa_store **out)
 {
     int rc = xa_store_open(out, cli->db);
     long long size;
+
+    if (rc < 0 && rc != XA_EBUSY && rc != XA_ENOTFOUND && reads_only(cli) &&
+        xasync_header_size(cli->db) >= 0 && !writable(cli->db) &&
+        xa_store_open_readonly(out, cli->db) == 0) {
+        fprintf(stderr,
+                "xasync: %s chỉ đọc được: hiện như nó đang có, không thay đổi gì / %s can only be"
+                " read: shown as it is, nothing changed\n",
+                cli->db, cli->db);
+        rc = 0;
+    }
 
     if (rc == XA_ENOTFOUND)
         return xa_cli_fail(XA_EXIT_ERR,

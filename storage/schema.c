@@ -132,6 +132,20 @@ static int run_migrations(xa_store *st, int v)
     return rc;
 }
 
+int xa_schema_current(xa_store *st)
+{
+    int v = 0, rc = user_version(st, &v);
+
+    if (rc < 0)
+        return rc;
+    if (v == NMIGRATIONS)
+        return 0;
+    return xa_error_set(XA_ENOTXA,
+                        "%s was made by %s xasync (schema %d; this one reads %d) and cannot be"
+                        " brought up to date where it is",
+                        st->path, v < NMIGRATIONS ? "an older" : "a newer", v, NMIGRATIONS);
+}
+
 int xa_schema_migrate(xa_store *st, int in_tx)
 {
     int v = 0, rc;

@@ -336,6 +336,76 @@ static int load_identity(xa_store *st)
     return rc;
 }
 
+/* file: URI of a path, for SQLite's mode=ro / immutable=1 */
+static char *path_uri(const char *path, const char *query)
+{
+    size_t n = strlen(path), q = strlen(query);
+    char *u = malloc(5 + 3 * n + 1 + q + 1), *w = u;
+    static const char hex[] = "0123456789ABCDEF";
+
+    if (u == NULL)
+        return NULL;
+    memcpy(w, "file:", 5);
+    w += 5;
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            strchr("/-._~", *p) != NULL) {
+            *w++ = (char)*p;
+        } else {
+            *w++ = '%';
+            *w++ = hex[*p >> 4];
+            *w++ = hex[*p & 15];
+        }
+    }
+    *w++ = '?';
+    memcpy(w, query, q + 1);
+    return u;
+}
+
+int xa_store_open_readonly(xa_store **out, const char *path)
+{
+    /* mode=ro reads the WAL where one is left; where its shared-memory
+     * file cannot be made (a read-only folder), immutable=1 reads the main
+     * file alone, which is the whole database after a clean close */
+    static const char *const modes[] = {"mode=ro", "immutable=1"};
+    int rc = XA_EIO;
+
+    for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
+        xa_store *st = NULL;
+        int appid = 0;
+        char *uri = path_uri(path, modes[m]);
+
+        if (uri == NULL)
+            return xa_error_set(XA_ENOMEM, "out of memory");
+        rc = handle_new(&st, path);
+        if (rc == 0 && sqlite3_open_v2(uri, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
+                                       NULL) != SQLITE_OK)
+            rc = xa_db_error(st, sqlite3_errcode(st->db), "opening the database");
+        free(uri);
+        if (rc == 0) {
+            sqlite3_busy_timeout(st->db, 10000);
+            rc = pragma_int(st, "PRAGMA application_id", &appid);
+            if (rc == 0 && appid != XA_APPLICATION_ID)
+                rc = xa_error_set(XA_ENOTXA, "%s is not an xasync database", path);
+        }
+        if (rc == 0)
+            rc = xa_schema_current(st);
+        if (rc == 0)
+            rc = load_identity(st);
+        if (rc == XA_ENOTFOUND)
+            rc = xa_error_set(XA_ENOTXA, "%s is not a complete xasync database (no node id)",
+                              path);
+        if (rc == 0) {
+            *out = st;
+            return 0;
+        }
+        xa_store_close(st);
+        if (rc == XA_ENOTXA || rc == XA_ENOMEM)
+            break;
+    }
+    return rc;
+}
+
 int xa_store_open(xa_store **out, const char *path)
 {
     xa_store *st = NULL;

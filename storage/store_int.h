@@ -94,6 +94,8 @@ void xa_db_rollback(xa_store *st);
 /* Bring the schema to the newest version, in one transaction: its own, or
  * the caller's when `in_tx` is set. */
 int xa_schema_migrate(xa_store *st, int in_tx);
+/* 0 if the schema is this program's own, without changing anything. */
+int xa_schema_current(xa_store *st);
 
 /* Helpers to read text columns into malloc'd strings (NULL on ENOMEM). */
 char *xa_db_text(sqlite3_stmt *s, int col);

@@ -125,6 +125,10 @@ int xa_store_create(xa_store **out, const char *path, const char *scope);
  * writes to a file that is not an xasync database (XA_ENOTXA).  Runs pending
  * migrations. */
 int xa_store_open(xa_store **out, const char *path);
+/* Open a database that cannot be written (a read-only copy, disk or USB
+ * stick) for reading only: nothing is written, not even the journal mode.
+ * Any write through the handle fails. */
+int xa_store_open_readonly(xa_store **out, const char *path);
 
 void xa_store_close(xa_store *st); /* NULL is a no-op */
 

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -1145,8 +1146,9 @@ static void test_robust__read_only_db_told(void **state)
     chmod(f->dir, 0755);
     chmod(pa, 0644);
     uint64_t before = xt_file_digest(pa);
-    /* Readable, not writable (the folder neither). */
-    int rc = xa_as_nobody(f, ARGV("--db", pa, "show"), &err);
+    /* Readable, not writable (the folder neither): a write is refused,
+     * saying why; a read shows it as it is. */
+    int rc = xa_as_nobody(f, ARGV("--db", pa, "set", "ind-4", "est", "641"), &err);
     if (rc == 125) {
         free(err);
         free(pa);
@@ -1158,6 +1160,10 @@ static void test_robust__read_only_db_told(void **state)
         strstr(err, "not an xasync database") || strstr(err, "damaged"))
         fail_msg("a read-only database: [%s]", err);
     free(err);
+    rc = xa_as_nobody(f, ARGV("--db", pa, "show"), &err);
+    if (rc != 0 || strstr(err, "can only be read") == NULL)
+        fail_msg("reading a read-only database: exit %d [%s]", rc, err);
+    free(err);
     /* Not even readable. */
     chmod(pa, 0600);
     rc = xa_as_nobody(f, ARGV("--db", pa, "show"), &err);
@@ -1168,6 +1174,50 @@ static void test_robust__read_only_db_told(void **state)
     assert_true(xt_file_digest(pa) == before);
     chmod(f->dir, 0700);
     free(pa);
+}
+
+/* A copy on a read-only disk or stick (a read-only bind mount here): it
+ * reads, with a note; a write is refused; the file is unchanged. */
+static void test_robust__read_only_copy_readable(void **state)
+{
+    fx *f = *state;
+    char *pa = pc_new(f, "a.db", SCOPE_A), *ro = xt_path(f->dir, "stick");
+    char *db = NULL;
+
+    RUN_OK(xa(f, ARGV("--db", pa, "set", "ind-4", "est", "640")), "set");
+    assert_int_equal(mkdir(ro, 0755), 0);
+    if (mount(f->dir, ro, NULL, MS_BIND, NULL) != 0) {
+        free(pa);
+        free(ro);
+        xt_skip("a read-only mount needs root (CAP_SYS_ADMIN) here");
+    }
+    if (mount(NULL, ro, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) != 0) {
+        umount2(ro, MNT_DETACH);
+        free(pa);
+        free(ro);
+        xt_skip("a read-only remount is not allowed here");
+    }
+    db = xt_path(ro, "a.db");
+    uint64_t before = xt_file_digest(pa);
+    xt_run get = xa(f, ARGV("--db", db, "get", "ind-4", "est"));
+    xt_run have = xa(f, ARGV("--db", db, "have"));
+    xt_run set = xa(f, ARGV("--db", db, "set", "ind-4", "est", "641"));
+    umount2(ro, MNT_DETACH);
+
+    if (get.status != 0 || strstr(get.out, "640") == NULL ||
+        strstr(get.err, "can only be read") == NULL || strstr(get.err, "chỉ đọc được") == NULL)
+        fail_msg("get on a read-only copy: exit %d [%s] [%s]", get.status, get.out, get.err);
+    assert_int_equal(have.status, 0);
+    assert_int_equal(set.status, 1);
+    if (strstr(set.err, "cannot be written (read-only") == NULL)
+        fail_msg("set on a read-only copy: [%s]", set.err);
+    assert_true(xt_file_digest(pa) == before);
+    xt_run_free(&get);
+    xt_run_free(&have);
+    xt_run_free(&set);
+    free(db);
+    free(pa);
+    free(ro);
 }
 
 int main(void)
@@ -1182,6 +1232,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_robust__status_tells_failures_apart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_robust__damaged_and_district_db_told, setup, teardown),
         cmocka_unit_test_setup_teardown(test_robust__read_only_db_told, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_robust__read_only_copy_readable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_robust__memory_bounded, setup_mem, teardown),
         cmocka_unit_test_setup_teardown(test_robust__slow_body_cut, setup_short, teardown),
         cmocka_unit_test_setup_teardown(test_robust__per_address_limit, setup_short, teardown),
