@@ -414,12 +414,109 @@ static int cmd_have(xa_cli *cli)
     return finish(st, XA_EXIT_OK);
 }
 
+/* An export is read in pages of this many ops per node: its memory stays
+ * bounded whatever the journal holds. */
+#define EXPORT_PAGE 20000
+/* With -o, a file holds about this much at most (apply takes up to
+ * XA_CODEC_MAX_TEXT); more goes to FILE.2, FILE.3, ... in causal order. */
+#define EXPORT_FILE_MAX ((size_t)96 * 1024 * 1024)
+
+/* XASYNC_EXPORT_FILE_MAX=BYTES: smaller files (a stick with little room) */
+static size_t export_file_max(void)
+{
+    const char *e = getenv("XASYNC_EXPORT_FILE_MAX");
+    char *end = NULL;
+    unsigned long long v = e ? strtoull(e, &end, 10) : 0;
+
+    if (e == NULL || end == e || *end != '\0' || v < 4096 || v > EXPORT_FILE_MAX)
+        return EXPORT_FILE_MAX;
+    return (size_t)v;
+}
+
+/* Ops per page: small files need small pages. */
+static size_t export_page(void)
+{
+    size_t p = export_file_max() / 256;
+    return p < 16 ? 16 : p > EXPORT_PAGE ? EXPORT_PAGE : p;
+}
+
+static size_t op_weight(const xa_op *op)
+{
+    return strlen(op->entity) + strlen(op->field) + strlen(op->value) + strlen(op->author) +
+           40 * (op->ctx.n + 1) + 48;
+}
+
+/* Write the ops past `from` up to `to` (per node), node by node. */
+static int export_range(
+    xa_store *st, const char *scope, const xa_vv *from, const xa_vv *to, xa_codec_writer *w)
+{
+    int rc = 0;
+
+    for (size_t i = 0; rc == 0 && i < to->n; i++) {
+        xa_node node = to->e[i].node;
+        uint64_t at = xa_vv_get(from, node), end = to->e[i].seq;
+        while (rc == 0 && at < end) {
+            xa_vv only = XA_VV_INIT;
+            xa_op_list l = XA_OP_LIST_INIT;
+            int more = 0;
+            /* everything but this node counts as held: only its run comes */
+            rc = xa_store_have(st, scope, &only);
+            if (rc == 0)
+                rc = xa_vv_set(&only, node, at);
+            if (rc == 0)
+                rc = xa_store_missing(st, scope, &only, EXPORT_PAGE, &l, &more);
+            for (size_t k = 0; rc == 0 && k < l.n && l.ops[k].seq <= end; k++) {
+                rc = xa_codec_stream_op(w, &l.ops[k]);
+                at = l.ops[k].seq;
+            }
+            if (rc == 0 && l.n == 0)
+                rc = xa_error_set(XA_EIO, "the journal changed during the export; try again");
+            xa_op_list_free(&l);
+            xa_vv_free(&only);
+        }
+    }
+    return rc;
+}
+
+/* The next file's end: from `from`, whole causal pages until the file
+ * would pass EXPORT_FILE_MAX (at least one page). */
+static int export_cut(xa_store *st,
+                      const char *scope,
+                      const xa_chains *chains,
+                      const xa_vv *from,
+                      xa_vv *cut,
+                      int *last)
+{
+    /* every file carries the chains */
+    size_t weight = 256 + 56 * chains->n + 64 * chains->nmv;
+    int rc = xa_vv_copy(cut, from), more = 1;
+
+    *last = 0;
+    while (rc == 0 && more) {
+        xa_op_list l = XA_OP_LIST_INIT;
+        size_t w = 0;
+        rc = xa_store_missing(st, scope, cut, export_page(), &l, &more);
+        for (size_t k = 0; k < l.n; k++)
+            w += op_weight(&l.ops[k]);
+        if (rc == 0 && l.n && !xa_vv_equal(cut, from) && weight + w > export_file_max()) {
+            xa_op_list_free(&l);
+            return 0; /* this page starts the next file */
+        }
+        for (size_t k = 0; rc == 0 && k < l.n; k++)
+            if (l.ops[k].seq > xa_vv_get(cut, l.ops[k].node))
+                rc = xa_vv_set(cut, l.ops[k].node, l.ops[k].seq);
+        weight += w;
+        xa_op_list_free(&l);
+    }
+    *last = 1;
+    return rc;
+}
+
 static int cmd_export(xa_cli *cli)
 {
     xa_store *st = NULL;
-    xa_vv have = XA_VV_INIT;
-    xa_op_list ops = XA_OP_LIST_INIT;
-    char *text = NULL;
+    xa_vv have = XA_VV_INIT, mine = XA_VV_INIT;
+    xa_chains chains = {0};
     int rc = 0;
 
     if ((cli->have == NULL) == (cli->all == 0))
@@ -449,22 +546,76 @@ static int cmd_export(xa_cli *cli)
         xa_vv_free(&have);
         return XA_EXIT_ERR;
     }
-    xa_chains chains = {0};
-    rc = xa_store_missing(st, xa_store_scope(st), &have, 0, &ops, NULL);
+    const char *scope = xa_store_scope(st);
     /* with the chain digests, so the receiver compares contents, not counts */
+    rc = xa_store_chains(st, scope, &chains);
     if (rc == 0)
-        rc = xa_store_chains(st, xa_store_scope(st), &chains);
-    if (rc == 0)
-        rc = xa_codec_encode_chains(&text, xa_store_scope(st), ops.ops, ops.n, &chains);
+        rc = xa_store_have(st, scope, &mine);
+    if (rc == 0 && cli->output == NULL) {
+        xa_codec_writer w;
+        rc = xa_codec_stream_begin(&w, stdout, scope);
+        if (rc == 0)
+            rc = export_range(st, scope, &have, &mine, &w);
+        if (rc == 0)
+            rc = xa_codec_stream_end(&w, &chains);
+        if (rc == 0 && w.bytes > XA_CODEC_MAX_TEXT)
+            fprintf(stderr,
+                    "xasync: this export is %zu MiB, more than `xasync apply` takes in one file"
+                    " (%zu MiB): write it with -o FILE, which splits it into files apply takes"
+                    " in order\n",
+                    w.bytes >> 20, XA_CODEC_MAX_TEXT >> 20);
+    }
+    /* -o FILE: one file, or a series FILE, FILE.2, ... each under the limit
+     * and each needing only those before it */
+    size_t nfiles = 0;
+    xa_vv from = XA_VV_INIT;
+    if (rc == 0 && cli->output)
+        rc = xa_vv_copy(&from, &have);
+    for (int last = 0; rc == 0 && cli->output && !last;) {
+        xa_vv cut = XA_VV_INIT;
+        char name[4200];
+        rc = export_cut(st, scope, &chains, &from, &cut, &last);
+        if (rc == 0 && nfiles > 0 && xa_vv_equal(&cut, &from)) {
+            xa_vv_free(&cut);
+            break;
+        }
+        if (nfiles == 0)
+            snprintf(name, sizeof name, "%s", cli->output);
+        else
+            snprintf(name, sizeof name, "%s.%zu", cli->output, nfiles + 1);
+        FILE *f = rc == 0 ? fopen(name, "w") : NULL;
+        if (rc == 0 && f == NULL)
+            rc = xa_error_set(XA_EIO, "cannot write %s: %s", name, strerror(errno));
+        xa_codec_writer w;
+        if (rc == 0)
+            rc = xa_codec_stream_begin(&w, f, scope);
+        if (rc == 0)
+            rc = export_range(st, scope, &from, &cut, &w);
+        if (rc == 0)
+            rc = xa_codec_stream_end(&w, &chains);
+        if (f && fclose(f) != 0 && rc == 0)
+            rc = xa_error_set(XA_EIO, "writing %s: %s", name, strerror(errno));
+        if (rc == 0) {
+            nfiles++;
+            fprintf(stderr, "xasync: %s: %zu ops, %zu bytes\n", name, w.ops, w.bytes);
+            xa_vv_free(&from);
+            from = cut;
+        } else {
+            xa_vv_free(&cut);
+        }
+    }
+    xa_vv_free(&from);
+    if (rc == 0 && nfiles > 1)
+        fprintf(stderr,
+                "xasync: %zu files; apply them in this order: xasync apply %s %s.2 ... %s.%zu\n",
+                nfiles, cli->output, cli->output, cli->output, nfiles);
     xa_chains_free(&chains);
     xa_vv_free(&have);
-    xa_op_list_free(&ops);
+    xa_vv_free(&mine);
     if (rc < 0) {
         xa_store_close(st);
         return xa_cli_fail_xa(rc);
     }
-    puts(text);
-    free(text);
     return finish(st, XA_EXIT_OK);
 }
 
@@ -526,33 +677,49 @@ static int chains_meet(xa_store *st, const xa_chains *chains, const xa_op_list *
 static int cmd_apply(xa_cli *cli)
 {
     xa_store *st = NULL;
-    xa_op_list ops = XA_OP_LIST_INIT;
-    xa_apply_result res = {0, 0, 0};
-    char *text;
-    size_t len = 0;
-    int rc;
+    size_t applied = 0, held = 0;
 
     if (xa_cli_open(cli, &st) != 0)
         return XA_EXIT_ERR;
-    text = xa_cli_read_file(cli->pos[0], XA_CODEC_MAX_TEXT, &len);
-    if (text == NULL) {
-        xa_store_close(st);
-        return xa_cli_fail(XA_EXIT_ERR, "%s", xa_error_last());
+    /* several files (an export split with -o): in order, each whole or not
+     * at all */
+    for (int i = 0; i < cli->npos; i++) {
+        xa_op_list ops = XA_OP_LIST_INIT;
+        xa_apply_result res = {0, 0, 0};
+        xa_chains chains = {0};
+        size_t len = 0;
+        int rc;
+        char *text = xa_cli_read_file(cli->pos[i], XA_CODEC_MAX_TEXT, &len);
+
+        if (text == NULL)
+            rc = XA_EIO;
+        else
+            rc = xa_codec_decode_chains(&ops, text, len, xa_store_scope(st), &chains);
+        free(text);
+        if (rc == 0 && (chains.n || chains.nmv))
+            rc = chains_meet(st, &chains, &ops);
+        if (rc == 0)
+            rc = xa_store_apply(st, xa_store_scope(st), ops.ops, ops.n, &res);
+        xa_chains_free(&chains);
+        xa_op_list_free(&ops);
+        if (rc < 0) {
+            xa_store_close(st);
+            if (rc == XA_EGAP)
+                return xa_cli_fail(XA_EXIT_ERR,
+                                   "%s: %s. Nothing of it was applied: if it is a later file of"
+                                   " an export split with -o (FILE.2, FILE.3, ...), apply the"
+                                   " files before it first, in order",
+                                   cli->pos[i], xa_error_last());
+            if (i > 0)
+                return xa_cli_fail(XA_EXIT_ERR,
+                                   "%s: %s (the %d file(s) before it were applied: %zu ops)",
+                                   cli->pos[i], xa_error_last(), i, applied);
+            return xa_cli_fail(XA_EXIT_ERR, "%s: %s", cli->pos[i], xa_error_last());
+        }
+        applied += res.applied;
+        held += res.duplicates;
     }
-    xa_chains chains = {0};
-    rc = xa_codec_decode_chains(&ops, text, len, xa_store_scope(st), &chains);
-    free(text);
-    if (rc == 0 && (chains.n || chains.nmv))
-        rc = chains_meet(st, &chains, &ops);
-    if (rc == 0)
-        rc = xa_store_apply(st, xa_store_scope(st), ops.ops, ops.n, &res);
-    xa_chains_free(&chains);
-    xa_op_list_free(&ops);
-    if (rc < 0) {
-        xa_store_close(st);
-        return xa_cli_fail(XA_EXIT_ERR, "%s: %s", cli->pos[0], xa_error_last());
-    }
-    printf("applied %zu ops (%zu already held)\n", res.applied, res.duplicates);
+    printf("applied %zu ops (%zu already held)\n", applied, held);
     return finish(st, XA_EXIT_OK);
 }
 
@@ -996,10 +1163,15 @@ const xa_command xa_commands[] = {
     {"export-ops", "--have FILE_OR_JSON | --all", "write the ops another replica lacks (JSON)",
      "  --have X  that replica's `xasync have` output, as a file or as JSON text\n"
      "  --all     every op\n"
+     "  -o FILE   write to FILE; an export over 96 MiB (or XASYNC_EXPORT_FILE_MAX bytes)\n"
+     "            goes on in FILE.2, FILE.3, ... (each needs only those before it: apply\n"
+     "            them in order)\n"
      "For a commune with no link: export to a USB stick, `xasync apply` at the other end.\n",
-     OPT_HAVE | OPT_ALL, 0, 0, cmd_export},
-    {"apply", "FILE", "merge an ops file (from export-ops; - for standard input)",
-     "All of the file is applied, or none of it.\n", 0, 1, 1, cmd_apply},
+     OPT_HAVE | OPT_ALL | OPT_OUTPUT, 0, 0, cmd_export},
+    {"apply", "FILE...", "merge ops files (from export-ops; - for standard input)",
+     "All of a file is applied, or none of it; several files (an export split with -o)\n"
+     "are applied in the order given.\n",
+     0, 1, XA_CLI_MAXPOS, cmd_apply},
     {"repair", "", "set aside ops whose context claims edits not held; recover this PC's edits",
      "For a database that took in a damaged or crafted ops file before such files were\n"
      "refused: those ops are kept aside (never applied), this PC's edits since then move to\n"

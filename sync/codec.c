@@ -18,6 +18,7 @@
 #include "xasync/error.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -415,6 +416,100 @@ int xa_codec_encode_chains(
     if (rc == 0)
         *out = text;
     return rc;
+}
+
+/* ---- streaming an ops file -------------------------------------------- */
+
+static int w_put(xa_codec_writer *w, const char *t)
+{
+    size_t n = strlen(t);
+
+    if (w->err == 0 && fwrite(t, 1, n, w->f) != n)
+        w->err = xa_error_set(XA_EIO, "writing the ops file: %s", strerror(errno));
+    w->bytes += n;
+    return w->err;
+}
+
+int xa_codec_stream_begin(xa_codec_writer *w, FILE *f, const char *scope)
+{
+    cJSON *s = cJSON_CreateString(scope);
+    char *t = s ? cJSON_PrintUnformatted(s) : NULL, head[128];
+
+    memset(w, 0, sizeof(*w));
+    w->f = f;
+    snprintf(w->scope, sizeof(w->scope), "%s", scope);
+    cJSON_Delete(s);
+    if (t == NULL)
+        return w->err = xa_error_set(XA_ENOMEM, "out of memory");
+    snprintf(head, sizeof(head), "{\"format\":\"%s\",\"version\":%d,\"scope\":", FORMAT_NAME,
+             FORMAT_VERSION);
+    w_put(w, head);
+    w_put(w, t);
+    free(t);
+    return w_put(w, ",\"nodes\":{");
+}
+
+int xa_codec_stream_op(xa_codec_writer *w, const xa_op *op)
+{
+    char node[XA_NODE_HEX + 8];
+    cJSON *a;
+    char *t;
+
+    if (w->err)
+        return w->err;
+    if (strcmp(op->scope, w->scope) != 0)
+        return w->err = xa_error_set(XA_ESCOPE, "an op of scope '%s' in a document of '%s'",
+                                     op->scope, w->scope);
+    if (!w->open || op->node != w->cur) {
+        char hex[XA_NODE_HEX + 1];
+        xa_node_format(op->node, hex);
+        snprintf(node, sizeof(node), "%s\"%s\":[", w->open ? "]," : "", hex);
+        w_put(w, node);
+        w->open = 1;
+        w->first = 1;
+        w->cur = op->node;
+    }
+    if ((a = op_to_json(op)) == NULL || (t = cJSON_PrintUnformatted(a)) == NULL) {
+        cJSON_Delete(a);
+        return w->err = xa_error_set(XA_EINVAL, "an op's value is not valid JSON, or out of memory");
+    }
+    cJSON_Delete(a);
+    if (!w->first)
+        w_put(w, ",");
+    w->first = 0;
+    w_put(w, t);
+    free(t);
+    w->ops++;
+    return w->err;
+}
+
+int xa_codec_stream_end(xa_codec_writer *w, const xa_chains *chains)
+{
+    w_put(w, w->open ? "]}" : "}");
+    if (w->err == 0 && chains && chains->n) {
+        cJSON *c = chains_json(chains);
+        char *t = c ? cJSON_PrintUnformatted(c) : NULL;
+        cJSON_Delete(c);
+        if (t == NULL)
+            return w->err = xa_error_set(XA_ENOMEM, "out of memory");
+        w_put(w, ",\"chains\":");
+        w_put(w, t);
+        free(t);
+    }
+    if (w->err == 0 && chains && chains->nmv) {
+        cJSON *m = moves_json(chains);
+        char *t = m ? cJSON_PrintUnformatted(m) : NULL;
+        cJSON_Delete(m);
+        if (t == NULL)
+            return w->err = xa_error_set(XA_ENOMEM, "out of memory");
+        w_put(w, ",\"moves\":");
+        w_put(w, t);
+        free(t);
+    }
+    w_put(w, "}\n");
+    if (w->err == 0 && fflush(w->f) != 0)
+        w->err = xa_error_set(XA_EIO, "writing the ops file: %s", strerror(errno));
+    return w->err;
 }
 
 /* ---- decode ------------------------------------------------------------ */

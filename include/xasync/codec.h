@@ -21,6 +21,7 @@
 #include "xasync/vv.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* Largest ops document decode accepts, in bytes of JSON text. */
 #define XA_CODEC_MAX_TEXT ((size_t)256 * 1024 * 1024)
@@ -45,6 +46,20 @@ int xa_codec_encode_chains(
     char **out, const char *scope, const xa_op *ops, size_t n, const xa_chains *chains);
 int xa_codec_decode_chains(
     xa_op_list *out, const char *text, size_t len, const char *expect_scope, xa_chains *chains);
+
+/* Writing an ops file in bounded memory: begin, then the ops grouped by
+ * node (a node's ops together, in seq order), then end with the chains
+ * (may be NULL).  The text is the one xa_codec_encode_chains makes. */
+typedef struct xa_codec_writer {
+    FILE *f;
+    char scope[XA_SCOPE_MAX + 1];
+    xa_node cur;
+    int open, first, err;
+    size_t bytes, ops;
+} xa_codec_writer;
+int xa_codec_stream_begin(xa_codec_writer *w, FILE *f, const char *scope);
+int xa_codec_stream_op(xa_codec_writer *w, const xa_op *op);
+int xa_codec_stream_end(xa_codec_writer *w, const xa_chains *chains);
 
 /* JSON text that cJSON would misread: a NUL byte, a \u0000 escape (cJSON
  * cuts the string there), or a raw control character (below 0x20) inside a
