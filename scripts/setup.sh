@@ -12,9 +12,10 @@ if [ "${1:-}" = "--test" ]; then
     testing=1
     # TLS test certificates; the changeset fuzzer (clang; its libFuzzer
     # runtime below); the editor's browser tests (Debian's chromium, driven
-    # by playwright-core from npm).
+    # by playwright-core from npm); the Debian package's test (cpack's
+    # dpkg-shlibdeps, in dpkg-dev).
     pkgs+=(openssl ca-certificates clang chromium python3-docx libreoffice-writer-nogui poppler-utils
-           python3-openpyxl)
+           python3-openpyxl dpkg-dev)
     command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
     command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 fi
