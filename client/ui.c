@@ -138,21 +138,11 @@ static MHD_RESULT_T fail(struct MHD_Connection *c, unsigned status, const char *
     return send_json(c, status, o);
 }
 
+/* XA_E* -> HTTP status: the server's table (sync/view.c), so a value over
+ * its limit is a 413 here too. */
 static unsigned status_of(int rc)
 {
-    switch (rc) {
-    case XA_EINVAL:
-    case XA_ETOOBIG:
-        return MHD_HTTP_BAD_REQUEST;
-    case XA_ENOTFOUND:
-        return MHD_HTTP_NOT_FOUND;
-    case XA_ECONFLICT:
-        return MHD_HTTP_CONFLICT;
-    case XA_EBUSY:
-        return MHD_HTTP_SERVICE_UNAVAILABLE;
-    default:
-        return MHD_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    return xa_http_status(rc);
 }
 
 static MHD_RESULT_T fail_xa(struct MHD_Connection *c, int rc)

@@ -300,29 +300,10 @@ static MHD_RESULT_T fail_allow(struct MHD_Connection *c, const char *allow)
     return ret;
 }
 
-/* XA_E* -> HTTP status, in one table. */
+/* XA_E* -> HTTP status: the one table (sync/view.c). */
 static unsigned status_of(int rc)
 {
-    switch (rc) {
-    case XA_EINVAL:
-    case XA_ESCOPE:
-        return MHD_HTTP_BAD_REQUEST;
-    case XA_EAUTH:
-        return MHD_HTTP_FORBIDDEN;
-    case XA_ENOTFOUND:
-        return MHD_HTTP_NOT_FOUND;
-    case XA_EGAP:
-    case XA_EFORGED:
-    case XA_ECONFLICT:
-        return MHD_HTTP_CONFLICT;
-    case XA_ETOOBIG:
-        return MHD_HTTP_CONTENT_TOO_LARGE;
-    case XA_EBUSY:
-    case XA_ETRANSIENT:
-        return MHD_HTTP_SERVICE_UNAVAILABLE;
-    default:
-        return MHD_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    return xa_http_status(rc);
 }
 
 /* ---- who is asking ------------------------------------------------------ */

@@ -4,6 +4,7 @@
 #include "xasync/view.h"
 
 #include "codec_int.h"
+#include "xasync/error.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -116,4 +117,28 @@ char *xa_view_oneline(const char *json)
     }
     free(t);
     return out;
+}
+
+unsigned xa_http_status(int rc)
+{
+    switch (rc) {
+    case XA_EINVAL:
+    case XA_ESCOPE:
+        return 400;
+    case XA_EAUTH:
+        return 403;
+    case XA_ENOTFOUND:
+        return 404;
+    case XA_EGAP:
+    case XA_EFORGED:
+    case XA_ECONFLICT:
+        return 409;
+    case XA_ETOOBIG:
+        return 413;
+    case XA_EBUSY:
+    case XA_ETRANSIENT:
+        return 503;
+    default:
+        return 500;
+    }
 }

@@ -24,6 +24,12 @@ char *xa_view_text(const char *json);
 /* The same on one line: newline, tab and CR shown as \n, \t, \r. */
 char *xa_view_oneline(const char *json);
 
+/* The HTTP status that tells an XA_E* refusal, the same in the district
+ * server and the clerk's editor: 400 bad input, 403 not allowed, 404 not
+ * found, 409 a conflict, gap or reused dot, 413 over a stated limit, 503
+ * try again later, 500 anything else. */
+unsigned xa_http_status(int rc);
+
 /* "2026-11-26T10:42:00.123Z" */
 void xa_view_time_iso(int64_t ms, char *buf, size_t cap);
 

@@ -900,6 +900,28 @@ static void test_robust__editor_one_host_json_only_413(void **state)
     assert_int_equal(raw_http(e.port, req, (size_t)len, &body), 413);
     free(body);
     assert_true(xt_db_digest(db) == before);
+    /* A value over the store's limit (64 KiB) in a body the editor takes:
+     * 413 with the store's message, as the district server answers. */
+    {
+        size_t vn = 70000;
+        char *big = malloc(vn + 512), *rq = malloc(vn + 1024);
+        assert_true(big && rq);
+        int jl = sprintf(big, "{\"entity\":\"ind-4\",\"field\":\"est\",\"value\":\"");
+        memset(big + jl, 'x', vn);
+        jl += (int)vn;
+        jl += sprintf(big + jl, "\"}");
+        int rl = sprintf(rq,
+                         "POST /api/set HTTP/1.1\r\n%sContent-Type: application/json\r\n"
+                         "X-Xasync-Secret: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n",
+                         host, e.secret, jl);
+        memcpy(rq + rl, big, (size_t)jl);
+        rl += jl;
+        assert_int_equal(raw_http(e.port, rq, (size_t)rl, &body), 413);
+        free(body);
+        free(big);
+        free(rq);
+        assert_true(xt_db_digest(db) == before);
+    }
 
     /* The page's own write still works. */
     snprintf(hosts, sizeof hosts, "%sContent-Type: application/json; charset=utf-8\r\n", host);
