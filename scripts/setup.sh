@@ -13,9 +13,9 @@ if [ "${1:-}" = "--test" ]; then
     # TLS test certificates; the changeset fuzzer (clang; its libFuzzer
     # runtime below); the editor's browser tests (Debian's chromium, driven
     # by playwright-core from npm); the Debian package's test (cpack's
-    # dpkg-shlibdeps, in dpkg-dev).
+    # dpkg-shlibdeps, in dpkg-dev, and file).
     pkgs+=(openssl ca-certificates clang chromium python3-docx libreoffice-writer-nogui poppler-utils
-           python3-openpyxl dpkg-dev)
+           python3-openpyxl dpkg-dev file)
     command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
     command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 fi
