@@ -32,7 +32,9 @@
     langButton: ['English', 'Tiếng Việt'],
     langTitle: ['Switch the page to English', 'Chuyển trang sang tiếng Việt'],
     outline: ['Mục lục', 'Outline'], outlineHeader: ['Thông tin văn bản', 'Document details'],
-    outlineTable: ['Bảng chỉ tiêu', 'Indicator table'], loading: ['Đang tải…', 'Loading…'],
+    outlineTable: ['Bảng chỉ tiêu', 'Indicator table'],
+    outlineFindings: ['Kết quả kiểm tra ({n})', 'Check findings ({n})'],
+    jumpFindingTitle: ['Đến kết quả kiểm tra đầu tiên (Alt+K)', 'To the first finding (Alt+K)'], loading: ['Đang tải…', 'Loading…'],
     noReports: ['Chưa có báo cáo nào trên máy này.', 'There is no report on this PC yet.'],
     headerTitle: ['Thông tin văn bản', 'Document details'], fNumber: ['Số', 'Number'],
     fPlace: ['Địa danh', 'Place'], fDate: ['Ngày tháng', 'Date'], fDoctype: ['Loại văn bản', 'Document type'],
@@ -213,7 +215,7 @@
     hConflict2: ['Bấm «Đến chỗ đầu tiên» ở đầu trang. Mỗi giá trị có tên người sửa và giờ sửa. Bấm «Giữ giá trị này» bên giá trị đúng, hoặc «Viết giá trị mới» để gõ giá trị khác.', 'Press “Go to the first one” at the top. Each value shows who wrote it and when. Press “Keep this value” by the right one, or “Write a new value” to type another.'],
     hConflict3: ['Lựa chọn của bạn được gửi đến các máy khác như một thay đổi bình thường; có thể xem lại trong «Lịch sử sửa đổi» và hoàn tác.', 'Your choice reaches the other PCs like any change; it is in the history and can be undone.'],
     hKeys: ['Phím tắt', 'Keys'],
-    hKeys1: ['Ctrl+Z: hoàn tác lần lưu gần nhất · Ctrl+Y: làm lại · Enter: lưu và xuống dòng dưới · Esc: bỏ phần vừa gõ · Tab: sang ô sau.', 'Ctrl+Z: undo the last save · Ctrl+Y: redo · Enter: save and go one row down · Esc: drop what was typed · Tab: next cell.'],
+    hKeys1: ['Ctrl+Z: hoàn tác lần lưu gần nhất · Ctrl+Y: làm lại · Enter: lưu và xuống dòng dưới · Esc: bỏ phần vừa gõ · Tab: sang ô sau · Alt+B: đến bảng chỉ tiêu · Alt+K: đến kết quả kiểm tra đầu tiên.', 'Ctrl+Z: undo the last save · Ctrl+Y: redo · Enter: save and go one row down · Esc: drop what was typed · Tab: next cell · Alt+B: to the indicator table · Alt+K: to the first finding.'],
     setupHead: ['Cài đặt lần đầu trên máy này', 'First setup of this PC'],
     setupIntro: ['Máy này chưa có dữ liệu báo cáo. Hãy điền ba thông tin do huyện cung cấp; trang sẽ kiểm tra kết nối rồi tạo dữ liệu.', 'This PC holds no report data yet. Fill in the three things the district gave you; the page tests the connection, then creates the data.'],
     setupScope: ['Mã xã (do huyện cấp, ví dụ: hoang-kim)', 'Commune code (from the district, e.g. hoang-kim)'],
@@ -2229,10 +2231,41 @@
         list.append(item('blk-' + b.id, t('outlineTable'), 'lvl-table', b.conflict || (S.rowsByTable.get(b.id) || []).some((r) => r.conflict)));
       }
     }
+    const nf = Array.isArray(S.report.findings) ? S.report.findings.length : 0;
+    if (nf) {
+      list.append(h('li', { class: 'lvl-0 lvl-findings' },
+        h('a', { href: '#', 'data-jump': 'finding', title: t('jumpFindingTitle') }, t('outlineFindings', { n: nf }))));
+    }
     nav.replaceChildren(h('h2', { class: 'outline-title' }, t('outline')), list);
   }
 
+  /* Alt+B: to the indicator table's first figure; Alt+K: to the first
+   * finding (also a link in the outline). */
+  function focusAt(el) {
+    if (!el) return false;
+    el.scrollIntoView({ block: 'center' });
+    if (!el.matches('input, textarea, button, select, a, [tabindex]')) el.setAttribute('tabindex', '-1');
+    el.focus({ preventScroll: true });
+    return true;
+  }
+
+  function jumpTable() {
+    const table = $('#main table');
+    return table ? focusAt(table.querySelector('td .fld-input:not([readonly])') || table) : false;
+  }
+
+  function jumpFinding() {
+    return focusAt($('#main td.has-finding .fld-input') || $('#main .finding button') || $('#main .finding') ||
+      $('#main .finding-icon'));
+  }
+
   function onOutlineClick(e) {
+    const j = e.target.closest('a[data-jump]');
+    if (j) {
+      e.preventDefault();
+      jumpFinding();
+      return;
+    }
     const a = e.target.closest('a[data-target]');
     if (!a) return;
     e.preventDefault();
@@ -2355,6 +2388,12 @@
     $('#lang-btn').addEventListener('click', () => setLang(S.lang === 'vi' ? 'en' : 'vi'));
     $('#banner-close').addEventListener('click', hideBanner);
     $('#history-close').addEventListener('click', closeHistory);
+    document.addEventListener('keydown', (e) => {
+      if (!e.altKey || e.ctrlKey || e.metaKey || e.isComposing) return;
+      const k = e.key.toLowerCase();
+      if (k === 'b' && jumpTable()) e.preventDefault();
+      else if (k === 'k' && jumpFinding()) e.preventDefault();
+    });
     document.addEventListener('keydown', (e) => {
       if (e.key === 'Escape' && !$('#history').hidden && !e.defaultPrevented) closeHistory();
       else if (e.key === 'Escape' && !$('#exchange').hidden && !e.defaultPrevented) closeExchange();

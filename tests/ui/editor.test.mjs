@@ -475,6 +475,28 @@ test('Tab from Ghi chú then Enter inserts no row', async () => {
   await page.keyboard.press('Escape');
 });
 
+test('Alt+B goes to the indicator table; Alt+K and the outline link go to the first finding', async () => {
+  await page.reload();
+  await page.waitForSelector('#main table');
+  await page.locator('#main').focus();
+  await page.keyboard.press('Alt+b');
+  const inTable = await page.evaluate(() => !!document.activeElement.closest('#main table') &&
+    document.activeElement.matches('.fld-input'));
+  assert.ok(inTable, 'Alt+B did not reach a figure of the table');
+  const atFinding = () => page.evaluate(() => {
+    const a = document.activeElement;
+    return !!(a.closest('td.has-finding') || a.closest('.finding') || a.matches('.finding-icon'));
+  });
+  await page.locator('#main').focus();
+  await page.keyboard.press('Alt+k');
+  assert.ok(await atFinding(), 'Alt+K did not reach a finding');
+  await page.locator('#main').focus();
+  const link = page.locator('#outline a[data-jump="finding"]');
+  assert.match(await link.textContent(), /Kết quả kiểm tra \(\d+\)/);
+  await link.click();
+  assert.ok(await atFinding(), 'the outline link did not reach a finding');
+});
+
 test('undo (Ctrl+Z and the button) writes the earlier value back, and brings a deleted row back', async () => {
   await page.reload();
   const ent = await rowEntity('10');
