@@ -27,7 +27,8 @@
 
 #define FNV_PRIME 0x100000001b3ULL
 
-static void feed(uint64_t h[2], const void *p, size_t n)
+/* Two FNV-1a 64 lanes over the same bytes (store_int.h). */
+void xa_hash_feed(uint64_t h[2], const void *p, size_t n)
 {
     const unsigned char *b = p;
 
@@ -37,22 +38,22 @@ static void feed(uint64_t h[2], const void *p, size_t n)
     }
 }
 
-static void feed_u64(uint64_t h[2], uint64_t v)
+void xa_hash_feed_u64(uint64_t h[2], uint64_t v)
 {
     unsigned char b[8];
 
     for (int i = 0; i < 8; i++)
         b[i] = (unsigned char)(v >> (8 * i));
-    feed(h, b, 8);
+    xa_hash_feed(h, b, 8);
 }
 
-static void feed_text(uint64_t h[2], sqlite3_stmt *s, int col)
+void xa_hash_feed_col(uint64_t h[2], sqlite3_stmt *s, int col)
 {
     const unsigned char *t = sqlite3_column_text(s, col);
     size_t n = (size_t)sqlite3_column_bytes(s, col);
 
-    feed_u64(h, n);
-    feed(h, t ? t : (const unsigned char *)"", n);
+    xa_hash_feed_u64(h, n);
+    xa_hash_feed(h, t ? t : (const unsigned char *)"", n);
 }
 
 void xa_chains_free(xa_chains *c)
@@ -145,11 +146,11 @@ static int node_chain(xa_store *st,
             break;
         }
         expect++;
-        feed_u64(h, seq);
+        xa_hash_feed_u64(h, seq);
         for (int c = 1; c <= 4; c++)
-            feed_text(h, s, c);
-        feed_u64(h, (uint64_t)sqlite3_column_int64(s, 5));
-        feed_text(h, s, 6);
+            xa_hash_feed_col(h, s, c);
+        xa_hash_feed_u64(h, (uint64_t)sqlite3_column_int64(s, 5));
+        xa_hash_feed_col(h, s, 6);
         if (all && checkpoint(top, seq))
             rc = xa_chains_add(all, node, seq, h);
         while (want && w < nwant && want[w] <= seq) {
@@ -172,7 +173,8 @@ static int moves(xa_store *st, const char *scope, xa_chains *out)
 {
     sqlite3_stmt *s = NULL;
     int rc = sqlite3_prepare_v2(st->db, "SELECT old, keep, nu FROM rekey WHERE scope = ?1", -1, &s,
-                                NULL), step = SQLITE_DONE;
+                                NULL),
+        step = SQLITE_DONE;
 
     if (rc != SQLITE_OK) {
         sqlite3_finalize(s);

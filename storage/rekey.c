@@ -24,36 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FNV_PRIME 0x100000001b3ULL
-
-static void feed(uint64_t h[2], const void *p, size_t n)
-{
-    const unsigned char *b = p;
-
-    for (size_t i = 0; i < n; i++) {
-        h[0] = (h[0] ^ b[i]) * FNV_PRIME;
-        h[1] = (h[1] ^ b[i]) * FNV_PRIME;
-    }
-}
-
-static void feed_u64(uint64_t h[2], uint64_t v)
-{
-    unsigned char b[8];
-
-    for (int i = 0; i < 8; i++)
-        b[i] = (unsigned char)(v >> (8 * i));
-    feed(h, b, 8);
-}
-
-static void feed_col(uint64_t h[2], sqlite3_stmt *s, int col)
-{
-    const unsigned char *t = sqlite3_column_text(s, col);
-    size_t n = (size_t)sqlite3_column_bytes(s, col);
-
-    feed_u64(h, n);
-    feed(h, t ? t : (const unsigned char *)"", n);
-}
-
 static int prep(xa_store *st, sqlite3_stmt **s, const char *sql)
 {
     int rc = sqlite3_prepare_v2(st->db, sql, -1, s, NULL);
@@ -113,18 +83,18 @@ static void id_start(uint64_t h[2], const char *scope, xa_node old, uint64_t kee
 {
     h[0] = 0xcbf29ce484222325ULL;
     h[1] = 0x84222325cbf29ce4ULL;
-    feed(h, "xasync rekey", 12);
-    feed(h, scope, strlen(scope) + 1);
-    feed_u64(h, old);
-    feed_u64(h, keep);
+    xa_hash_feed(h, "xasync rekey", 12);
+    xa_hash_feed(h, scope, strlen(scope) + 1);
+    xa_hash_feed_u64(h, old);
+    xa_hash_feed_u64(h, keep);
 }
 
 static void feed_str(uint64_t h[2], const char *t)
 {
     size_t n = strlen(t);
 
-    feed_u64(h, n);
-    feed(h, t, n);
+    xa_hash_feed_u64(h, n);
+    xa_hash_feed(h, t, n);
 }
 
 static xa_node id_end(const uint64_t h[2], xa_node old)
@@ -148,7 +118,7 @@ int xa_rekey_id_op(const char *scope, xa_node old, uint64_t keep, const xa_op *o
     feed_str(h, op->field);
     feed_str(h, op->value);
     feed_str(h, ctx);
-    feed_u64(h, (uint64_t)op->hlc);
+    xa_hash_feed_u64(h, (uint64_t)op->hlc);
     feed_str(h, op->author);
     free(ctx);
     *nu = id_end(h, old);
@@ -173,9 +143,9 @@ static int derive(xa_store *st, const char *scope, xa_node old, uint64_t keep, x
     int step = sqlite3_step(s);
     if (step == SQLITE_ROW) {
         for (int c = 1; c <= 4; c++)
-            feed_col(h, s, c);
-        feed_u64(h, (uint64_t)sqlite3_column_int64(s, 5));
-        feed_col(h, s, 6);
+            xa_hash_feed_col(h, s, c);
+        xa_hash_feed_u64(h, (uint64_t)sqlite3_column_int64(s, 5));
+        xa_hash_feed_col(h, s, 6);
     } else if (step == SQLITE_DONE) {
         rc = 1; /* nothing to move */
     } else {
@@ -375,7 +345,8 @@ int xa_rekey_tx(xa_store *st,
     /* remembered, and carried by ops files, so that a replica that holds
      * the same ops makes the same move, and the old dots never come back */
     if (rc == 0)
-        rc = prep(st, &upd, "INSERT OR IGNORE INTO rekey(scope, old, keep, nu) VALUES (?1, ?2, ?3, ?4)");
+        rc = prep(st, &upd,
+                  "INSERT OR IGNORE INTO rekey(scope, old, keep, nu) VALUES (?1, ?2, ?3, ?4)");
     if (rc == 0) {
         sqlite3_bind_text(upd, 1, scope, -1, SQLITE_STATIC);
         sqlite3_bind_int64(upd, 2, XA_NODE_TO_DB(old));
@@ -393,12 +364,8 @@ int xa_rekey_tx(xa_store *st,
     return rc;
 }
 
-int xa_store_rekey(xa_store *st,
-                   const char *scope,
-                   xa_node old,
-                   uint64_t keep,
-                   xa_node *nu_out,
-                   size_t *moved_out)
+int xa_store_rekey(
+    xa_store *st, const char *scope, xa_node old, uint64_t keep, xa_node *nu_out, size_t *moved_out)
 {
     xa_node nu = 0;
     size_t moved = 0;

@@ -393,8 +393,7 @@ int xa_store_open_readonly(xa_store **out, const char *path)
         if (rc == 0)
             rc = load_identity(st);
         if (rc == XA_ENOTFOUND)
-            rc = xa_error_set(XA_ENOTXA, "%s is not a complete xasync database (no node id)",
-                              path);
+            rc = xa_error_set(XA_ENOTXA, "%s is not a complete xasync database (no node id)", path);
         if (rc == 0) {
             *out = st;
             return 0;

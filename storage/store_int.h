@@ -68,6 +68,11 @@ void xa_store_adopt_node(xa_store *st, xa_node node);
  * every other op here whose context names the moved dots is rewritten the
  * same way.  The fields to rebuild are listed in temp.xa_refield(entity,
  * field); *nu is the new id, *moved the number of ops moved. */
+/* The chains' hash (storage/chain.c): two FNV-1a 64 lanes fed with bytes,
+ * a little-endian u64, or a text column with its length. */
+void xa_hash_feed(uint64_t h[2], const void *p, size_t n);
+void xa_hash_feed_u64(uint64_t h[2], uint64_t v);
+void xa_hash_feed_col(uint64_t h[2], sqlite3_stmt *s, int col);
 /* The id a move of old's ops past keep gets: from this replica's op
  * old:keep+1 (1 if it holds none), or from a given op. */
 int xa_rekey_id(xa_store *st, const char *scope, xa_node old, uint64_t keep, xa_node *nu);

@@ -471,7 +471,8 @@ int xa_codec_stream_op(xa_codec_writer *w, const xa_op *op)
     }
     if ((a = op_to_json(op)) == NULL || (t = cJSON_PrintUnformatted(a)) == NULL) {
         cJSON_Delete(a);
-        return w->err = xa_error_set(XA_EINVAL, "an op's value is not valid JSON, or out of memory");
+        return w->err =
+                   xa_error_set(XA_EINVAL, "an op's value is not valid JSON, or out of memory");
     }
     cJSON_Delete(a);
     if (!w->first)

@@ -281,7 +281,7 @@ typedef struct xa_meet {
     uint64_t keep;
     size_t moved;
     int rekeyed;
-    size_t followed;   /* moves of the other replica done here too */
+    size_t followed;    /* moves of the other replica done here too */
     xa_node moved_back; /* see above */
 } xa_meet;
 int xa_store_meet(xa_store *st,

@@ -67,8 +67,8 @@ static int setup(void **state)
         for (int i = 0; i < 25; i++) {
             char field[16], value[96];
             snprintf(field, sizeof field, "f%d", (round * 25 + i) % 23);
-            snprintf(value, sizeof value, "round %d edit %d: a value of some length, as in a report",
-                     round, i);
+            snprintf(value, sizeof value,
+                     "round %d edit %d: a value of some length, as in a report", round, i);
             ok(ARGV("--db", pc, "set", "r", field, value), NULL, "set");
         }
         snprintf(script, sizeof script, "round %d", round);
@@ -103,8 +103,7 @@ static void test_export__split_files_apply_in_order(void **state)
     struct stat sb;
 
     snprintf(limit, sizeof limit, "XASYNC_EXPORT_FILE_MAX=%d", LIMIT);
-    xt_run r = xt_xasync(ARGV("--db", f->b, "export-ops", "--all", "-o", base), NULL,
-                         ARGV(limit));
+    xt_run r = xt_xasync(ARGV("--db", f->b, "export-ops", "--all", "-o", base), NULL, ARGV(limit));
     if (r.status != 0)
         fail_msg("export: %s", r.err);
     if (strstr(r.err, "apply them in this order") == NULL)
@@ -119,8 +118,7 @@ static void test_export__split_files_apply_in_order(void **state)
             break;
         /* near the limit: a file holds at least one page of 32 ops */
         if (sb.st_size > LIMIT + 32 * 200)
-            fail_msg("%s is %lld bytes, over the limit %d", names[n], (long long)sb.st_size,
-                     LIMIT);
+            fail_msg("%s is %lld bytes, over the limit %d", names[n], (long long)sb.st_size, LIMIT);
     }
     if (n < 4)
         fail_msg("200 edits under %d bytes a file made only %d files", LIMIT, n);

@@ -62,8 +62,8 @@ static const char *const entities[NENT] = {"ind-1", "report-2024-h1", "blk-7"};
 static const char *const fieldnames[NFLD] = {"est", "plan", "note", "text"};
 
 typedef struct stats {
-    size_t writes, usb, usb_refused, usb_rekeyed, usb_followed, usb_moved_back, syncs, sync_rekeyed_own, sync_rekeyed_foreign,
-        backups, restores, clones, lost;
+    size_t writes, usb, usb_refused, usb_rekeyed, usb_followed, usb_moved_back, syncs,
+        sync_rekeyed_own, sync_rekeyed_foreign, backups, restores, clones, lost;
 } stats;
 
 typedef struct world {
@@ -113,7 +113,8 @@ static void db_exec(world *w, const char *path, const char *sql)
     sqlite3 *db = NULL;
     char *err = NULL;
 
-    if (sqlite3_open(path, &db) != SQLITE_OK || sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+    if (sqlite3_open(path, &db) != SQLITE_OK ||
+        sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
         fail_msg("%s on %s: %s [seed %llu]", sql, path, err ? err : sqlite3_errmsg(db),
                  (unsigned long long)w->seed);
     sqlite3_close(db);
@@ -260,8 +261,8 @@ static void usb(world *w, int p, int q)
     must(w, xa_store_missing(w->pc[p], SCOPE, &have, 0, &l, &more), "export-ops");
     must(w, xa_store_chains(w->pc[p], SCOPE, &ch), "chains");
     int rc = xa_store_meet(w->pc[q], SCOPE, &ch, l.ops, l.n, &m);
-    TRACE("usb pc%d -> pc%d: %zu ops, meet %d (node %016llx keep %llu rekeyed %d)\n", p, q, l.n,
-          rc, (unsigned long long)m.node, (unsigned long long)m.keep, m.rekeyed);
+    TRACE("usb pc%d -> pc%d: %zu ops, meet %d (node %016llx keep %llu rekeyed %d)\n", p, q, l.n, rc,
+          (unsigned long long)m.node, (unsigned long long)m.keep, m.rekeyed);
     if (rc == XA_EFORGED) {
         if (m.rekeyed)
             w->s.usb_rekeyed++;
@@ -473,10 +474,10 @@ static void check(world *w)
                                         " field = ?2 AND node = ?3 AND seq = ?4",
                                         -1, &sib, NULL),
                      SQLITE_OK);
-    assert_int_equal(
-        sqlite3_prepare_v2(db, "SELECT ctx FROM journal WHERE entity = ?1 AND field = ?2", -1,
-                           &seen, NULL),
-        SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT ctx FROM journal WHERE entity = ?1 AND field = ?2",
+                                        -1, &seen, NULL),
+                     SQLITE_OK);
     while (sqlite3_step(s) == SQLITE_ROW) {
         xa_dot d = {(xa_node)(sqlite3_uint64)sqlite3_column_int64(s, 0),
                     (uint64_t)sqlite3_column_int64(s, 1)};
@@ -588,9 +589,8 @@ static void test_converge_restore__restores_clones_usb_and_district(void **state
            " for bringing moved edits back), %zu syncs (%zu own and %zu foreign re-keyings),"
            " %zu backups, %zu restores (%zu unshared writes wiped with them), %zu clones\n",
            k, total.writes, total.usb, total.usb_refused, total.usb_rekeyed, total.usb_followed,
-           total.usb_moved_back, total.syncs,
-           total.sync_rekeyed_own, total.sync_rekeyed_foreign, total.backups, total.restores,
-           total.lost, total.clones);
+           total.usb_moved_back, total.syncs, total.sync_rekeyed_own, total.sync_rekeyed_foreign,
+           total.backups, total.restores, total.lost, total.clones);
     /* runs that never restored (or cloned) tested too little */
     if (k >= 3) {
         assert_true(total.restores > 0 && (total.clones > 0 || !clones));
