@@ -255,6 +255,85 @@ static void test_cli__error_not_ops_file(void **state)
     free(path);
 }
 
+/* A "moves" member (["<old node>", keep, "<new node>"], ...) that is not
+ * one: the codec's "a malformed move" or "moves must be a list".  OLD in
+ * the text stands for the file's own node. */
+static const char *moves_text;
+
+static void set_moves(cJSON *doc)
+{
+    const char *old = MEMBER(doc, "nodes")->child->string;
+    char text[512];
+    const char *p = strstr(moves_text, "OLD");
+    cJSON *moves;
+    int n;
+
+    if (p == NULL)
+        n = snprintf(text, sizeof text, "%s", moves_text);
+    else
+        n = snprintf(text, sizeof text, "%.*s%s%s", (int)(p - moves_text), moves_text, old, p + 3);
+    assert_true(n > 0 && (size_t)n < sizeof text);
+    moves = PARSE(text);
+    cJSON_DeleteItemFromObjectCaseSensitive(doc, "moves");
+    assert_true(cJSON_AddItemToObject(doc, "moves", moves));
+}
+
+static void test_cli__error_ops_malformed_moves(void **state)
+{
+    xt_cli *f = *state;
+    char na[17], nb[17];
+    static const struct {
+        const char *moves, *frag;
+    } bad[] = {
+        /* not an array */
+        {"{}", "moves must be a list"},
+        {"\"moves\"", "moves must be a list"},
+        {"7", "moves must be a list"},
+        /* a move not an array, or missing or with an extra member */
+        {"[\"OLD\"]", "a malformed move"},
+        {"[[\"OLD\",1]]", "a malformed move"},
+        {"[[\"OLD\"]]", "a malformed move"},
+        {"[[]]", "a malformed move"},
+        {"[[\"OLD\",1,\"0123456789abcdef\",2]]", "a malformed move"},
+        /* a node id that is not one */
+        {"[[\"not-a-node-id!\",1,\"0123456789abcdef\"]]", "a malformed move"},
+        {"[[\"OLD\",1,\"0123456789abcdeg\"]]", "a malformed move"},
+        {"[[\"OLD\",1,\"0123\"]]", "a malformed move"},
+        {"[[\"OLD\",1,42]]", "a malformed move"},
+        /* keep not a number, or not a count */
+        {"[[\"OLD\",\"1\",\"0123456789abcdef\"]]", "a malformed move"},
+        {"[[\"OLD\",null,\"0123456789abcdef\"]]", "a malformed move"},
+        {"[[\"OLD\",-1,\"0123456789abcdef\"]]", "a malformed move"},
+        {"[[\"OLD\",1.5,\"0123456789abcdef\"]]", "a malformed move"},
+        /* a good move does not carry a bad one */
+        {"[[\"OLD\",1,\"0123456789abcdef\"],[\"OLD\",\"x\",\"0123456789abcdef\"]]",
+         "a malformed move"},
+    };
+    char *file;
+    size_t i;
+
+    xt_init_db(f, f->db, SCOPE, na);
+    xt_init_db(f, f->db2, SCOPE, nb);
+    xt_set_value(f, f->db, "e", "a", "1");
+    xt_set_value(f, f->db, "e", "b", "2");
+    xt_set_value(f, f->db2, "e", "z", "B's own");
+    file = xt_export_all(f, f->db, "a.ops");
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char name[32];
+        char *path;
+
+        snprintf(name, sizeof name, "moves%zu.ops", i);
+        moves_text = bad[i].moves;
+        path = xt_edited_ops(f, file, name, set_moves);
+        FAILS(f, f->db2, 1, bad[i].frag, "apply", path, "--db", f->db2);
+        free(path);
+    }
+    /* the same file without the bad moves is taken */
+    xt_apply_ok(f, f->db2, file, 2, 0);
+    OUT_IS("1\n", f, "get", "e", "a", "--db", f->db2);
+    free(file);
+}
+
 static void test_cli__error_apply_missing_file(void **state)
 {
     xt_cli *f = *state;
@@ -444,6 +523,7 @@ int main(void)
         XT_CLI_TEST(test_cli__error_ops_forged),
         XT_CLI_TEST(test_cli__error_not_ops_file),
         XT_CLI_TEST(test_cli__error_apply_missing_file),
+        XT_CLI_TEST(test_cli__error_ops_malformed_moves),
         XT_CLI_TEST(test_cli__error_ops_malformed_op),
         XT_CLI_TEST(test_cli__error_ops_bad_value),
     };

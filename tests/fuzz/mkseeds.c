@@ -133,7 +133,8 @@ static void write_seed(const char *dir, const char *name, int kind, const char *
 int main(int argc, char **argv)
 {
     xa_sync_msg req, resp;
-    char *rq = NULL, *rs = NULL, *ops = NULL;
+    char *rq = NULL, *rs = NULL, *ops = NULL, *moved = NULL;
+    xa_chains ch = {0};
     size_t rqlen = 0, rslen = 0;
 
     if (argc != 2) {
@@ -159,6 +160,11 @@ int main(int argc, char **argv)
         xa_sync_msg_encode(&rs, &rslen, &resp, 0) != 0 ||
         xa_codec_encode(&ops, SCOPE, req.ops.ops, req.ops.n) != 0)
         die("encode");
+    /* an ops file that carries moves (["<old node>", keep, "<new node>"]) */
+    if (xa_chains_add_move(&ch, 0x8f3a1c2b4d5e6f70ULL, 2, 0x1b2c3d4e5f607182ULL) != 0 ||
+        xa_chains_add_move(&ch, 0x00c0ffee00000a0bULL, 0, 0x00c0ffee00000a0cULL) != 0 ||
+        xa_codec_encode_chains(&moved, SCOPE, req.ops.ops, req.ops.n, &ch) != 0)
+        die("encode moves");
 
     write_seed(argv[1], "seed-request-dict", XA_PACK_DICT, rq, rqlen);
     write_seed(argv[1], "seed-response-dict", XA_PACK_DICT, rs, rslen);
@@ -168,10 +174,13 @@ int main(int argc, char **argv)
     write_seed(argv[1], "seed-request-json", 0, rq, rqlen);
     write_seed(argv[1], "seed-response-json", 0, rs, rslen);
     write_seed(argv[1], "seed-ops-json", 0, ops, strlen(ops));
+    write_seed(argv[1], "seed-ops-moves", 0, moved, strlen(moved));
 
     free(rq);
     free(rs);
     free(ops);
+    free(moved);
+    xa_chains_free(&ch);
     xa_sync_msg_clear(&req);
     xa_sync_msg_clear(&resp);
     return 0;
