@@ -14,6 +14,7 @@
  *   GET  /desk/print?scope=&id=             the print view itself (framed)
  *   POST /desk/decide                       accept, or return with a reason
  *   POST /desk/deadline                     the deadline of a form and period (admin)
+ *   POST /desk/resolve                      an admin's value for a field in conflict
  *   GET  /desk/rollup?form=&period=         the district's table, by commune
  *   GET  /desk/rollup.csv|.xlsx|.docx       downloads
  *   GET  /desk/conflicts                    fields left in conflict, both values
@@ -1170,6 +1171,86 @@ static void page_print(ctx *c)
     respond(c, 200, "text/html; charset=utf-8", &b);
 }
 
+/* The siblings of a field as the page showed them: "node:seq,..." front
+ * first, so a write names exactly the values it settles. */
+static void seen_of(const xa_field *f, char *out, size_t cap)
+{
+    size_t k = 0;
+
+    out[0] = '\0';
+    for (size_t i = 0; i < f->n && k < cap; i++) {
+        char hex[XA_NODE_HEX + 1];
+        xa_node_format(f->v[i].dot.node, hex);
+        int w = snprintf(out + k, cap - k, "%s%s:%llu", i ? "," : "", hex,
+                         (unsigned long long)f->v[i].dot.seq);
+        if (w < 0 || (size_t)w >= cap - k) {
+            out[0] = '\0';
+            return;
+        }
+        k += (size_t)w;
+    }
+}
+
+#define XA_DESK_VALUE_MAX 4000 /* bytes a value written by an admin may hold */
+
+/* For an admin: a value typed into a field in conflict, written as an
+ * ordinary edit that supersedes every value shown (do_resolve).  `back` is
+ * the report's id when the form is on its page, else NULL. */
+static void resolve_form(ctx *c, sb *b, const char *scope, const xa_field *f, const char *back)
+{
+    char seen[1024];
+
+    if (strcmp(c->u.role, "admin") != 0)
+        return;
+    seen_of(f, seen, sizeof(seen));
+    sb_printf(
+        b,
+        "<form method=\"post\" action=\"/desk/resolve\" class=\"resolve\" data-confirm=\"%s\">"
+        "<input type=\"hidden\" name=\"csrf\" value=\"%s\"><input type=\"hidden\" "
+        "name=\"scope\" value=\"",
+        L(c, "Ghi giá trị này cho xã? Nó thay cả hai giá trị và đồng bộ về máy của xã.",
+          "Write this value for the commune? It replaces both values and syncs to the "
+          "commune's PCs."),
+        c->csrf);
+    html(b, scope);
+    sb_puts(b, "\"><input type=\"hidden\" name=\"entity\" value=\"");
+    html(b, f->entity);
+    sb_puts(b, "\"><input type=\"hidden\" name=\"field\" value=\"");
+    html(b, f->field);
+    sb_puts(b, "\"><input type=\"hidden\" name=\"seen\" value=\"");
+    html(b, seen);
+    sb_puts(b, "\">");
+    if (back) {
+        sb_puts(b, "<input type=\"hidden\" name=\"back\" value=\"");
+        html(b, back);
+        sb_puts(b, "\">");
+    }
+    sb_printf(b,
+              "<input type=\"text\" name=\"value\" maxlength=\"%d\" required aria-label=\"%s\" "
+              "placeholder=\"%s\"><button>%s</button></form>",
+              XA_DESK_VALUE_MAX, L(c, "Giá trị mới", "New value"),
+              L(c, "Viết giá trị mới", "Type a new value"),
+              L(c, "Ghi (quản trị)", "Write (admin)"));
+}
+
+/* Who settles a conflict, said where conflicts are listed. */
+static const char *settle_note(const ctx *c)
+{
+    return strcmp(c->u.role, "admin") == 0
+               ? L(c,
+                   "Việc chọn giá trị đúng là của xã. Người quản trị của huyện có thể viết một "
+                   "giá trị thay: nó thay các giá trị đang xung đột, mang tên người viết "
+                   "(\"Huyện: tên\") và đồng bộ về máy của xã như mọi chỉnh sửa.",
+                   "Settling stays with the commune. An admin of the district may write a value "
+                   "instead: it replaces the values in conflict, carries the writer's name "
+                   "(\"Huyện: name\") and syncs to the commune's PCs like any edit.")
+               : L(c,
+                   "Việc chọn giá trị đúng là của xã; chỉ người quản trị của huyện mới có thể "
+                   "viết một giá trị thay.",
+                   "Settling stays with the commune; only an admin of the district may write a "
+                   "value instead.");
+}
+
 static void history(ctx *c, sb *b, const char *scope, const char *id)
 {
     xa_logent *e = NULL;
@@ -1239,6 +1320,9 @@ static void page_report(ctx *c, const char *msg_vi, const char *msg_en, int err)
     } else if (msg_vi == NULL && done && strcmp(done, "returned") == 0) {
         msg_vi = "Đã trả lại; xã sẽ thấy lý do sau lần đồng bộ tới.";
         msg_en = "Returned; the commune sees the reason after its next sync.";
+    } else if (msg_vi == NULL && done && strcmp(done, "resolved") == 0) {
+        msg_vi = "Đã ghi giá trị; xã sẽ nhận sau lần đồng bộ tới.";
+        msg_en = "The value is written; the commune receives it with its next sync.";
     }
     if (msg_vi) {
         sb_printf(&b, "<p class=\"msg%s\" id=\"%s\">", err ? " err" : "", err ? "error" : "done");
@@ -1330,9 +1414,8 @@ static void page_report(ctx *c, const char *msg_vi, const char *msg_en, int err)
                 (cf[i].entity[idl] != '\0' && cf[i].entity[idl] != '/'))
                 continue;
             if (shown++ == 0)
-                sb_printf(&b, "<p class=\"muted\">%s</p><ul id=\"conflicts\">",
-                          L(c, "Xã tự chọn giá trị đúng; huyện chỉ xem.",
-                            "The commune settles these; the district only sees them."));
+                sb_printf(&b, "<p class=\"muted\" id=\"settle-note\">%s</p><ul id=\"conflicts\">",
+                          settle_note(c));
             sb_puts(&b, "<li>");
             html(&b, cf[i].entity + idl);
             sb_puts(&b, " ");
@@ -1347,6 +1430,7 @@ static void page_report(ctx *c, const char *msg_vi, const char *msg_en, int err)
                 sb_puts(&b, ")");
                 free(v);
             }
+            resolve_form(c, &b, scope, &cf[i], id);
             sb_puts(&b, "</li>");
         }
         if (shown)
@@ -1361,7 +1445,7 @@ static void page_report(ctx *c, const char *msg_vi, const char *msg_en, int err)
     history(c, &b, scope, id);
     sb_puts(&b, "</details></section></div></div>");
     page_tail(&b);
-    respond(c, err ? 400 : 200, "text/html; charset=utf-8", &b);
+    respond(c, err ? (unsigned)(err > 1 ? err : 400) : 200, "text/html; charset=utf-8", &b);
 }
 
 static void do_decide(ctx *c)
@@ -1467,7 +1551,159 @@ static void do_deadline(ctx *c)
 
 /* ---- conflicts ------------------------------------------------------------ */
 
-static void page_conflicts(ctx *c)
+static void page_conflicts(ctx *c, const char *msg_vi, const char *msg_en, unsigned status);
+
+/* An admin's value for a field in conflict: an ordinary op in the commune's
+ * scope whose context covers every sibling (xa_store_set with resolve, the
+ * store's one apply, as a clerk's `xasync resolve`), checked at the door as
+ * the clerk's editor checks a cell, and only if the field still holds the
+ * values the page showed. */
+static void do_resolve(ctx *c)
+{
+    const char *scope = field(c, "scope"), *entity = field(c, "entity"), *fld = field(c, "field");
+    const char *value = field(c, "value"), *seen = field(c, "seen"), *back = field(c, "back");
+    const char *vi = NULL, *en = NULL;
+    char author[XA_AUTHOR_MAX + 1], now[1024], *norm = NULL, *json = NULL;
+    unsigned status = 400;
+    xa_commune cm;
+    xa_field f;
+    int rc;
+
+    memset(&f, 0, sizeof(f));
+    /* the page shown after: the report's (back = its id) or the conflicts' */
+    static __thread const char *args[5];
+    xa_desk_req q2 = *c->q;
+    const xa_desk_req *orig = c->q;
+    int on_report = back && text_ok(back, XA_ENTITY_MAX, 1, 0) && xa_check_entity(back) == 0;
+    args[0] = "scope", args[1] = scope, args[2] = on_report ? "id" : NULL,
+    args[3] = on_report ? back : NULL, args[4] = NULL;
+    if (!on_report && !(scope && text_ok(scope, XA_SCOPE_MAX, 1, 0) && xa_check_scope(scope) == 0))
+        args[0] = NULL;
+    q2.args = args;
+
+    if (strcmp(c->u.role, "admin") != 0) {
+        status = 403;
+        vi = "Chỉ người quản trị của huyện mới viết giá trị cho ô đang xung đột; việc chọn giá trị "
+             "là của xã. Không có gì thay đổi.";
+        en = "Only an admin of the district writes a value into a field in conflict; settling it "
+             "stays with the commune. Nothing was changed.";
+        goto fail;
+    }
+    if (c->form_bad) {
+        vi = "Biểu mẫu gửi lên có chữ không phải UTF-8 hoặc quá nhiều ô; không có gì thay đổi.";
+        en = "The form holds text that is not UTF-8, or too many fields; nothing was changed.";
+        goto fail;
+    }
+    if (scope == NULL || !text_ok(scope, XA_SCOPE_MAX, 1, 0) || xa_check_scope(scope) < 0 ||
+        strcmp(scope, XA_FORMS_SCOPE) == 0 || xa_district_commune_get(c->st, scope, &cm) < 0 ||
+        entity == NULL || !text_ok(entity, XA_ENTITY_MAX, 1, 0) || xa_check_entity(entity) < 0 ||
+        fld == NULL || !text_ok(fld, 64, 1, 0) || xa_check_field(fld) < 0 || seen == NULL ||
+        !text_ok(seen, sizeof(now) - 1, 0, 0)) {
+        vi = "Xã hoặc ô không hợp lệ; không có gì thay đổi.";
+        en = "Not a valid commune or field; nothing was changed.";
+        goto fail;
+    }
+    if (value == NULL || !text_ok(value, XA_DESK_VALUE_MAX, 1, 0)) {
+        vi = "Giá trị: cần từ 1 đến 4000 byte chữ trên một dòng, không có ký tự điều khiển; "
+             "không có gì thay đổi.";
+        en = "A value: 1 to 4000 bytes of text on one line, no control characters; nothing "
+             "was changed.";
+        goto fail;
+    }
+    /* a cell of a report's table: a figure where the row holds figures
+     * (report.h, xa_report_cell_value), stored in its normal form */
+    const char *bs = strstr(entity, "/b/");
+    if (bs) {
+        char rid[XA_ENTITY_MAX + 1];
+        xa_report r;
+        snprintf(rid, sizeof(rid), "%.*s", (int)(bs - entity), entity);
+        if (xa_report_load(c->st, scope, rid, &r) == 0) {
+            rc = xa_report_cell_value(&r, entity, fld, NULL, value, &norm);
+            xa_report_free(&r);
+            if (rc < 0) {
+                vi = en = xa_error_last();
+                goto fail;
+            }
+            value = norm;
+        }
+    }
+    cJSON *j = cJSON_CreateString(value);
+    json = j ? cJSON_PrintUnformatted(j) : NULL;
+    cJSON_Delete(j);
+    snprintf(author, sizeof(author), "Huyện: %s", c->u.name);
+    if (json == NULL) {
+        status = 500;
+        vi = en = "out of memory";
+        goto fail;
+    }
+    c->wlock(c->lk);
+    rc = xa_store_get(c->st, scope, entity, fld, &f);
+    if (rc == 0)
+        seen_of(&f, now, sizeof(now));
+    if (rc < 0 || f.n < 2 || strcmp(now, seen) != 0) {
+        c->wunlock(c->lk);
+        status = 409;
+        vi = "Ô này đã thay đổi trong lúc bạn xem (xã đã chọn giá trị, hoặc có giá trị mới); hãy "
+             "xem lại các giá trị. Không có gì thay đổi.";
+        en = "This field changed while you looked (the commune settled it, or a new value "
+             "came); look at its values again. Nothing was changed.";
+        goto fail;
+    }
+    rc = xa_store_set(c->st, scope, entity, fld, json, author, 1, NULL);
+    c->wunlock(c->lk);
+    if (rc < 0) {
+        status = rc == XA_EINVAL || rc == XA_ETOOBIG ? 400 : 500;
+        vi = en = xa_error_last();
+        goto fail;
+    }
+    xa_field_clear(&f);
+    free(json);
+    free(norm);
+    /* After the post, the page by GET: a reload sends nothing again. */
+    sb to = {0};
+    if (on_report) {
+        sb_puts(&to, "/desk/report?scope=");
+        url(&to, scope);
+        sb_puts(&to, "&id=");
+        url(&to, back);
+        sb_puts(&to, "&done=resolved");
+    } else {
+        sb_puts(&to, "/desk/conflicts?done=resolved");
+    }
+    redirect(c, to.oom ? "/desk/" : to.p);
+    free(to.p);
+    return;
+fail:
+    if (f.n)
+        xa_field_clear(&f);
+    free(json);
+    c->q = &q2;
+    if (on_report && scope && text_ok(scope, XA_SCOPE_MAX, 1, 0) && xa_check_scope(scope) == 0 &&
+        xa_district_commune_get(c->st, scope, &cm) == 0)
+        page_report(c, vi, en, (int)status);
+    else
+        page_conflicts(c, vi, en, status);
+    c->q = orig;
+    free(norm);
+}
+
+/* The outcome of an admin's write, above the list. */
+static void outcome(ctx *c, sb *b, const char *msg_vi, const char *msg_en, int err)
+{
+    const char *done = arg(c, "done");
+
+    if (msg_vi == NULL && done && strcmp(done, "resolved") == 0) {
+        msg_vi = "Đã ghi giá trị; xã sẽ nhận sau lần đồng bộ tới.";
+        msg_en = "The value is written; the commune receives it with its next sync.";
+    }
+    if (msg_vi) {
+        sb_printf(b, "<p class=\"msg%s\" id=\"%s\">", err ? " err" : "", err ? "error" : "done");
+        html(b, c->en ? msg_en : msg_vi);
+        sb_puts(b, "</p>");
+    }
+}
+
+static void page_conflicts(ctx *c, const char *msg_vi, const char *msg_en, unsigned status)
 {
     const char *only = arg(c, "scope");
     xa_commune *cm = NULL;
@@ -1475,12 +1711,13 @@ static void page_conflicts(ctx *c)
     sb b = {0};
 
     page_head(c, &b, L(c, "Xung đột", "Conflicts"), "conflicts");
-    sb_printf(&b, "<h1>%s</h1><p class=\"msg\">%s</p>", L(c, "Xung đột", "Conflicts"),
-              L(c,
-                "Hai máy của một xã đã sửa cùng một ô. Huyện xem cả hai giá trị và người viết; "
-                "việc chọn giá trị đúng là của xã.",
+    sb_printf(&b, "<h1>%s</h1>", L(c, "Xung đột", "Conflicts"));
+    outcome(c, &b, msg_vi, msg_en, status != 200);
+    sb_printf(&b, "<p class=\"msg\" id=\"settle-note\">%s %s</p>",
+              L(c, "Hai máy của một xã đã sửa cùng một ô. Huyện xem cả hai giá trị và người viết.",
                 "Two PCs of a commune changed the same field. The district sees both values and "
-                "their authors; settling it stays with the commune."));
+                "their authors."),
+              settle_note(c));
     if (xa_district_communes(c->st, &cm, &nc) == 0) {
         sb_printf(&b, "<table id=\"conflicts\"><tr><th>%s</th><th>%s</th><th>%s</th></tr>",
                   L(c, "Xã", "Commune"), L(c, "Ô", "Field"),
@@ -1493,7 +1730,13 @@ static void page_conflicts(ctx *c)
             if (xa_store_fields(c->st, cm[i].scope, NULL, 1, &f, &n) < 0)
                 continue;
             for (size_t k = 0; k < n && total < 2000; k++, total++) {
-                sb_puts(&b, "<tr><td>");
+                sb_puts(&b, "<tr data-scope=\"");
+                html(&b, cm[i].scope);
+                sb_puts(&b, "\" data-field=\"");
+                html(&b, f[k].entity);
+                sb_puts(&b, " ");
+                html(&b, f[k].field);
+                sb_puts(&b, "\"><td>");
                 html(&b, cm[i].name);
                 sb_puts(&b, "</td><td>");
                 html(&b, f[k].entity);
@@ -1508,6 +1751,7 @@ static void page_conflicts(ctx *c)
                     html(&b, f[k].v[j].author);
                     free(v);
                 }
+                resolve_form(c, &b, cm[i].scope, &f[k], NULL);
                 sb_puts(&b, "</td></tr>");
             }
             xa_fields_free(f, n);
@@ -1518,7 +1762,7 @@ static void page_conflicts(ctx *c)
     }
     free(cm);
     page_tail(&b);
-    respond(c, 200, "text/html; charset=utf-8", &b);
+    respond(c, status, "text/html; charset=utf-8", &b);
 }
 
 /* ---- the rollup ----------------------------------------------------------- */
@@ -2192,6 +2436,8 @@ void xa_desk_handle(xa_store *st,
         do_decide(&c);
     } else if (post && strcmp(path, "/desk/deadline") == 0) {
         do_deadline(&c);
+    } else if (post && strcmp(path, "/desk/resolve") == 0) {
+        do_resolve(&c);
     } else if (post) {
         error_page(&c, 404, "Không có trang này.", "No such page.");
     } else if (strcmp(path, "/desk/") == 0) {
@@ -2209,7 +2455,7 @@ void xa_desk_handle(xa_store *st,
     } else if (strcmp(path, "/desk/rollup.docx") == 0) {
         do_download(&c, "docx");
     } else if (strcmp(path, "/desk/conflicts") == 0) {
-        page_conflicts(&c);
+        page_conflicts(&c, NULL, NULL, 200);
     } else {
         error_page(&c, 404, "Không có trang này.", "No such page.");
     }

@@ -407,6 +407,112 @@ test('an officer reads and decides, but only an admin sets a deadline', async ()
   await login('lan', PW);
 });
 
+test('a field in conflict: an officer cannot write it; an admin writes a value that the PCs take', async () => {
+  // two PCs of hoang-son change the same figure while apart
+  const scope = 'hoang-son';
+  const a = pcdb(scope), b = join(dir, `${scope}-2.db`);
+  xa('--db', b, 'init', '--scope', scope);
+  xa('--db', b, 'remote', 'set', base, '--token-file', tokens[scope]);
+  xa('--db', b, 'sync');
+  xa('--db', a, 'report', 'edit', 'ind/4/est', '650', '--author', 'Văn thư máy 1');
+  xa('--db', a, 'sync');
+  xa('--db', b, 'report', 'edit', 'ind/4/est', '660', '--author', 'Văn thư máy 2');
+  xa('--db', b, 'sync');
+  xa('--db', a, 'sync');
+  const [conf] = JSON.parse(xa('--db', a, 'conflicts', '--json'));
+  assert.equal(conf.field, 'est');
+  assert.deepEqual(conf.values.map((v) => v.value).sort(), ['650', '660']);
+  const row = `#conflicts tr[data-scope="${scope}"][data-field="${conf.entity} est"]`;
+
+  // an officer sees the conflict and the note, no form; a post is refused
+  await login('hoa', PW);
+  await page.goto(base + '/desk/conflicts');
+  assert.match(await page.locator(row).innerText(), /650[\s\S]*Văn thư máy 1|660[\s\S]*Văn thư máy 2/);
+  assert.match(await page.locator('#settle-note').innerText(), /của xã; chỉ người quản trị/);
+  assert.equal(await page.locator('form.resolve').count(), 0);
+  await page.goto(base + `/desk/report?scope=${scope}&id=report-2024-h1`);
+  assert.equal(await page.locator('#conflicts li').count(), 1);
+  assert.equal(await page.locator('form.resolve').count(), 0);
+  let csrf = await page.getAttribute('input[name="csrf"]', 'value');
+  const enc = (o) => Buffer.from(Object.entries(o).map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&'));
+  const post = (body) => page.request.post(base + '/desk/resolve', {
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, data: body, maxRedirects: 0,
+  });
+  const before = digest();
+  const seenOf = (c) => c.values.map((v) => `${v.node}:${v.seq}`);
+  const base2 = { scope, entity: conf.entity, field: 'est', seen: seenOf(conf).join(',') };
+  let r = await post(enc({ csrf, ...base2, value: '655' }));
+  assert.equal(r.status(), 403);
+  assert.match(await r.text(), /Chỉ người quản trị của huyện mới viết giá trị/);
+  assert.equal(digest(), before);
+
+  // an admin: the form on the conflicts page and on the report's page
+  await Promise.all([page.waitForURL(/\/desk\/login/), page.click('#logout')]);
+  await login('lan', PW);
+  await page.goto(base + `/desk/report?scope=${scope}&id=report-2024-h1`);
+  assert.equal(await page.locator('#conflicts li form.resolve').count(), 1);
+  assert.match(await page.locator('#settle-note').innerText(), /Người quản trị của huyện có thể viết/);
+  await page.goto(base + '/desk/conflicts');
+  assert.equal(await page.locator(`${row} form.resolve`).count(), 1);
+  const seen = await page.getAttribute(`${row} input[name="seen"]`, 'value');
+  assert.deepEqual(seen.split(',').sort(), seenOf(conf).sort());
+  csrf = await page.getAttribute('input[name="csrf"]', 'value');
+  if (SHOTS) await page.screenshot({ path: join(SHOTS, 'desk-conflicts.png'), fullPage: true });
+
+  // bad values: refused with a message, nothing stored, nothing unescaped
+  const inj = '<script>alert(1)</script><img src=x onerror=alert(2)>';
+  const ok = { csrf, ...base2, seen };
+  const cases = [
+    [enc({ ...ok, value: '' }), 400, /1 to 4000 bytes|1 đến 4000 byte/],
+    [enc({ ...ok, value: '6'.repeat(4001) }), 400, /4000/],
+    [enc({ ...ok, value: 'sáu trăm' }), 400, /ind\/4\/est/],
+    [enc({ ...ok, value: '1,460' }), 400, /1\.460/],
+    [enc({ ...ok, value: '636.4' }), 400, /636,4/],
+    [enc({ ...ok, value: inj }), 400, /ind\/4\/est/],
+    [enc({ ...ok, value: '65\u00015' }), 400, /control characters|ký tự điều khiển/],
+    [enc({ ...ok, value: '655\n' }), 400, /control characters|ký tự điều khiển/],
+    [Buffer.concat([enc(ok), Buffer.from('&value=65%FF')]), 400, /UTF-8/],
+    [enc({ ...ok, scope: inj, value: '655' }), 400, /Not a valid commune or field|Xã hoặc ô không hợp lệ/],
+    [enc({ ...ok, scope: 'hoang-ha', value: '655' }), 409, /changed while you looked|đã thay đổi trong lúc bạn xem/],
+    [enc({ ...ok, entity: inj, value: '655' }), 400, /Xã hoặc ô không hợp lệ/],
+    [enc({ ...ok, field: 'plan', value: '655' }), 409, /đã thay đổi trong lúc bạn xem/],
+    [enc({ ...ok, seen: seen.split(',')[0], value: '655' }), 409, /đã thay đổi trong lúc bạn xem/],
+    [enc({ ...ok, csrf: 'x'.repeat(43), value: '655' }), 403, /CSRF/],
+  ];
+  for (const [body, status, msg] of cases) {
+    r = await post(body);
+    const text = await r.text();
+    assert.equal(r.status(), status, `${body}: ${text.slice(0, 400)}`);
+    assert.match(text, msg);
+    assert.ok(!text.includes('<script>alert') && !text.includes('<img src=x'), text);
+  }
+  assert.equal(digest(), before);
+
+  // the admin types a value on the page (1460: stored in its normal form)
+  await page.fill(`${row} input[name="value"]`, '1460');
+  const t0 = performance.now();
+  await Promise.all([page.waitForURL(/done=resolved/), page.click(`${row} form.resolve button`)]);
+  const ms = performance.now() - t0;
+  console.log(`timings: ${JSON.stringify({ admin_write_and_page_ms: Math.round(ms * 10) / 10 })}`);
+  assert.match(await page.locator('#done').innerText(), /Đã ghi giá trị/);
+  assert.equal(await page.locator(row).count(), 0);
+  const state = JSON.parse(xd('show', scope, '--json'));
+  assert.equal(JSON.stringify(state).includes('"conflict":true'), false);
+  // the commune's PCs take it as any edit: the value (in its normal form), the
+  // admin's name as author, no conflict left
+  for (const db of [a, b]) {
+    xa('--db', db, 'sync');
+    const got = JSON.parse(xa('--db', db, 'get', conf.entity, 'est', '--json'));
+    const vals = got.values || [got];
+    assert.equal(vals.length, 1, JSON.stringify(got));
+    assert.equal(vals[0].value, '1.460');
+    assert.equal(vals[0].author, 'Huyện: lan');
+    assert.deepEqual(JSON.parse(xa('--db', db, 'conflicts', '--json')), []);
+  }
+  const log = JSON.parse(xa('--db', a, 'log', conf.entity, 'est', '--json'));
+  assert.equal(log.at(-1).author, 'Huyện: lan');
+});
+
 test("a commune's sync token never opens the page; an expired session goes back to login", async () => {
   const tok = execFileSync('cat', [tokens['hoang-xuan']], { encoding: 'utf8' }).trim();
   for (const headers of [{ Authorization: `Bearer ${tok}` }, { Cookie: `xa_desk=${tok}` }]) {
