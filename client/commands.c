@@ -1199,7 +1199,7 @@ const xa_command xa_commands[] = {
      "one request (500); --verbose logs every attempt.  One daemon per database.\n",
      OPT_PULL | OPT_BACKOFF_BASE | OPT_BACKOFF_CAP | OPT_REQ_TIMEOUT | OPT_BATCH | OPT_VERBOSE, 0,
      0, XA_FULL(cmd_daemon)},
-    {"report", "import|list|outline|edit|add|delete|check|export ...",
+    {"report", "import|list|outline|edit|add|delete|check|export|copy ...",
      "the commune report: import, edit, check and print it",
      "  report import FILE [--id ID] [--kind K] [--period P]\n"
      "                                       bring in a report in its text form or as a Word\n"
@@ -1221,6 +1221,9 @@ const xa_command xa_commands[] = {
      "                                       Nghị định 30 (-o FILE, or a pipe)\n"
      "  report import FILE --form ID [--period P]  bind the table to a form of the district\n"
      "  report new --form ID --period P [--id ID]  a report started from a form\n"
+     "  report copy --period P [--id ID]     last period's report for period P: its text\n"
+     "                                       kept, this period's figures (est) moved to the\n"
+     "                                       previous period's column (prev), est left empty\n"
      "  report bind ind/TT CODE              bind a row to an indicator by hand (- unbinds)\n"
      "  report submit [ID]                   \"Gửi lên huyện\": mark this version sent\n"
      "  report state [--json]                draft, sent, accepted or returned\n"

@@ -368,7 +368,7 @@ int xa_cmd_report(xa_cli *cli)
 
     static const char *const subs[] = {"import", "list",  "outline", "edit", "add",
                                        "delete", "check", "export",  "new",  "bind",
-                                       "submit", "state", "fix"};
+                                       "submit", "state", "fix",     "copy"};
     size_t k;
     for (k = 0; k < sizeof(subs) / sizeof(subs[0]); k++)
         if (strcmp(sub, subs[k]) == 0)
@@ -415,6 +415,11 @@ int xa_cmd_report(xa_cli *cli)
         code = strcmp(sub, "bind") == 0     ? xa_life_bind(cli, st, id)
                : strcmp(sub, "submit") == 0 ? xa_life_submit(cli, st, id)
                                             : xa_life_state(cli, st, id);
+        xa_store_close(st);
+        return code;
+    }
+    if (strcmp(sub, "copy") == 0) {
+        code = xa_life_copy(cli, st, id);
         xa_store_close(st);
         return code;
     }

@@ -276,3 +276,250 @@ int xa_life_state(xa_cli *cli, xa_store *st, const char *id)
         printf("xung đột / conflict on the report's state: see `xasync conflicts`\n");
     return XA_EXIT_OK;
 }
+
+/* ---- a copy of last period's report (report copy) -------------------------- */
+
+/* The period's year (its first four digits), or -1. */
+static int period_year(const char *p)
+{
+    int y = 0;
+
+    for (int i = 0; i < 4; i++) {
+        if (p == NULL || p[i] < '0' || p[i] > '9')
+            return -1;
+        y = y * 10 + (p[i] - '0');
+    }
+    return y;
+}
+
+/* JSON text `json` (a string value) with the years that name the old
+ * period, `from` and the year before it, moved by `shift` years: the title,
+ * the date, the parts' and headings' titles and the table's column heads of
+ * a report copied to a later year ("6 tháng đầu năm 2024", "KQ thực hiện 6
+ * tháng 2023", "KH năm 2024").  Only a year standing as a word of its own:
+ * not one in a date or a document's number ("07/4/2014", "91/2017/NĐ-CP"),
+ * and no other year (a decree's).  malloc'd; NULL when out of memory. */
+static char *shift_years(const char *json, int from, int shift)
+{
+    cJSON *j = cJSON_Parse(json);
+    char *out;
+
+    if (!cJSON_IsString(j) || shift == 0) {
+        cJSON_Delete(j);
+        return strdup(json);
+    }
+    const char *s = j->valuestring;
+    size_t n = strlen(s);
+    char *t = malloc(n + 1);
+    if (t == NULL) {
+        cJSON_Delete(j);
+        return NULL;
+    }
+    memcpy(t, s, n + 1);
+    for (size_t i = 0; i + 4 <= n; i++) {
+        int word = (i == 0 || t[i - 1] == ' ' || t[i - 1] == '\t' || t[i - 1] == '\n' ||
+                    t[i - 1] == '(') &&
+                   (i + 4 == n || strchr(" \t\n).,;:", t[i + 4]) != NULL);
+        int y = word ? period_year(t + i) : -1;
+        if ((y == from || y == from - 1) && y + shift >= 1000 && y + shift <= 9999) {
+            char buf[12];
+            snprintf(buf, sizeof(buf), "%04d", y + shift);
+            memcpy(t + i, buf, 4);
+            i += 3;
+        }
+    }
+    cJSON_Delete(j);
+    j = cJSON_CreateString(t);
+    free(t);
+    out = j ? cJSON_PrintUnformatted(j) : NULL;
+    cJSON_Delete(j);
+    return out;
+}
+
+/* A report value as the store keeps it (a JSON string); malloc'd. */
+static char *json_string(const char *text)
+{
+    cJSON *j = cJSON_CreateString(text);
+    char *s = j ? cJSON_PrintUnformatted(j) : NULL;
+
+    cJSON_Delete(j);
+    return s;
+}
+
+/* Is the front value of a field the string "1" (a deleted block)? */
+static int is_one(const xa_field *f)
+{
+    return f->n && f->v[0].value && strcmp(f->v[0].value, "\"1\"") == 0;
+}
+
+/* The period type a copy of report `from` (its kind, its form) takes;
+ * NULL: any. */
+static int copy_period_check(xa_store *st, const char *from, const char *period)
+{
+    xa_form f;
+    const char *pt = NULL;
+    int rc, have = 0;
+
+    if (xa_report_form(st, xa_store_scope(st), from, &f) == 0) {
+        have = 1;
+        pt = f.period_type;
+    } else {
+        xa_field k;
+        if (xa_store_get(st, xa_store_scope(st), from, "kind", &k) == 0) {
+            cJSON *j = k.n ? cJSON_Parse(k.v[0].value) : NULL;
+            if (cJSON_IsString(j))
+                pt = xa_kind_period_type(j->valuestring);
+            cJSON_Delete(j);
+            xa_field_clear(&k);
+        }
+    }
+    if (pt) {
+        rc = xa_period_check(pt, period);
+    } else {
+        static const char *const any[] = {"half-year", "year", "quarter", "month"};
+        int ok = 0;
+        for (size_t i = 0; i < 4; i++)
+            ok |= xa_period_check(any[i], period) == 0;
+        rc = ok ? 0
+                : xa_error_set(XA_EINVAL,
+                               "kỳ báo cáo '%s' không hợp lệ / period '%s' is not valid: 2024-h1, "
+                               "2024-h2, 2024, 2024-q1 .. 2024-q4, 2024-01 .. 2024-12",
+                               period, period);
+    }
+    if (have)
+        xa_form_free(&f);
+    return rc;
+}
+
+int xa_life_copy(xa_cli *cli, xa_store *st, const char *from)
+{
+    const char *scope = xa_store_scope(st);
+    char id[XA_ENTITY_MAX + 1], oldperiod[32] = "";
+    xa_field *f = NULL, cur;
+    size_t n = 0, fromlen = strlen(from), blocks = 0, moved = 0;
+    int rc, shift = 0;
+
+    if (cli->period == NULL || cli->npos != 1)
+        return xa_cli_fail(XA_EXIT_USAGE,
+                           "usage: xasync report copy --period PERIOD [--report FROM] [--id ID]");
+    if (xa_store_get(st, scope, from, "title", &cur) < 0)
+        return xa_cli_fail(XA_EXIT_ERR, "không có báo cáo %s / no report %s on this PC", from,
+                           from);
+    xa_field_clear(&cur);
+    if (copy_period_check(st, from, cli->period) < 0)
+        return xa_cli_fail_xa(XA_EINVAL);
+    if (xa_store_get(st, scope, from, "period", &cur) == 0) {
+        cJSON *j = cur.n ? cJSON_Parse(cur.v[0].value) : NULL;
+        if (cJSON_IsString(j))
+            snprintf(oldperiod, sizeof(oldperiod), "%s", j->valuestring);
+        cJSON_Delete(j);
+        xa_field_clear(&cur);
+    }
+    if (period_year(oldperiod) > 0 && period_year(cli->period) > 0)
+        shift = period_year(cli->period) - period_year(oldperiod);
+    if (cli->id)
+        snprintf(id, sizeof(id), "%s", cli->id);
+    else
+        snprintf(id, sizeof(id), "report-%s", cli->period);
+    if (xa_check_entity(id) < 0 || strchr(id, '/'))
+        return xa_cli_fail(XA_EXIT_ERR, "'%s' is not a report id (letters, digits, . _ : -)", id);
+    if (strcmp(id, from) == 0 || xa_store_get(st, scope, id, "title", &cur) == 0) {
+        if (strcmp(id, from) != 0)
+            xa_field_clear(&cur);
+        return xa_cli_fail(XA_EXIT_ERR,
+                           "báo cáo %s đã có / report %s already exists; give another --id", id,
+                           id);
+    }
+    rc = xa_store_fields(st, scope, NULL, 0, &f, &n);
+    if (rc < 0)
+        return xa_cli_fail_xa(rc);
+    rc = xa_store_begin(st);
+    for (size_t i = 0; rc == 0 && i < n;) {
+        const char *e = f[i].entity;
+        size_t j = i, end;
+        int header = strcmp(e, from) == 0;
+        int block = !header && strncmp(e, from, fromlen) == 0 && strncmp(e + fromlen, "/b/", 3) == 0;
+        int deleted = 0, row = 0, titled = 0;
+        char ent[XA_ENTITY_MAX + 1];
+
+        while (j < n && strcmp(f[j].entity, e) == 0) {
+            if (strcmp(f[j].field, "deleted") == 0 && is_one(&f[j]))
+                deleted = 1;
+            if (strcmp(f[j].field, "kind") == 0 && f[j].n && strcmp(f[j].v[0].value, "\"row\"") == 0)
+                row = 1;
+            /* a part's or heading's title names the period, as the report's does */
+            if (strcmp(f[j].field, "kind") == 0 && f[j].n &&
+                (strcmp(f[j].v[0].value, "\"part\"") == 0 ||
+                 strcmp(f[j].v[0].value, "\"heading\"") == 0))
+                titled = 1;
+            j++;
+        }
+        end = j;
+        if ((!header && !block) || deleted) {
+            i = end;
+            continue;
+        }
+        if ((size_t)snprintf(ent, sizeof(ent), "%s%s", id, e + fromlen) >= sizeof(ent)) {
+            rc = xa_error_set(XA_EINVAL, "the new report's id is too long for %s", e);
+            break;
+        }
+        blocks += block;
+        for (j = i; rc == 0 && j < end; j++) {
+            const char *fl = f[j].field;
+            const char *v = f[j].n ? f[j].v[0].value : NULL;
+            char *mine = NULL;
+            if (v == NULL)
+                continue;
+            if (header) {
+                /* its life (sent, accepted, returned) is the old one's */
+                static const char *const skip[] = {"state",     "sent",     "sent_at",
+                                                   "state_reason", "state_at", "state_for"};
+                int drop = 0;
+                for (size_t k = 0; k < sizeof(skip) / sizeof(*skip); k++)
+                    drop |= strcmp(fl, skip[k]) == 0;
+                if (drop)
+                    continue;
+                if (strcmp(fl, "period") == 0)
+                    v = mine = json_string(cli->period);
+                else if (strcmp(fl, "title") == 0 || strcmp(fl, "date") == 0)
+                    v = mine = shift_years(v, period_year(oldperiod), shift);
+            } else if (row) {
+                /* the figures: this period's become the previous period's,
+                 * this period's are left empty and the derived columns computed */
+                if (strcmp(fl, "est") == 0) {
+                    rc = xa_store_set(st, scope, ent, "prev", v, xa_cli_author(cli), 0, NULL);
+                    moved += strcmp(v, "\"\"") != 0;
+                    continue;
+                }
+                if (strcmp(fl, "prev") == 0 || strcmp(fl, "vs_prev") == 0 ||
+                    strcmp(fl, "vs_plan") == 0 || strcmp(fl, "remain") == 0 ||
+                    strcmp(fl, "printed_for") == 0)
+                    continue;
+                /* a year's plan stays within its year */
+                if (strcmp(fl, "plan") == 0 && shift != 0)
+                    continue;
+            } else if (strcmp(fl, "head") == 0 || strcmp(fl, "head2") == 0 ||
+                       (titled && strcmp(fl, "text") == 0)) {
+                v = mine = shift_years(v, period_year(oldperiod), shift);
+            }
+            if (v == NULL) {
+                rc = xa_error_set(XA_ENOMEM, "out of memory");
+                break;
+            }
+            rc = xa_store_set(st, scope, ent, fl, v, xa_cli_author(cli), 0, NULL);
+            free(mine);
+        }
+        i = end;
+    }
+    xa_fields_free(f, n);
+    if (rc == 0)
+        rc = xa_store_commit(st);
+    else
+        xa_store_rollback(st);
+    if (rc < 0)
+        return xa_cli_fail_xa(rc);
+    printf("copied report %s to %s for %s: %zu blocks, %zu figures moved to the previous"
+           " period's column (prev), this period's (est) left empty\n",
+           from, id, cli->period, blocks, moved);
+    return XA_EXIT_OK;
+}

@@ -31,4 +31,14 @@ int xa_life_bind(xa_cli *cli, xa_store *st, const char *id);
 int xa_life_submit(xa_cli *cli, xa_store *st, const char *id);
 int xa_life_state(xa_cli *cli, xa_store *st, const char *id);
 
+/* report copy --period P [--report FROM] [--id ID]: a new report for period
+ * P (id report-P unless --id) holding FROM's text and blocks (deleted ones
+ * left out), its header but for its life (sent, accepted, returned), with
+ * years in the title, the date, the parts' and headings' titles and the
+ * table's heads moved by as many years as the periods are apart; in each row this period's figure (est)
+ * becomes the previous period's (prev), this period's is left empty, the
+ * derived columns are computed, and the year's plan is kept within the
+ * same year only.  One transaction. */
+int xa_life_copy(xa_cli *cli, xa_store *st, const char *from);
+
 #endif
