@@ -12,6 +12,7 @@
  *   GET  /desk/report?scope=&id=            a commune's report: print view, findings,
  *                                           conflicts, history, accept / return
  *   GET  /desk/print?scope=&id=             the print view itself (framed)
+ *   GET  /desk/report.docx?scope=&id=       that report as a Word file
  *   POST /desk/decide                       accept, or return with a reason
  *   POST /desk/deadline                     the deadline of a form and period (admin)
  *   POST /desk/resolve                      an admin's value for a field in conflict
@@ -1171,6 +1172,40 @@ static void page_print(ctx *c)
     respond(c, 200, "text/html; charset=utf-8", &b);
 }
 
+/* A commune's report as a Word file: the district's copy, printed by the
+ * report library's .docx writer (as `xasync report export --format docx`). */
+static void download_report(ctx *c)
+{
+    const char *scope = arg(c, "scope"), *id = arg(c, "id");
+    unsigned char *out = NULL;
+    char name[200];
+    size_t n = 0, k = 0;
+    xa_commune cm;
+    xa_report r;
+    sb b = {0};
+
+    if (report_args(c, scope, id, &cm) < 0 || xa_report_load(c->st, scope, id, &r) < 0) {
+        error_page(c, 404, "Không có báo cáo này.", "No such report.");
+        return;
+    }
+    int rc = xa_report_docx(&r, &out, &n);
+    xa_report_free(&r);
+    if (rc < 0) {
+        error_page(c, 500, xa_error_last(), xa_error_last());
+        return;
+    }
+    snprintf(name, sizeof(name), "bao-cao-%s-%s.docx", scope, id);
+    for (char *p = name; *p; p++) /* only safe characters in a header */
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            *p == '-' || *p == '.' || *p == '_')
+            name[k++] = *p;
+    name[k] = '\0';
+    add_header(c, "Content-Disposition: attachment; filename=\"%s\"\n", name);
+    b.p = (char *)out;
+    b.n = b.cap = n;
+    respond(c, 200, "application/vnd.openxmlformats-officedocument.wordprocessingml.document", &b);
+}
+
 /* The siblings of a field as the page showed them: "node:seq,..." front
  * first, so a write names exactly the values it settles. */
 static void seen_of(const xa_field *f, char *out, size_t cap)
@@ -1347,7 +1382,12 @@ static void page_report(ctx *c, const char *msg_vi, const char *msg_en, int err)
     url(&b, scope);
     sb_puts(&b, "&amp;id=");
     url(&b, id);
-    sb_printf(&b, "\" target=\"_blank\">%s</a></p>", L(c, "Bản in", "Print view"));
+    sb_printf(&b, "\" target=\"_blank\">%s</a><a id=\"dl-docx\" href=\"/desk/report.docx?scope=",
+              L(c, "Bản in", "Print view"));
+    url(&b, scope);
+    sb_puts(&b, "&amp;id=");
+    url(&b, id);
+    sb_printf(&b, "\">%s</a></p>", L(c, "Tải về Word (.docx)", "Download as Word (.docx)"));
     sb_puts(&b, "<div class=\"cols\"><div class=\"print\"><iframe class=\"print\" title=\"print\" "
                 "src=\"/desk/print?scope=");
     url(&b, scope);
@@ -1791,7 +1831,7 @@ typedef struct rcache {
 } rcache;
 
 static pthread_mutex_t rc_lock = PTHREAD_MUTEX_INITIALIZER;
-static rcache rcs[8];
+static rcache rcs[16];
 static unsigned rc_next;
 
 static int data_version(xa_store *st, int64_t *v)
@@ -1853,8 +1893,21 @@ static int prev_year(const char *period, char *out, size_t cap)
     return 0;
 }
 
-static char *
-rollup_json(ctx *c, char *form, size_t cap, char *period, size_t pcap, char *last, size_t lcap)
+#define LINE_PERIODS 8 /* the line over periods: the last this many periods with reports */
+
+typedef struct periods {
+    char p[LINE_PERIODS][32];
+    size_t n;
+} periods;
+
+static char *rollup_json(ctx *c,
+                         char *form,
+                         size_t cap,
+                         char *period,
+                         size_t pcap,
+                         char *last,
+                         size_t lcap,
+                         periods *held)
 {
     const char *want = arg(c, "period");
     char **ids = NULL, *json = NULL;
@@ -1889,6 +1942,24 @@ rollup_json(ctx *c, char *form, size_t cap, char *period, size_t pcap, char *las
                 break;
         if (k == h.np)
             last[0] = '\0';
+    }
+    /* the periods some commune has sent a report for, the last ones */
+    if (held) {
+        held->n = 0;
+        for (size_t k = h.np; k-- > 0 && held->n < LINE_PERIODS;) {
+            size_t i;
+            for (i = 0; i < h.n; i++)
+                if (h.v[i].sent_at >= 0 && strcmp(h.v[i].period, h.periods[k]) == 0)
+                    break;
+            if (i < h.n)
+                snprintf(held->p[held->n++], sizeof(held->p[0]), "%s", h.periods[k]);
+        }
+        for (size_t i = 0; i < held->n / 2; i++) { /* oldest first */
+            char t[32];
+            memcpy(t, held->p[i], sizeof(t));
+            memcpy(held->p[i], held->p[held->n - 1 - i], sizeof(t));
+            memcpy(held->p[held->n - 1 - i], t, sizeof(t));
+        }
     }
     free(h.v);
     if (period[0] == '\0') {
@@ -1942,11 +2013,84 @@ static void svg_bars(ctx *c, sb *b, const cJSON *ind, const cJSON *communes)
     sb_puts(b, "</svg>");
 }
 
+/* One indicator's district estimate over the periods held: a line of our own
+ * SVG, each point carrying its period and exact figure (data-period,
+ * data-value, as in the rollup's JSON).  Nothing when fewer than two periods
+ * have a figure. */
+static void
+svg_line(ctx *c, sb *b, const cJSON *ind, const periods *held, cJSON *const over[LINE_PERIODS])
+{
+    const char *val[LINE_PERIODS] = {0}, *txt[LINE_PERIODS] = {0};
+    double x[LINE_PERIODS], lo = 0, hi = 0;
+    size_t n = 0;
+
+    for (size_t k = 0; k < held->n; k++) {
+        const cJSON *pi, *found = NULL;
+        cJSON_ArrayForEach(pi, cJSON_GetObjectItemCaseSensitive(over[k], "indicators"))
+        {
+            if (strcmp(jstr(pi, "code"), jstr(ind, "code")) == 0)
+                found = pi;
+        }
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(found, "district");
+        if (found && fig(d, "est", "value")[0]) {
+            val[k] = fig(d, "est", "value");
+            txt[k] = fig(d, "est", "text");
+            x[k] = atof(val[k]);
+            if (n == 0 || x[k] < lo)
+                lo = x[k];
+            if (n == 0 || x[k] > hi)
+                hi = x[k];
+            n++;
+        }
+    }
+    if (n < 2)
+        return;
+    if (lo > 0)
+        lo = 0; /* from zero, as the bars */
+    if (hi <= lo)
+        hi = lo + 1;
+    sb_puts(b, "<svg class=\"line\" data-code=\"");
+    html(b, jstr(ind, "code"));
+    sb_printf(b, "\" width=\"%zu\" height=\"150\" role=\"img\" aria-label=\"%s\">",
+              80 + held->n * 100,
+              L(c, "Ước thực hiện của huyện theo kỳ", "The district's estimate by period"));
+    sb_puts(b, "<line class=\"axis\" x1=\"40\" y1=\"110\" x2=\"2000\" y2=\"110\"/><polyline "
+               "class=\"trend\" points=\"");
+    for (size_t k = 0; k < held->n; k++)
+        if (val[k])
+            sb_printf(b, "%zu,%.1f ", 60 + k * 100, 110 - 95 * (x[k] - lo) / (hi - lo));
+    sb_puts(b, "\"/>");
+    for (size_t k = 0; k < held->n; k++) {
+        size_t px = 60 + k * 100;
+        if (val[k]) {
+            double py = 110 - 95 * (x[k] - lo) / (hi - lo);
+            sb_printf(b, "<circle class=\"pt\" cx=\"%zu\" cy=\"%.1f\" r=\"4\" data-period=\"", px,
+                      py);
+            html(b, held->p[k]);
+            sb_puts(b, "\" data-value=\"");
+            html(b, val[k]);
+            sb_puts(b, "\"><title>");
+            html(b, held->p[k]);
+            sb_puts(b, ": ");
+            html(b, txt[k]);
+            sb_printf(b, "</title></circle><text x=\"%zu\" y=\"%.1f\">", px + 6, py - 6);
+            html(b, txt[k]);
+            sb_puts(b, "</text>");
+        }
+        sb_printf(b, "<text x=\"%zu\" y=\"128\">", px - 20);
+        html(b, held->p[k]);
+        sb_puts(b, "</text>");
+    }
+    sb_puts(b, "</svg>");
+}
+
 static void page_rollup(ctx *c)
 {
     char form[XA_ENTITY_MAX + 1], period[32], last[32];
-    char *json = rollup_json(c, form, sizeof(form), period, sizeof(period), last, sizeof(last));
-    cJSON *doc, *ind, *cm, *before = NULL;
+    periods held;
+    char *json =
+        rollup_json(c, form, sizeof(form), period, sizeof(period), last, sizeof(last), &held);
+    cJSON *doc, *ind, *cm, *before = NULL, *over[LINE_PERIODS] = {0};
     sb b = {0};
 
     if (json == NULL)
@@ -1956,6 +2100,15 @@ static void page_rollup(ctx *c)
     if (last[0] && rollup_cached(c->st, form, last, &json) == 0) {
         before = cJSON_Parse(json);
         free(json);
+    }
+    /* the district's figures over the periods held, for the lines */
+    for (size_t k = 0; k < held.n; k++) {
+        if (strcmp(held.p[k], period) == 0) {
+            over[k] = cJSON_Duplicate(doc, 1);
+        } else if (rollup_cached(c->st, form, held.p[k], &json) == 0) {
+            over[k] = cJSON_Parse(json);
+            free(json);
+        }
     }
     const cJSON *communes = cJSON_GetObjectItemCaseSensitive(doc, "communes");
     page_head(c, &b, L(c, "Tổng hợp", "Rollup"), "rollup");
@@ -2094,7 +2247,9 @@ static void page_rollup(ctx *c)
     }
     sb_puts(&b, "</table>");
     /* a bar chart per indicator across communes */
-    sb_printf(&b, "<h2>%s</h2>", L(c, "Biểu đồ theo xã", "Charts by commune"));
+    sb_printf(&b, "<h2>%s</h2>",
+              L(c, "Biểu đồ: huyện theo kỳ, và theo xã",
+                "Charts: the district by period, and by commune"));
     cJSON_ArrayForEach(ind, cJSON_GetObjectItemCaseSensitive(doc, "indicators"))
     {
         sb_puts(&b, "<details><summary>");
@@ -2107,11 +2262,14 @@ static void page_rollup(ctx *c)
             sb_puts(&b, ")");
         }
         sb_puts(&b, "</summary>");
+        svg_line(c, &b, ind, &held, over);
         svg_bars(c, &b, ind, communes);
         sb_puts(&b, "</details>");
     }
     cJSON_Delete(doc);
     cJSON_Delete(before);
+    for (size_t k = 0; k < held.n; k++)
+        cJSON_Delete(over[k]);
     page_tail(&b);
     respond(c, 200, "text/html; charset=utf-8", &b);
 }
@@ -2136,7 +2294,8 @@ static int xlsx_of(const char *json, unsigned char **out, size_t *len);
 static void do_download(ctx *c, const char *ext)
 {
     char form[XA_ENTITY_MAX + 1], period[32], last[32];
-    char *json = rollup_json(c, form, sizeof(form), period, sizeof(period), last, sizeof(last));
+    char *json =
+        rollup_json(c, form, sizeof(form), period, sizeof(period), last, sizeof(last), NULL);
     sb b = {0};
     int rc = 0;
 
@@ -2446,6 +2605,8 @@ void xa_desk_handle(xa_store *st,
         page_report(&c, NULL, NULL, 0);
     } else if (strcmp(path, "/desk/print") == 0) {
         page_print(&c);
+    } else if (strcmp(path, "/desk/report.docx") == 0) {
+        download_report(&c);
     } else if (strcmp(path, "/desk/rollup") == 0) {
         page_rollup(&c);
     } else if (strcmp(path, "/desk/rollup.csv") == 0) {

@@ -240,6 +240,38 @@ test('a report returned with a reason reaches the clerk; the resend is accepted'
   assert.equal(await page.getAttribute('#state', 'class'), 'badge s-accepted');
   xa('--db', pcdb('hoang-kim'), 'sync');
   assert.equal(JSON.parse(xa('--db', pcdb('hoang-kim'), 'report', 'state', '--json')).state, 'accepted');
+  // the report as a Word file from its page, opened by python3-docx: every
+  // figure of this commune's rows as the rollup counts them, 640 in row 4
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#dl-docx')]);
+  assert.equal(dl.suggestedFilename(), 'bao-cao-hoang-kim-report-2024-h1.docx');
+  const file = join(dir, 'hoang-kim.docx');
+  await dl.saveAs(file);
+  const json = join(dir, 'rollup-kim.json');
+  writeFileSync(json, xd('rollup', '--form', FORM, '--period', PERIOD, '--format', 'json'));
+  const checked = py(`
+import json, sys, docx
+d = docx.Document(sys.argv[1])
+doc = json.load(open(sys.argv[2]))
+text = chr(10).join(p.text for p in d.paragraphs)
+assert 'BÁO CÁO' in text.upper(), text[:300]
+rows = [[c.text.strip() for c in r.cells] for t in d.tables for r in t.rows]
+checked = 0
+for ind in doc['indicators']:
+    mine = ind['communes'].get('hoang-kim')
+    if not mine:
+        continue
+    row = [r for r in rows if len(r) >= 6 and r[0] == ind['tt'] and r[1] == ind['name']]
+    assert len(row) == 1, (ind['code'], row)
+    for k, col in ((3, 'prev'), (4, 'plan'), (5, 'est')):
+        if col in mine:
+            assert row[0][k] == mine[col]['text'], (ind['code'], col, row[0][k], mine[col])
+            checked += 1
+row4 = [r for r in rows if r[0] == '4']
+assert row4 and row4[0][5] == '640', row4
+print(checked)`, file, json);
+  assert.ok(Number(checked) > 20, `figures compared: ${checked}`);
+  const bad = await page.request.get(base + '/desk/report.docx?scope=hoang-kim&id=report-1999-h1');
+  assert.equal(bad.status(), 404);
 });
 
 test('the rollup page with its chart; the .xlsx read by openpyxl matches the rollup JSON', async () => {
@@ -250,7 +282,41 @@ test('the rollup page with its chart; the .xlsx read by openpyxl matches the rol
   assert.match(await page.locator('#rollup tr').first().innerText(), /2023-h1/);
   const lastYear = await page.locator('#rollup td.last-year').allInnerTexts();
   assert.ok(lastYear.some((t) => /\d/.test(t)), lastYear.join('|'));
-  await page.locator('details:has(svg.bars)').first().evaluate((d) => (d.open = true));
+  // a line over the periods held per indicator: each point the district's
+  // estimate of that period, as `rollup --format json` gives it
+  const periods = ['2023-h1', PERIOD];
+  const byPeriod = Object.fromEntries(periods.map((p) => [p,
+    JSON.parse(xd('rollup', '--form', FORM, '--period', p, '--format', 'json'))]));
+  const lines = await page.locator('svg.line').evaluateAll((svgs) => svgs.map((s) => ({
+    code: s.dataset.code,
+    points: s.querySelector('polyline').getAttribute('points').trim(),
+    pts: [...s.querySelectorAll('circle.pt')].map((c) => ({
+      period: c.dataset.period, value: c.dataset.value, cx: +c.getAttribute('cx'), cy: +c.getAttribute('cy'),
+    })),
+  })));
+  let expectLines = 0;
+  for (const ind of byPeriod[PERIOD].indicators) {
+    const want = periods.map((p) => {
+      const i = byPeriod[p].indicators.find((x) => x.code === ind.code);
+      return i && i.district.est ? { period: p, value: i.district.est.value } : null;
+    }).filter(Boolean);
+    const line = lines.find((l) => l.code === ind.code);
+    if (want.length < 2) {
+      assert.equal(line, undefined, ind.code);
+      continue;
+    }
+    expectLines++;
+    assert.deepEqual(line.pts.map(({ period, value }) => ({ period, value })), want, ind.code);
+    // drawn where the figures say: the polyline through the points, left to
+    // right in period order, the larger figure higher
+    assert.equal(line.points, line.pts.map((q) => `${q.cx},${q.cy.toFixed(1)}`).join(' '));
+    assert.ok(line.pts[0].cx < line.pts[1].cx);
+    const [p0, p1] = line.pts;
+    assert.equal(Math.sign(p1.cy - p0.cy) + Math.sign(Number(p1.value) - Number(p0.value)), 0, ind.code);
+  }
+  assert.ok(expectLines >= 3, `lines ${expectLines}`);
+  assert.equal(lines.length, expectLines);
+  await page.locator('details:has(svg.line)').first().evaluate((d) => (d.open = true));
   if (SHOTS) await page.screenshot({ path: join(SHOTS, 'desk-rollup.png'), fullPage: true });
   const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#dl-xlsx')]);
   const xlsx = join(dir, 'rollup.xlsx');
