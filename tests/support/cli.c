@@ -17,17 +17,6 @@
 #include <cmocka.h>
 /* clang-format on */
 
-char *xt_cat2(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    char *s = malloc(la + lb + 1);
-
-    assert_non_null(s);
-    memcpy(s, a, la);
-    memcpy(s + la, b, lb + 1);
-    return s;
-}
-
 int xt_cli_setup(void **state)
 {
     xt_cli *f = calloc(1, sizeof *f);

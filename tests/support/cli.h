@@ -11,6 +11,7 @@
 #define XA_TEST_CLI_H
 
 #include "support.h"
+#include "util.h"
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
@@ -35,8 +36,6 @@ int xt_cli_teardown(void **state);
 /* A cmocka test with that fixture. */
 #define XT_CLI_TEST(name) cmocka_unit_test_setup_teardown(name, xt_cli_setup, xt_cli_teardown)
 
-/* malloc'd a followed by b. */
-char *xt_cat2(const char *a, const char *b);
 int xt_file_exists(const char *path);
 
 /* A NULL-terminated argv or env array, in place. */
