@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Copy the editor's screenshots made by the last browser test run
-# (tests/ui/editor.test.mjs writes them into BUILD/screenshots) into
-# docs/screenshots, where the README shows them.
+# Copy the screenshots made by the last browser test run into
+# docs/screenshots, where the README shows them: the editor's
+# (tests/ui/editor.test.mjs) and the district desk's (tests/desk/desk.test.mjs),
+# both written into BUILD/screenshots.
 #   scripts/update-screenshots.sh [BUILD_DIR]
 # Without BUILD_DIR: the build folder under this one whose screenshots are
 # the newest (./scripts/test.sh makes build-release/ and build-test/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-shots=(editor.png conflict.png print.png exchange.png returned.png setup.png help.png docx-page1.png docx-table.png)
+shots=(editor.png conflict.png print.png exchange.png returned.png setup.png help.png docx-page1.png docx-table.png
+    desk-completeness.png desk-report.png desk-rollup.png desk-conflicts.png)
 
 if [ $# -gt 1 ]; then
     echo "usage: $0 [BUILD_DIR]" >&2
@@ -30,7 +32,7 @@ else
 fi
 for s in "${shots[@]}"; do
     if [ ! -f "$from/$s" ]; then
-        echo "update-screenshots: $from/$s is missing (did test_ui pass?)" >&2
+        echo "update-screenshots: $from/$s is missing (did test_ui and test_desk_ui pass?)" >&2
         exit 1
     fi
 done
