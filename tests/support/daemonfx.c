@@ -368,16 +368,17 @@ int xd_daemon_term(xd_fx *f, int64_t *ms)
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-/* SIGTERM: exit 0 within STOP_WAIT_MS; the time it took. */
+/* SIGTERM: the daemon exits 0 by itself (xd_daemon_term kills it and fails
+ * the test past REAP_MS, the bound of every wait); the time it took, for
+ * the messages. */
 int64_t xd_daemon_stop_ok_at(xd_fx *f, int line)
 {
     int64_t ms = 0;
     int st = xd_daemon_term(f, &ms);
 
-    if (st != 0 || ms > STOP_WAIT_MS)
-        xd_fail_log(f, __FILE__, line,
-                    "SIGTERM: expected exit 0 within %d ms, got exit %d after %lld ms",
-                    STOP_WAIT_MS, st, (long long)ms);
+    if (st != 0)
+        xd_fail_log(f, __FILE__, line, "SIGTERM: expected exit 0, got exit %d after %lld ms", st,
+                    (long long)ms);
     return ms;
 }
 

@@ -414,13 +414,10 @@ static void test_changeset__unpack_stops_a_zip_bomb(void **state)
             print_message(
                 "zip bomb %s: %zu bytes -> %zu, refused in %.3f s, peak memory +%ld KiB\n",
                 kind_name(kinds[k]), blen, zeros, dt, grew);
-            /* inflating it whole would take 100 MB; the bound is 1 MiB */
+            /* inflating it whole would take 100 MB; the bound is 1 MiB.
+             * How long the refusal takes is bench/bench_unpack's figure. */
             if (grew > 32 * 1024)
                 fail_msg("unpacking the bomb raised the peak memory by %ld KiB", grew);
-            /* a generous ceiling (it takes about 0.1 s): a loaded machine
-             * must not fail it, a bomb inflated whole would */
-            if (dt > 20.0)
-                fail_msg("refusing the bomb took %.3f s", dt);
         }
         free(bomb);
     }
