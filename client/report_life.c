@@ -426,9 +426,8 @@ int xa_life_copy(xa_cli *cli, xa_store *st, const char *from)
     if (strcmp(id, from) == 0 || xa_store_get(st, scope, id, "title", &cur) == 0) {
         if (strcmp(id, from) != 0)
             xa_field_clear(&cur);
-        return xa_cli_fail(XA_EXIT_ERR,
-                           "báo cáo %s đã có / report %s already exists; give another --id", id,
-                           id);
+        return xa_cli_fail(
+            XA_EXIT_ERR, "báo cáo %s đã có / report %s already exists; give another --id", id, id);
     }
     rc = xa_store_fields(st, scope, NULL, 0, &f, &n);
     if (rc < 0)
@@ -438,14 +437,16 @@ int xa_life_copy(xa_cli *cli, xa_store *st, const char *from)
         const char *e = f[i].entity;
         size_t j = i, end;
         int header = strcmp(e, from) == 0;
-        int block = !header && strncmp(e, from, fromlen) == 0 && strncmp(e + fromlen, "/b/", 3) == 0;
+        int block =
+            !header && strncmp(e, from, fromlen) == 0 && strncmp(e + fromlen, "/b/", 3) == 0;
         int deleted = 0, row = 0, titled = 0;
         char ent[XA_ENTITY_MAX + 1];
 
         while (j < n && strcmp(f[j].entity, e) == 0) {
             if (strcmp(f[j].field, "deleted") == 0 && is_one(&f[j]))
                 deleted = 1;
-            if (strcmp(f[j].field, "kind") == 0 && f[j].n && strcmp(f[j].v[0].value, "\"row\"") == 0)
+            if (strcmp(f[j].field, "kind") == 0 && f[j].n &&
+                strcmp(f[j].v[0].value, "\"row\"") == 0)
                 row = 1;
             /* a part's or heading's title names the period, as the report's does */
             if (strcmp(f[j].field, "kind") == 0 && f[j].n &&
@@ -472,7 +473,7 @@ int xa_life_copy(xa_cli *cli, xa_store *st, const char *from)
                 continue;
             if (header) {
                 /* its life (sent, accepted, returned) is the old one's */
-                static const char *const skip[] = {"state",     "sent",     "sent_at",
+                static const char *const skip[] = {"state",        "sent",     "sent_at",
                                                    "state_reason", "state_at", "state_for"};
                 int drop = 0;
                 for (size_t k = 0; k < sizeof(skip) / sizeof(*skip); k++)

@@ -28,6 +28,7 @@
 
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
+#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -1068,7 +1069,7 @@ static int make_parent(const char *path)
  * editor has just created). */
 static void remove_new_db(const char *db)
 {
-    static const char *const ext[] = {"", "-wal", "-shm", "-journal"};
+    static const char *const ext[] = {"", "-wal", "-shm", "-journal", "-node"};
     char p[PATH_MAX];
 
     for (size_t i = 0; i < sizeof(ext) / sizeof(*ext); i++)
@@ -1181,6 +1182,104 @@ static MHD_RESULT_T api_setup(ui *u, struct MHD_Connection *c, const cJSON *in)
     return send_json(c, MHD_HTTP_OK, o);
 }
 
+/* The district's list of communes, read for the setup page. */
+typedef struct fetched {
+    char *p;
+    size_t n;
+    int too_big;
+} fetched;
+
+#define MAX_COMMUNES_BODY (1024 * 1024)
+
+static size_t fetched_add(char *data, size_t size, size_t nmemb, void *cls)
+{
+    fetched *f = cls;
+    size_t k = size * nmemb;
+
+    if (f->n + k > MAX_COMMUNES_BODY) {
+        f->too_big = 1;
+        return 0;
+    }
+    char *b = realloc(f->p, f->n + k + 1);
+    if (b == NULL)
+        return 0;
+    memcpy(b + f->n, data, k);
+    f->p = b;
+    f->n += k;
+    f->p[f->n] = '\0';
+    return k;
+}
+
+/* POST /api/communes {"url"}: the communes the district server at `url`
+ * lists (its GET /v1/communes, no key needed) → {"communes": [{"scope",
+ * "name"}]}, for the setup page's list.  Unreachable, or an answer that is
+ * not such a list: 502 {"error"}, and the page lets the clerk type the code.
+ * A POST (with the secret) so that no other page can make the editor fetch
+ * an address. */
+static MHD_RESULT_T api_communes(ui *u, struct MHD_Connection *c, const cJSON *in)
+{
+    const char *url = jstr(in, "url");
+    char full[2048], errbuf[CURL_ERROR_SIZE] = "";
+    fetched f = {0};
+    long status = 0;
+    CURLcode cc;
+    CURL *h;
+
+    (void)u;
+    if (url == NULL || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0))
+        return fail(c, MHD_HTTP_BAD_REQUEST, "the address begins with http:// or https://");
+    size_t ul = strlen(url);
+    while (ul > 0 && url[ul - 1] == '/')
+        ul--;
+    if ((size_t)snprintf(full, sizeof(full), "%.*s/v1/communes", (int)ul, url) >= sizeof(full))
+        return fail(c, MHD_HTTP_BAD_REQUEST, "the address is too long");
+    h = curl_easy_init();
+    if (h == NULL)
+        return fail(c, 500, "cannot start a connection");
+    curl_easy_setopt(h, CURLOPT_URL, full);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 5L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)MAX_COMMUNES_BODY);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, fetched_add);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &f);
+    cc = curl_easy_perform(h);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(h);
+    cJSON *got = cc == CURLE_OK && status == 200 && f.p ? cJSON_ParseWithLength(f.p, f.n) : NULL;
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(got, "communes");
+    free(f.p);
+    if (!cJSON_IsArray(list)) {
+        char msg[CURL_ERROR_SIZE + 96];
+        if (cc != CURLE_OK)
+            snprintf(msg, sizeof(msg), "cannot reach the district server: %s",
+                     errbuf[0] ? errbuf : curl_easy_strerror(cc));
+        else
+            snprintf(msg, sizeof(msg), "the district server gave no list of communes (HTTP %ld)",
+                     status);
+        cJSON_Delete(got);
+        return fail(c, MHD_HTTP_BAD_GATEWAY, msg);
+    }
+    /* only well-formed codes and names go to the page */
+    cJSON *o = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(o, "communes");
+    const cJSON *e;
+    cJSON_ArrayForEach(e, list)
+    {
+        const char *sc = jstr(e, "scope"), *name = jstr(e, "name");
+        if (sc == NULL || xa_check_scope(sc) < 0)
+            continue;
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddStringToObject(x, "scope", sc);
+        cJSON_AddStringToObject(x, "name", name && xa_utf8_valid(name, strlen(name)) ? name : "");
+        cJSON_AddItemToArray(a, x);
+    }
+    cJSON_Delete(got);
+    return send_json(c, MHD_HTTP_OK, o);
+}
+
 /* GET /api/forms: the district's forms held here, for a new report. */
 static MHD_RESULT_T api_forms(ui *u, struct MHD_Connection *c)
 {
@@ -1236,8 +1335,37 @@ static MHD_RESULT_T api_new(ui *u, struct MHD_Connection *c, const cJSON *in)
     return send_json(c, MHD_HTTP_OK, o);
 }
 
-/* POST /api/import, the body a report as text (.txt): `xasync report
- * import FILE`. */
+/* POST /api/copy {"from", "period"}: "copy last period's report", `xasync
+ * report copy --report FROM --period P`: its text kept, this period's figures
+ * moved to the previous period's column, this period's left empty. */
+static MHD_RESULT_T api_copy(ui *u, struct MHD_Connection *c, const cJSON *in)
+{
+    const char *from = jstr(in, "from"), *period = jstr(in, "period");
+    char *out = NULL, *err = NULL;
+
+    if (from == NULL || period == NULL)
+        return fail(c, MHD_HTTP_BAD_REQUEST, "from and period are needed");
+    const char *args[] = {"report", "copy",     "--report", from, "--period",
+                          period,   "--author", u->author,  NULL};
+    int code = run_wait(u, args, &out, NULL, &err);
+    if (code != 0) {
+        MHD_RESULT_T ret = fail_cmd(c, code, err);
+        free(out);
+        free(err);
+        return ret;
+    }
+    cJSON *o = cJSON_CreateObject();
+    if (out)
+        tidy(out);
+    cJSON_AddTrueToObject(o, "ok");
+    cJSON_AddStringToObject(o, "message", out ? out : "");
+    free(out);
+    free(err);
+    return send_json(c, MHD_HTTP_OK, o);
+}
+
+/* POST /api/import, the body a report file (.txt, or a Word .docx, told
+ * apart by its first bytes as the command does): `xasync report import FILE`. */
 static MHD_RESULT_T api_import(ui *u, struct MHD_Connection *c, const char *body, size_t n)
 {
     char path[PATH_MAX], *out = NULL, *err = NULL;
@@ -1517,7 +1645,7 @@ static MHD_RESULT_T handle(void *cls,
     }
     if (q->too_big)
         return fail(c, MHD_HTTP_CONTENT_TOO_LARGE, "the request is too large");
-    if (u->st == NULL && strcmp(url, "/api/setup") != 0)
+    if (u->st == NULL && strcmp(url, "/api/setup") != 0 && strcmp(url, "/api/communes") != 0)
         return fail(c, MHD_HTTP_CONFLICT, "no database on this PC yet: set it up first");
     if (strcmp(url, "/api/import") == 0) {
         if (q->body == NULL)
@@ -1563,6 +1691,10 @@ static MHD_RESULT_T handle(void *cls,
         ret = api_setup(u, c, in);
     else if (strcmp(url, "/api/new") == 0)
         ret = api_new(u, c, in);
+    else if (strcmp(url, "/api/copy") == 0)
+        ret = api_copy(u, c, in);
+    else if (strcmp(url, "/api/communes") == 0)
+        ret = api_communes(u, c, in);
     else
         ret = fail(c, MHD_HTTP_NOT_FOUND, "no such action");
     cJSON_Delete(in);
@@ -1724,6 +1856,7 @@ int xa_cmd_ui(xa_cli *cli)
     }
     for (size_t i = 0; i < sizeof(rnd); i++)
         snprintf(u.secret + 2 * i, 3, "%02x", rnd[i]);
+    curl_global_init(CURL_GLOBAL_DEFAULT); /* the setup page's list of communes */
     fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
         bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 32) != 0 ||

@@ -4,6 +4,8 @@
  *   POST /v1/scopes/{scope}/sync   a changeset in, a changeset out
  *   GET  /v1/scopes                every commune: last sync, ops, conflicts
  *   GET  /v1/scopes/{scope}/state  the latest state of every field
+ *   GET  /v1/communes              every commune's code and name, with no
+ *                                  token (a PC's first run offers them)
  *   GET  /                         redirects to the district desk
  *   GET|POST /desk/...             the district desk (desk.c), for people
  *                                  with a session, never a sync token
@@ -298,6 +300,40 @@ static MHD_RESULT_T fail_allow(struct MHD_Connection *c, const char *allow)
     ret = MHD_queue_response(c, MHD_HTTP_METHOD_NOT_ALLOWED, r);
     MHD_destroy_response(r);
     return ret;
+}
+
+/* GET /v1/communes: {"communes": [{"scope", "name"}]}, by scope.  No token:
+ * a PC being set up has none yet; only what the district hands out with the
+ * key anyway (the code and the name), nothing about syncs or data.  Read
+ * with the polling thread's handle, as tokens and communes are. */
+static MHD_RESULT_T communes_public(server *sv, struct MHD_Connection *c)
+{
+    xa_commune *v = NULL;
+    size_t n = 0;
+    int rc = xa_district_communes(sv->st, &v, &n);
+    cJSON *o, *a;
+    char *s;
+
+    if (rc < 0)
+        return fail(c, xa_http_status(rc), xa_error_last(), NULL);
+    o = cJSON_CreateObject();
+    a = o ? cJSON_AddArrayToObject(o, "communes") : NULL;
+    for (size_t i = 0; a && i < n; i++) {
+        cJSON *e = cJSON_CreateObject();
+        if (e == NULL || !cJSON_AddStringToObject(e, "scope", v[i].scope) ||
+            !cJSON_AddStringToObject(e, "name", v[i].name)) {
+            cJSON_Delete(e);
+            a = NULL;
+            break;
+        }
+        cJSON_AddItemToArray(a, e);
+    }
+    free(v);
+    s = a ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    if (s == NULL)
+        return fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory", NULL);
+    return answer(c, MHD_HTTP_OK, "application/json", NULL, s, strlen(s), 1);
 }
 
 /* XA_E* -> HTTP status: the one table (sync/view.c). */
@@ -1134,6 +1170,11 @@ static MHD_RESULT_T handle(void *cls,
         *con_cls = q;
         set_deadline(sv, c, (int64_t)sv->o->body_timeout_s * 1000);
         return MHD_YES;
+    }
+    if (strcmp(url, "/v1/communes") == 0) {
+        if (strcmp(method, "GET") != 0)
+            return fail_allow(c, "GET");
+        return communes_public(sv, c);
     }
     has_scope = parse_path(url, scope, &what);
     is_sync = has_scope && strcmp(what, "sync") == 0;

@@ -222,6 +222,10 @@
     setupUrl: ['Địa chỉ máy chủ huyện (ví dụ: https://baocao.huyen.gov.vn)', 'District server address (e.g. https://reports.district.gov.vn)'],
     setupToken: ['Khóa của xã: dán vào đây, hoặc chọn tệp khóa huyện đưa (USB)', 'The commune’s key: paste it here, or choose the key file the district gave you (USB)'],
     setupGo: ['Kiểm tra kết nối và tạo dữ liệu', 'Test the connection and create the data'],
+    setupScopeList: ['Xã (theo danh sách của huyện)', 'Commune (from the district’s list)'],
+    setupScopeOther: ['Xã khác: gõ mã xã…', 'Another commune: type its code…'],
+    setupListNote: ['Danh sách xã lấy từ máy chủ huyện.', 'The list of communes comes from the district server.'],
+    setupTypedNote: ['Chưa lấy được danh sách xã từ máy chủ huyện (chưa kết nối được); hãy gõ mã xã do huyện cấp.', 'The district server’s list of communes could not be fetched (no connection yet); type the commune code the district gave you.'],
     setupWorking: ['Đang kiểm tra kết nối với máy chủ huyện…', 'Testing the connection to the district server…'],
     setupDone: ['Đã kết nối và tạo dữ liệu trên máy này.', 'Connected; the data is created on this PC.'],
     eSetupScope: ['Mã xã không đúng dạng (chữ thường không dấu, số, dấu gạch ngang; ví dụ hoang-kim).', 'The commune code is not in the right form (lower-case letters without accents, digits, hyphens; e.g. hoang-kim).'],
@@ -233,7 +237,13 @@
     newNoForms: ['Huyện chưa gửi biểu mẫu nào về máy này (bấm «Gửi ngay» để nhận).', 'The district has sent no form to this PC yet (press “Send now” to receive them).'],
     newPeriod: ['Kỳ báo cáo (ví dụ: 2024-h1 là 6 tháng đầu năm 2024; 2024 là cả năm; 2024-q3; 2024-07)', 'Period (e.g. 2024-h1 is the first half of 2024; 2024 the whole year; 2024-q3; 2024-07)'],
     newGo: ['Tạo báo cáo mới', 'Create the report'],
-    importHead: ['Hoặc nhập báo cáo đã có từ tệp (.txt)', 'Or import an existing report from a file (.txt)'],
+    importHead: ['Hoặc nhập báo cáo đã có từ tệp (.txt hoặc Word .docx)', 'Or import an existing report from a file (.txt or Word .docx)'],
+    copyHead: ['Hoặc chép báo cáo kỳ trước', 'Or copy last period’s report'],
+    copyIntro: ['Giữ nguyên lời văn; số liệu «ước thực hiện» kỳ trước được chuyển sang cột kỳ trước, cột kỳ này để trống cho bạn điền.', 'The text is kept; last period’s figures (“ước thực hiện”) move to the previous-period column, and this period’s column is left empty for you to fill.'],
+    copyFrom: ['Báo cáo kỳ trước', 'Last period’s report'],
+    copyPeriod: ['Kỳ của báo cáo mới', 'The new report’s period'],
+    copyGo: ['Chép báo cáo kỳ trước', 'Copy last period’s report'],
+    eCopy: ['Không chép được báo cáo; máy này không thay đổi gì.', 'Cannot copy the report; nothing changed on this PC.'],
     importGo: ['Nhập báo cáo', 'Import the report'],
     newDone: ['Đã tạo báo cáo.', 'The report is created.'],
     eNew: ['Không tạo được báo cáo.', 'Cannot create the report.'],
@@ -542,7 +552,8 @@
     const text = el.querySelector('.badge-text');
     text.removeAttribute('data-i18n');
     if (text.textContent !== b.text) text.textContent = b.text;
-    el.title = b.tip;
+    /* the words first: the bar may show them cut short */
+    el.title = b.tip ? `${b.text}\n${b.tip}` : b.text;
     renderExchange();
   }
 
@@ -2050,19 +2061,70 @@
   function renderSetup() {
     const go = h('button', { type: 'submit', class: 'btn btn-primary', id: 'setup-go' }, t('setupGo'));
     const file = h('input', { type: 'file', id: 'setup-token-file', accept: '.txt,.token,.key,text/plain' });
+    /* the commune: from the district's list once its address answers
+     * (POST /api/communes), typed otherwise */
+    const list = h('select', { id: 'setup-scope-list' });
+    const listField = labelled('setup-scope-list', 'setupScopeList', list);
+    const typedField = labelled('setup-scope', 'setupScope', h('input', { type: 'text', id: 'setup-scope', autocomplete: 'off', spellcheck: 'false' }));
+    const note = h('p', { id: 'setup-scope-note', class: 'muted' });
+    listField.hidden = true;
     const form = h('form', { id: 'setup', class: 'setup' },
       h('h1', null, t('setupHead')), h('p', null, t('setupIntro')),
-      labelled('setup-scope', 'setupScope', h('input', { type: 'text', id: 'setup-scope', autocomplete: 'off', spellcheck: 'false' })),
       labelled('setup-url', 'setupUrl', h('input', { type: 'text', inputmode: 'url', id: 'setup-url', autocomplete: 'off', spellcheck: 'false' })),
+      listField, typedField, note,
       labelled('setup-token', 'setupToken', h('textarea', { id: 'setup-token', rows: '2', spellcheck: 'false' })),
       h('p', null, file), h('p', null, go), h('p', { id: 'setup-result', role: 'status', 'aria-live': 'polite' }));
+    let listFor = null, listTimer = 0;
+    const typedScope = () => $('#setup-scope').value.trim();
+    const showTyped = () => { typedField.hidden = !listField.hidden && list.value !== ''; };
+    list.addEventListener('change', showTyped);
+    const loadCommunes = async () => {
+      const url = $('#setup-url').value.trim();
+      if (url === listFor) return; /* listed already */
+      listFor = null;
+      if (!/^https?:\/\/./.test(url)) {
+        listField.hidden = true;
+        typedField.hidden = false;
+        note.textContent = '';
+        return;
+      }
+      let got = [];
+      try {
+        const r = await api('POST', '/api/communes', { url });
+        got = r && Array.isArray(r.communes) ? r.communes.filter((c) => c && typeof c.scope === 'string') : [];
+      } catch (e) { got = []; }
+      if (url !== $('#setup-url').value.trim()) return; /* typed on since */
+      if (!got.length) {
+        listField.hidden = true;
+        typedField.hidden = false;
+        note.textContent = t('setupTypedNote');
+        note.dataset.state = 'typed';
+        return;
+      }
+      listFor = url;
+      const keep = list.value || typedScope();
+      list.replaceChildren(...got.map((c) => h('option', { value: c.scope }, c.name ? `${str(c.name)} (${c.scope})` : c.scope)),
+        h('option', { value: '' }, t('setupScopeOther')));
+      if (got.some((c) => c.scope === keep)) list.value = keep;
+      listField.hidden = false;
+      note.textContent = t('setupListNote');
+      note.dataset.state = 'list';
+      showTyped();
+    };
+    form.addEventListener('input', (e) => {
+      if (e.target.id !== 'setup-url') return;
+      clearTimeout(listTimer);
+      listTimer = setTimeout(loadCommunes, 400);
+    });
+    form.addEventListener('focusout', (e) => { if (e.target.id === 'setup-url') loadCommunes(); });
     file.addEventListener('change', async () => {
       const f = file.files[0];
       if (f) $('#setup-token').value = (await f.text()).trim();
     });
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
-      const scope = $('#setup-scope').value.trim(), url = $('#setup-url').value.trim(), token = $('#setup-token').value.trim();
+      const scope = !listField.hidden && list.value ? list.value : typedScope();
+      const url = $('#setup-url').value.trim(), token = $('#setup-token').value.trim();
       if (!token) {
         result('#setup-result', false, t('eSetupToken'));
         return;
@@ -2084,10 +2146,34 @@
       go.disabled = false;
     });
     main.replaceChildren(form);
-    $('#setup-scope').focus();
+    $('#setup-url').focus();
   }
 
-  /* What an empty PC offers: a new report, or a file. */
+  /* The period after `p` (2024-h1 -> 2024-h2, 2024 -> 2025, 2024-q4 ->
+   * 2025-q1, 2024-12 -> 2025-01); '' when `p` is none of those. */
+  function nextPeriod(p) {
+    let m = /^(\d{4})$/.exec(p);
+    if (m) return String(+m[1] + 1);
+    if ((m = /^(\d{4})-h([12])$/.exec(p))) return m[2] === '1' ? `${m[1]}-h2` : `${+m[1] + 1}-h1`;
+    if ((m = /^(\d{4})-q([1-4])$/.exec(p))) return m[2] === '4' ? `${+m[1] + 1}-q1` : `${m[1]}-q${+m[2] + 1}`;
+    if ((m = /^(\d{4})-(\d{2})$/.exec(p))) return m[2] === '12' ? `${+m[1] + 1}-01` : `${m[1]}-${String(+m[2] + 1).padStart(2, '0')}`;
+    return '';
+  }
+
+  /* A command's message "English / tiếng Việt" (the importer's refusals):
+   * the clerk's language's half. */
+  function bilingual(msg) {
+    const m = str(msg), at = m.indexOf(' / ');
+    if (at < 0) return m;
+    const vi = (x) => /[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]/i.test(x);
+    const a = m.slice(0, at), b = m.slice(at + 3);
+    if (vi(b) && !vi(a)) return S.lang === 'en' ? a : b;
+    if (vi(a) && !vi(b)) return S.lang === 'en' ? b : a;
+    return m;
+  }
+
+  /* What an empty PC offers: a new report, a file, or a copy of last
+   * period's report. */
   async function renderStart() {
     let forms = [];
     try {
@@ -2097,7 +2183,8 @@
     const sel = h('select', { id: 'new-form' }, forms.map((f) => h('option', { value: str(f.id) }, `${str(f.title) || str(f.id)} (${str(f.id)})`)));
     const period = h('input', { type: 'text', id: 'new-period', autocomplete: 'off', spellcheck: 'false' });
     const newGo = h('button', { type: 'button', class: 'btn btn-primary', id: 'new-go' }, t('newGo'));
-    const file = h('input', { type: 'file', id: 'import-file', accept: '.txt,text/plain' });
+    const file = h('input', { type: 'file', id: 'import-file',
+      accept: '.txt,.docx,text/plain,application/vnd.openxmlformats-officedocument.wordprocessingml.document' });
     const importGo = h('button', { type: 'button', class: 'btn', id: 'import-go' }, t('importGo'));
     const before = new Set(S.reports.map((r) => r.id));
     const after = async (msg) => {
@@ -2130,8 +2217,30 @@
         await apiRaw('/api/import', await f.arrayBuffer(), false);
         await after(t('newDone'));
       } catch (e) {
-        result('#new-result', false, `${t('eImport')} ${t('detail', { d: errOf(e) })}`);
+        result('#new-result', false, `${t('eImport')} ${t('detail', { d: bilingual(errOf(e)) })}`);
       }
+    });
+    /* the latest report (by period) offered for a copy, its next period proposed */
+    const held = S.reports.slice().sort((a, b) => str(b.period).localeCompare(str(a.period)));
+    const copyFrom = h('select', { id: 'copy-from' }, held.map((r) =>
+      h('option', { value: str(r.id) }, `${str(r.title) || str(r.id)} (${str(r.period) || str(r.id)})`)));
+    const copyPeriod = h('input', { type: 'text', id: 'copy-period', autocomplete: 'off', spellcheck: 'false' });
+    const copyGo = h('button', { type: 'button', class: 'btn', id: 'copy-go' }, t('copyGo'));
+    const propose = () => {
+      const r = held.find((x) => x.id === copyFrom.value);
+      copyPeriod.value = r ? nextPeriod(str(r.period)) : '';
+    };
+    copyFrom.addEventListener('change', propose);
+    propose();
+    copyGo.addEventListener('click', async () => {
+      copyGo.disabled = true;
+      try {
+        await api('POST', '/api/copy', { from: copyFrom.value, period: copyPeriod.value.trim() });
+        await after(t('newDone'));
+      } catch (e) {
+        result('#new-result', false, `${t('eCopy')} ${t('detail', { d: bilingual(errOf(e)) })}`);
+      }
+      copyGo.disabled = false;
     });
     main.replaceChildren(h('section', { id: 'start', class: 'setup' },
       h('h1', null, t('newHead')), S.reports.length ? null : h('p', { class: 'empty' }, t('noReports')),
@@ -2139,6 +2248,9 @@
       forms.length ? [labelled('new-form', 'newForm', sel), labelled('new-period', 'newPeriod', period), h('p', null, newGo)]
         : h('p', { id: 'no-forms' }, t('newNoForms')),
       h('h2', null, t('importHead')), h('p', null, file), h('p', null, importGo),
+      held.length ? [h('h2', null, t('copyHead')), h('p', null, t('copyIntro')),
+        labelled('copy-from', 'copyFrom', copyFrom), labelled('copy-period', 'copyPeriod', copyPeriod),
+        h('p', null, copyGo)] : null,
       h('p', { id: 'new-result', role: 'status', 'aria-live': 'polite' })));
   }
 

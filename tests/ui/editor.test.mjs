@@ -621,6 +621,52 @@ test('the second PC: its own editor; the sending program off, in plain words, wi
   assert.equal(await pageB.locator('#exchange').isVisible(), false);
 });
 
+// The top bar is one line: its items on one row, none past its right edge,
+// and its height that of one line (its tallest item and its padding).
+async function oneLine(p, what) {
+  const m = await p.evaluate(() => {
+    const bar = document.getElementById('topbar');
+    const cs = getComputedStyle(bar);
+    const kids = [...bar.children].filter((e) => {
+      const r = e.getBoundingClientRect();
+      return r.width > 0 && r.height > 0 && getComputedStyle(e).position !== 'absolute';
+    });
+    const rects = kids.map((e) => e.getBoundingClientRect());
+    const tallest = Math.max(...rects.map((r) => r.height));
+    const line = Math.max(tallest + parseFloat(cs.paddingTop) + parseFloat(cs.paddingBottom)
+      + parseFloat(cs.borderTopWidth) + parseFloat(cs.borderBottomWidth), parseFloat(cs.minHeight) || 0);
+    return {
+      height: bar.getBoundingClientRect().height, line, tallest,
+      span: Math.max(...rects.map((r) => r.bottom)) - Math.min(...rects.map((r) => r.top)),
+      right: Math.max(...rects.map((r) => r.right)), edge: bar.getBoundingClientRect().right - parseFloat(cs.paddingRight),
+      items: kids.map((e) => `${e.id || e.className}:${Math.round(e.getBoundingClientRect().width)}`).join(' '),
+    };
+  });
+  assert.ok(m.span <= m.tallest + 1, `${what}: the items are on more than one row (${m.items})`);
+  assert.ok(Math.abs(m.height - m.line) <= 1, `${what}: the bar is ${m.height}px high, one line is ${m.line}px (${m.items})`);
+  assert.ok(m.right <= m.edge + 1, `${what}: an item goes past the bar's right edge (${m.right} > ${m.edge}: ${m.items})`);
+  return m;
+}
+
+test('the top bar stays on one line at 1366×768 and 1280×720, in Vietnamese, with every button', async () => {
+  for (const [p, who] of [[page, 'A'], [pageB, 'B, its sending program off']]) {
+    await p.locator('[data-tt="4"]').first().waitFor();
+    assert.equal(await p.locator('html').getAttribute('lang'), 'vi');
+    for (const [w, hh] of [[1366, 768], [1280, 720]]) {
+      await p.setViewportSize({ width: w, height: hh });
+      await oneLine(p, `${who} at ${w}×${hh}`);
+    }
+    await p.setViewportSize({ width: 1366, height: 768 });
+  }
+  // B shows "Bật tự gửi" too, and the undo and redo buttons keep their names
+  assert.equal(await pageB.locator('#daemon-off').isVisible(), true);
+  assert.equal(await page.locator('#undo-btn').getAttribute('aria-label'), 'Hoàn tác');
+  assert.equal(await page.locator('#redo-btn').getAttribute('aria-label'), 'Làm lại');
+  // the badge's words, when cut short, are whole in its tooltip or readable
+  const badge = await page.locator('#sync-badge .badge-text').evaluate((el) => ({ cut: el.scrollWidth > el.clientWidth, title: el.closest('#sync-badge').title, text: el.textContent }));
+  assert.ok(!badge.cut || badge.title.includes(badge.text), `the badge is cut and its tooltip lacks "${badge.text}"`);
+});
+
 test('"Gửi ngay" runs a sync against the district; its failure is told in Vietnamese, and in English', async () => {
   const ent = await rowEntity('14');
   const note = pageB.locator('[data-tt="14"] [data-field="note"]').first();
@@ -786,7 +832,7 @@ test('help in Vietnamese: the marks, the USB exchange, conflicts; in English too
   await waitFor('closed', async () => !(await page.locator('#help').isVisible()));
 });
 
-test('first run in the page: no database, the setup page tests the connection and creates it; then a report from the form or a .txt file', async () => {
+test('first run in the page: no database, the setup page tests the connection and creates it; then a report from the form, a .txt or .docx file, or a copy of last period\'s report', async () => {
   // a commune added after the form: it receives the form with its first sync
   const tok = join(dir, 'hp.token');
   writeFileSync(tok, xd('--db', ddb, 'commune', 'add', 'hoang-phu', '--name', 'Xã Hoằng Phụ').trim().split('\n').pop() + '\n');
@@ -795,13 +841,30 @@ test('first run in the page: no database, the setup page tests the connection an
     /http:\/\/(127\.0\.0\.1:\d+)\//);
   const baseC = `http://${ui.m[1]}`;
   const pc = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+  const url = `http://127.0.0.1:${districtPort}`;
+  // the district's list of communes: codes and names only, with no key
+  const communes = await fetch(url + "/v1/communes").then(async (r) => [r.status, await r.json()]);
+  assert.equal(communes[0], 200);
+  assert.deepEqual(communes[1].communes.find((c) => c.scope === 'hoang-phu'), { scope: 'hoang-phu', name: 'Xã Hoằng Phụ' });
+  for (const c of communes[1].communes) assert.deepEqual(Object.keys(c).sort(), ['name', 'scope']);
+  assert.equal((await fetch(url + '/v1/communes', { method: 'POST', body: '{}' })).status, 405);
+  assert.equal((await fetch(url + '/v1/scopes')).status, 401); // the rest still needs a key
+  // the district down: the page says so and the commune's code is typed
+  await stop(server);
   await pc.goto(baseC + '/');
   await pc.locator('#setup').waitFor();
-  if (SHOTS) await pc.screenshot({ path: join(SHOTS, 'setup.png') });
-  const url = `http://127.0.0.1:${districtPort}`;
+  const note = () => pc.locator('#setup-scope-note').getAttribute('data-state');
+  await pc.locator('#setup-url').fill(url);
+  await pc.locator('#setup-url').blur();
+  await waitFor('the typed box offered', async () => (await note()) === 'typed', 15000);
+  assert.match(await pc.locator('#setup-scope-note').innerText(), /Chưa lấy được danh sách xã từ máy chủ huyện/);
+  assert.equal(await pc.locator('#setup-scope').isVisible(), true);
+  assert.equal(await pc.locator('#setup-scope-list').isVisible(), false);
   const go = async (scope, addr, token) => {
-    await pc.locator('#setup-scope').fill(scope);
     await pc.locator('#setup-url').fill(addr);
+    await pc.locator('#setup-url').blur();
+    if (await pc.locator('#setup-scope-list').isVisible()) await pc.locator('#setup-scope-list').selectOption(scope);
+    else await pc.locator('#setup-scope').fill(scope);
     await pc.locator('#setup-token').fill(token);
     await pc.locator('#setup-result').evaluate((el) => { el.textContent = ''; });
     await pc.locator('#setup-go').click();
@@ -814,14 +877,25 @@ test('first run in the page: no database, the setup page tests the connection an
   // bad inputs: told in her words; no database left behind
   assert.match(await go('Xã Hoằng Phụ', url, 'x'), /Mã xã không đúng dạng/);
   assert.match(await go('hoang-phu', '127.0.0.1:1', 'x'), /phải bắt đầu bằng http:\/\/ hoặc https:\/\//);
+  // the district up: its communes in a list, the typed box put away
+  await startDistrict();
+  await pc.locator('#setup-url').fill(url);
+  await pc.locator('#setup-url').blur();
+  await waitFor('the list of communes', async () => (await note()) === 'list', 15000);
+  assert.equal(await pc.locator('#setup-scope').isVisible(), false);
+  const options = await pc.locator('#setup-scope-list option').allInnerTexts();
+  assert.ok(options.includes('Xã Hoằng Phụ (hoang-phu)'), options.join(' | '));
+  assert.ok(options.includes('Xã Hoằng Kim (hoang-kim)'), options.join(' | '));
+  assert.match(options[options.length - 1], /Xã khác: gõ mã xã/);
+  if (SHOTS) await pc.screenshot({ path: join(SHOTS, 'setup.png') });
   assert.match(await go('hoang-phu', url, 'not-the-key'), /Máy chủ huyện từ chối máy này/);
   assert.equal(existsSync(dbC), false);
   // the key file from the district's USB stick
   await pc.locator('#setup-token').fill('');
   await pc.locator('#setup-token-file').setInputFiles(tok);
   await waitFor('the key read', async () => (await pc.locator('#setup-token').inputValue()).length > 10);
-  await pc.locator('#setup-scope').fill('hoang-phu');
   await pc.locator('#setup-url').fill(url);
+  await pc.locator('#setup-scope-list').selectOption('hoang-phu');
   await pc.locator('#setup-go').click();
   // connected: the page offers a report from the district's form, or a file
   await pc.locator('#start').waitFor({ timeout: 30000 });
@@ -851,6 +925,72 @@ test('first run in the page: no database, the setup page tests the connection an
   await waitFor('the seed shown', async () => (await pc.locator('[data-tt="4"]').count()) > 0, 15000);
   assert.notEqual(xa('--db', dbC, 'report', 'list'), listed);
   assert.match(xa('--db', dbC, 'report', 'list'), /report-2024-h1/);
+  // a Word file (.docx) through the same importer: a damaged one and an
+  // OpenDocument file refused in her words, nothing stored; the seed as
+  // .docx (the program's own export) taken in
+  const newResult = () => pc.locator('#new-result').innerText();
+  const importFile = async (file) => {
+    await pc.locator('#exchange-btn').click();
+    await pc.locator('#new-report-btn').click();
+    await pc.locator('#new-result').evaluate((el) => { el.textContent = ''; });
+    await pc.locator('#import-file').setInputFiles(file);
+    await pc.locator('#import-go').click();
+  };
+  const haveC = xa('--db', dbC, 'have');
+  const listC = xa('--db', dbC, 'report', 'list');
+  const damaged = join(dir, 'hong.docx');
+  writeFileSync(damaged, Buffer.concat([Buffer.from('PK\x03\x04', 'latin1'), Buffer.alloc(300, 7)]));
+  await importFile(damaged);
+  await waitFor('the damaged .docx refused', async () => /Không nhập được báo cáo từ tệp này; máy này không thay đổi gì\. \(Chi tiết: tệp \.docx bị hỏng/.test(await newResult()));
+  assert.doesNotMatch(await newResult(), /its zip is damaged/); // her language only
+  const odt = join(dir, 'bao-cao.docx');
+  execFileSync('python3', ['-c', 'import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], "w") as z:\n'
+    + '    z.writestr("mimetype", "application/vnd.oasis.opendocument.text")\n    z.writestr("content.xml", "<x/>")', odt]);
+  await importFile(odt);
+  await waitFor('the .odt refused', async () => /\(Chi tiết: tệp là văn bản OpenDocument \(\.odt\), xasync không đọc được/.test(await newResult()));
+  assert.equal(xa('--db', dbC, 'have'), haveC);
+  assert.equal(xa('--db', dbC, 'report', 'list'), listC);
+  const seedDocx = join(dir, 'seed.docx');
+  xa('--db', dbA, 'report', 'export', '--report', 'report-2024-h1', '--format', 'docx', '-o', seedDocx);
+  await importFile(seedDocx);
+  await waitFor('the .docx imported', async () => xa('--db', dbC, 'report', 'list') !== listC, 15000);
+  await waitFor('shown', async () => (await pc.locator('[data-tt="4"]').count()) > 0, 15000);
+  const fromDocx = xa('--db', dbC, 'report', 'list').trim().split('\n').find((r) => !listC.includes(r));
+  assert.ok(fromDocx, 'no new report from the .docx');
+  const docxRow4 = JSON.parse(xa('--db', dbC, 'report', 'outline', '--report', fromDocx, '--json'));
+  assert.ok(Array.isArray(docxRow4) && docxRow4.length > 5, 'the .docx report has its outline');
+  // a copy of last period's report: the narrative kept, this period's figures
+  // in the previous period's column, this period's column empty
+  const seedId = listC.trim().split('\n').find((id) => {
+    try { return xa('--db', dbC, 'report', 'export', '--report', id).includes('636,4'); } catch { return false; }
+  });
+  assert.ok(seedId, 'the seed on the new PC');
+  await pc.locator('#exchange-btn').click();
+  await pc.locator('#new-report-btn').click();
+  await pc.locator('#copy-from').selectOption(seedId);
+  assert.equal(await pc.locator('#copy-period').inputValue(), '2024-h2'); // the next period, proposed
+  if (SHOTS) {
+    await pc.locator('#copy-go').scrollIntoViewIfNeeded();
+    await pc.screenshot({ path: join(SHOTS, 'copy.png') });
+  }
+  const haveCopy = xa('--db', dbC, 'have');
+  await pc.locator('#copy-period').fill('2025-13');
+  await pc.locator('#copy-go').click();
+  await waitFor('a wrong period refused', async () => /Không chép được báo cáo; máy này không thay đổi gì\. \(Chi tiết: kỳ báo cáo '2025-13' không hợp lệ/.test(await newResult()));
+  assert.equal(xa('--db', dbC, 'have'), haveCopy);
+  await pc.locator('#copy-period').fill('2025-h1');
+  await pc.locator('#copy-go').click();
+  await waitFor('the copy shown', async () => (await pc.locator('#report-picker').inputValue()) === 'report-2025-h1', 15000);
+  const cellC = (tt, col) => pc.locator(`[data-tt="${tt}"] [data-field="${col}"]`).first();
+  await waitFor('row 4 of the copy', async () => (await cellC('4', 'prev').count()) > 0 && (await cellC('4', 'prev').inputValue()) === '636,4', 15000);
+  assert.equal(await cellC('4', 'est').inputValue(), '');
+  assert.equal(await cellC('8', 'prev').inputValue(), '36.054');
+  assert.equal((await pc.locator('[data-tt="4"] [data-derived="vs_prev"]').first().innerText()).trim(), '');
+  assert.match(await pc.locator('#hf-title').inputValue(), /Sơ kết công tác thi đua khen thưởng 6 tháng đầu năm.*năm 2025$/);
+  const copied = JSON.parse(xa('--db', dbC, 'report', 'export', '--report', 'report-2025-h1', '--format', 'json'));
+  const row4 = copied.blocks.find((b) => b.kind === 'row' && b.tt === '4');
+  assert.equal(row4.prev, '636,4');
+  assert.equal(row4.est, '');
   // the key stays beside the database, for the clerk only; the next sync works
   assert.equal(statSync(dbC + '.token').mode & 0o777, 0o600);
   xa('--db', dbC, 'sync');
