@@ -18,13 +18,13 @@
  * Options: --communes N (200), --runs N (10).  Goals (issue 9): the rollup
  * of 200 communes × 30 rows under 1 s; check on the seed under 50 ms.
  */
+#include "bench_fixture.h"
 #include "xasync/district.h"
 #include "xasync/error.h"
 #include "xasync/form.h"
 #include "xasync/report.h"
 #include "xasync/store.h"
 
-#include <cjson/cJSON.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,26 +36,6 @@
 #ifndef XA_BIN
 #error "XA_BIN must name the xasync binary"
 #endif
-
-static double now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(*v), cmp);
-    return v[n / 2];
-}
 
 static int run(const char *prog, const char *const *args)
 {
@@ -73,18 +53,9 @@ static int run(const char *prog, const char *const *args)
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
-static void die(const char *what)
+static _Noreturn void die(const char *what)
 {
-    fprintf(stderr, "bench_rollup: %s: %s\n", what, xa_error_last());
-    exit(1);
-}
-
-static char *jstr(const char *s)
-{
-    cJSON *j = cJSON_CreateString(s);
-    char *o = cJSON_PrintUnformatted(j);
-    cJSON_Delete(j);
-    return o;
+    xb_die("bench_rollup", what);
 }
 
 int main(int argc, char **argv)
@@ -108,104 +79,39 @@ int main(int argc, char **argv)
     if (xa_store_create(&st, path, NULL) < 0)
         die("create");
 
-    /* a form of 30 indicators in five units and three aggregations */
-    static const char *const units[] = {"tấn", "ha", "Trđ", "%", "DN"};
-    cJSON *o = cJSON_CreateObject(), *inds;
-    cJSON_AddStringToObject(o, "format", "xasync-form");
-    cJSON_AddNumberToObject(o, "version", 1);
-    cJSON_AddStringToObject(o, "id", "bench");
-    cJSON_AddStringToObject(o, "kind", "so-ket-6-thang");
-    cJSON_AddStringToObject(o, "period_type", "half-year");
-    cJSON_AddStringToObject(o, "title", "Sơ kết 6 tháng đầu năm 2024");
-    inds = cJSON_AddArrayToObject(o, "indicators");
-    for (int i = 0; i < 30; i++) {
-        cJSON *x = cJSON_CreateObject();
-        char code[16], tt[8], name[64];
-        snprintf(code, sizeof(code), "KT-%02d", i + 1);
-        snprintf(tt, sizeof(tt), "%d", i + 1);
-        snprintf(name, sizeof(name), "Chỉ tiêu số %d", i + 1);
-        cJSON_AddStringToObject(x, "code", code);
-        cJSON_AddStringToObject(x, "tt", tt);
-        cJSON_AddStringToObject(x, "name", name);
-        cJSON_AddStringToObject(x, "unit", units[i % 5]);
-        cJSON_AddStringToObject(x, "aggregation", i % 5 == 3 ? "mean" : "sum");
-        cJSON_AddItemToArray(inds, x);
-    }
-    char *fj = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    if (xa_form_parse(fj, strlen(fj), 0, &f) < 0)
-        die("form");
-    free(fj);
-
-    double t0 = now_ms();
-    if (xa_store_begin(st) < 0 || xa_form_put(st, XA_FORMS_SCOPE, &f, "bench") < 0)
-        die("form put");
-    for (int c = 0; c < ncommunes; c++) {
-        char scope[32], name[64];
-        snprintf(scope, sizeof(scope), "xa-%03d", c);
-        snprintf(name, sizeof(name), "Xã số %d", c);
-        if (xa_district_commune_add(st, scope, name) < 0 || xa_form_put(st, scope, &f, "bench") < 0)
-            die("commune");
-    }
-    if (xa_store_commit(st) < 0)
-        die("commit");
-    for (int c = 0; c < ncommunes; c++) {
-        char scope[32];
-        xa_report r;
-        snprintf(scope, sizeof(scope), "xa-%03d", c);
-        if (xa_report_new(st, scope, "report-2024-h1", &f, "2024-h1", "bench") < 0 ||
-            xa_report_load(st, scope, "report-2024-h1", &r) < 0 || xa_store_begin(st) < 0)
-            die("report");
-        for (size_t i = 0; i < r.n; i++) {
-            char ent[XA_ENTITY_MAX + 1], v[32];
-            if (strcmp(r.b[i].kind, "row") != 0)
-                continue;
-            snprintf(ent, sizeof(ent), "report-2024-h1/b/%s", r.b[i].id);
-            static const char *const cols[] = {"prev", "plan", "est"};
-            for (int k = 0; k < 3; k++) {
-                snprintf(v, sizeof(v), "%d,%d", 100 + c + (int)i * 7 + k * 13, (c + k) % 10);
-                char *j = jstr(v);
-                if (xa_store_set(st, scope, ent, cols[k], j, "bench", 0, NULL) < 0)
-                    die("figure");
-                free(j);
-            }
-        }
-        xa_report_free(&r);
-        if (xa_store_commit(st) < 0 || xa_report_submit(st, scope, "report-2024-h1", "bench") < 0)
-            die("submit");
-    }
+    double t0 = xb_district(st, ncommunes, &f);
     xa_store_close(st);
     printf("setup: %d communes x %zu indicators, written and sent in %.0f ms\n", ncommunes, f.n,
-           now_ms() - t0);
+           xb_now_ms() - t0);
     xa_form_free(&f);
 
     const char *const rargs[] = {XA_DISTRICT_BIN, "--db",  path,       "rollup",
                                  "--form",        "bench", "--period", "2024-h1",
                                  "--format",      "json",  NULL};
-    double a = now_ms();
+    double a = xb_now_ms();
     if (run(XA_DISTRICT_BIN, rargs) != 0)
         die("rollup process");
-    printf("rollup process (first run): %.1f ms\n", now_ms() - a);
+    printf("rollup process (first run): %.1f ms\n", xb_now_ms() - a);
     for (int i = 0; i < runs; i++) {
-        a = now_ms();
+        a = xb_now_ms();
         if (run(XA_DISTRICT_BIN, rargs) != 0)
             die("rollup process");
-        t[i] = now_ms() - a;
+        t[i] = xb_now_ms() - a;
     }
-    printf("rollup process median: %.1f ms\n", median(t, runs));
+    printf("rollup process median: %.1f ms\n", xb_median(t, runs));
     for (int i = 0; i < runs; i++) {
         xa_rollup2_opts ro = {"bench", "2024-h1", 0};
         char *json = NULL, *out = NULL;
-        a = now_ms();
+        a = xb_now_ms();
         if (xa_store_open(&st, path) < 0 || xa_rollup2(st, &ro, &json) < 0 ||
             xa_rollup2_print(json, XA_ROLLUP_TEXT, 0, &out) < 0)
             die("rollup");
         xa_store_close(st);
-        t[i] = now_ms() - a;
+        t[i] = xb_now_ms() - a;
         free(json);
         free(out);
     }
-    printf("rollup in process median: %.1f ms\n", median(t, runs));
+    printf("rollup in process median: %.1f ms\n", xb_median(t, runs));
 
     /* report check on the seed */
     snprintf(sdb, sizeof(sdb), "%s/seed.db", dir);
@@ -225,24 +131,24 @@ int main(int argc, char **argv)
             xa_report r;
             xa_finding *fi = NULL;
             size_t n = 0;
-            a = now_ms();
+            a = xb_now_ms();
             if (xa_report_load(st, "hoang-kim", "report-2024-h1", &r) < 0 ||
                 xa_report_check(&r, &fi, &n) < 0)
                 die("check");
-            t[i] = now_ms() - a;
+            t[i] = xb_now_ms() - a;
             xa_findings_free(fi, n);
             xa_report_free(&r);
         }
         xa_store_close(st);
-        printf("check in process median: %.1f ms\n", median(t, runs));
+        printf("check in process median: %.1f ms\n", xb_median(t, runs));
         const char *const cargs[] = {XA_BIN, "--db", sdb, "report", "check", NULL};
         for (int i = 0; i < runs; i++) {
-            a = now_ms();
+            a = xb_now_ms();
             if (run(XA_BIN, cargs) < 0)
                 die("check process");
-            t[i] = now_ms() - a;
+            t[i] = xb_now_ms() - a;
         }
-        printf("xasync report check median: %.1f ms\n", median(t, runs));
+        printf("xasync report check median: %.1f ms\n", xb_median(t, runs));
     }
     char cmd[256];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
