@@ -18,6 +18,14 @@
  *   completeness, one commune changed: X ms   before the server's refresh
  *   rollup page, one commune changed: X ms
  *   rollup .xlsx median: X ms           GET /desk/rollup.xlsx
+ *   then every commune sends a report for 2023-h1 too, for the rollup
+ *   page's line over periods:
+ *   rollup page, two periods, first: X ms    (two rollups made, without --warm)
+ *   rollup page, two periods, median: X ms
+ *   admin's value for a field in conflict, median: X ms
+ *                                       POST /desk/resolve (check, write,
+ *                                       answer), each on a fresh conflict
+ *                                       made by two PCs' ops
  *
  * Options: --communes N (200), --runs N (10), and last --warm: the server's
  * warm-up first (xa_desk_warm), as `serve` runs it at start.  Goal (issue 15): the
@@ -80,6 +88,34 @@ get(xa_store *st, const char *session, const char *path, const char *const *args
     *bytes = r.len;
     free(r.body);
     return t;
+}
+
+/* A report of `id` for `period` in `scope`, its figures filled in and sent. */
+static void
+fill(xa_store *st, const char *scope, const char *id, const xa_form *f, const char *period, int c)
+{
+    xa_report r;
+
+    if (xa_report_new(st, scope, id, f, period, "bench") < 0 ||
+        xa_report_load(st, scope, id, &r) < 0 || xa_store_begin(st) < 0)
+        die("report");
+    for (size_t i = 0; i < r.n; i++) {
+        char ent[XA_ENTITY_MAX + 1], v[32];
+        if (strcmp(r.b[i].kind, "row") != 0)
+            continue;
+        snprintf(ent, sizeof(ent), "%s/b/%s", id, r.b[i].id);
+        static const char *const cols[] = {"prev", "plan", "est"};
+        for (int k = 0; k < 3; k++) {
+            snprintf(v, sizeof(v), "%d,%d", 100 + c + (int)i * 7 + k * 13, (c + k) % 10);
+            char *j = jstr(v);
+            if (xa_store_set(st, scope, ent, cols[k], j, "bench", 0, NULL) < 0)
+                die("figure");
+            free(j);
+        }
+    }
+    xa_report_free(&r);
+    if (xa_store_commit(st) < 0 || xa_report_submit(st, scope, id, "bench") < 0)
+        die("submit");
 }
 
 int main(int argc, char **argv)
@@ -151,6 +187,103 @@ int main(int argc, char **argv)
     for (int i = 0; i < runs; i++)
         t[i] = get(st, token, "/desk/rollup.xlsx", cargs, &bytes);
     printf("rollup .xlsx median: %.1f ms (%zu bytes)\n", xb_median(t, runs), bytes);
+
+    /* a second period: the rollup page draws each indicator over both */
+    t0 = xb_now_ms();
+    if (xa_form_get(st, XA_FORMS_SCOPE, "bench", &f) < 0)
+        die("form get");
+    for (int c = 0; c < ncommunes; c++) {
+        char scope[32];
+        snprintf(scope, sizeof(scope), "xa-%03d", c);
+        fill(st, scope, "report-2023-h1", &f, "2023-h1", c + 1);
+    }
+    xa_form_free(&f);
+    printf("setup: a 2023-h1 report of every commune in %.0f ms\n", xb_now_ms() - t0);
+    if (argc > 1 && strcmp(argv[argc - 1], "--warm") == 0) {
+        double w = xb_now_ms();
+        xa_desk_warm(st);
+        printf("warm-up, two periods: %.1f ms\n", xb_now_ms() - w);
+    }
+    first = get(st, token, "/desk/rollup", cargs, &bytes);
+    printf("rollup page, two periods, first: %.1f ms (%zu bytes)\n", first, bytes);
+    for (int i = 0; i < runs; i++)
+        t[i] = get(st, token, "/desk/rollup", cargs, &bytes);
+    printf("rollup page, two periods, median: %.1f ms\n", xb_median(t, runs));
+
+    /* an admin's value for a field in conflict, each on a fresh conflict:
+     * two PCs' ops on one figure, then POST /desk/resolve */
+    char atok[65], acsrf[65];
+    if (xa_desk_user_add(st, "an", "admin", "mat-khau-huyen", 14) < 0 ||
+        xa_desk_login(st, "an", "mat-khau-huyen", 14, "127.0.0.1", (int64_t)ts.tv_sec * 1000, atok,
+                      acsrf, &retry, NULL, NULL, NULL) < 0)
+        die("admin");
+    xa_report r;
+    if (xa_report_load(st, "xa-011", "report-2024-h1", &r) < 0)
+        die("load");
+    int done = 0;
+    for (size_t i = 0; i < r.n && done < runs; i++) {
+        char ent[XA_ENTITY_MAX + 1], seen[256], body[1024];
+        xa_field fd;
+        if (strcmp(r.b[i].kind, "row") != 0)
+            continue;
+        snprintf(ent, sizeof(ent), "report-2024-h1/b/%s", r.b[i].id);
+        if (xa_store_get(st, "xa-011", ent, "est", &fd) < 0)
+            die("get");
+        xa_op ops[2];
+        memset(ops, 0, sizeof(ops));
+        for (int k = 0; k < 2; k++) {
+            ops[k].scope = "xa-011";
+            ops[k].node = (xa_node)(0x5100000000000000ULL + (uint64_t)done * 2 + (uint64_t)k + 1);
+            ops[k].seq = 1;
+            ops[k].entity = ent;
+            ops[k].field = "est";
+            ops[k].value = k ? "\"7,5\"" : "\"8,5\"";
+            ops[k].ctx = fd.fctx;
+            ops[k].hlc = (int64_t)ts.tv_sec * 1000 + 1000 * (int64_t)done;
+            ops[k].author = k ? "PC 2" : "PC 1";
+        }
+        if (xa_store_apply(st, "xa-011", ops, 2, NULL) < 0)
+            die("conflict");
+        xa_field_clear(&fd);
+        if (xa_store_get(st, "xa-011", ent, "est", &fd) < 0 || fd.n != 2)
+            die("no conflict");
+        size_t k = 0;
+        for (size_t j = 0; j < fd.n; j++) {
+            char hex[XA_NODE_HEX + 1];
+            xa_node_format(fd.v[j].dot.node, hex);
+            k += (size_t)snprintf(seen + k, sizeof(seen) - k, "%s%s%%3A%llu", j ? "%2C" : "", hex,
+                                  (unsigned long long)fd.v[j].dot.seq);
+        }
+        xa_field_clear(&fd);
+        snprintf(body, sizeof(body),
+                 "csrf=%s&scope=xa-011&entity=report-2024-h1%%2Fb%%2F%s&field=est&seen=%s"
+                 "&value=9%%2C5",
+                 acsrf, r.b[i].id, seen);
+        xa_desk_req q;
+        xa_desk_resp rs;
+        memset(&q, 0, sizeof(q));
+        memset(&rs, 0, sizeof(rs));
+        q.method = "POST";
+        q.path = "/desk/resolve";
+        q.session = atok;
+        q.addr = "127.0.0.1";
+        q.body = body;
+        q.bodylen = strlen(body);
+        double a = xb_now_ms();
+        xa_desk_handle(st, &q, &rs, nolock, nolock, NULL);
+        t[done] = xb_now_ms() - a;
+        if (rs.status != 303) {
+            fprintf(stderr, "bench_desk: POST /desk/resolve: %u %.*s\n", rs.status,
+                    (int)(rs.len > 400 ? 400 : rs.len), rs.body ? rs.body : "");
+            exit(1);
+        }
+        free(rs.body);
+        done++;
+    }
+    xa_report_free(&r);
+    if (done)
+        printf("admin's value for a field in conflict, median: %.1f ms (%d writes)\n",
+               xb_median(t, done), done);
     xa_store_close(st);
     free(t);
     char cmd[200];

@@ -1827,7 +1827,7 @@ static const char *fig(const cJSON *o, const char *col, const char *member)
 typedef struct rcache {
     char form[XA_ENTITY_MAX + 1], period[32];
     int64_t version;
-    char *json;
+    char *json, *line;
 } rcache;
 
 static pthread_mutex_t rc_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -1848,10 +1848,38 @@ static int data_version(xa_store *st, int64_t *v)
     return rc == SQLITE_ROW ? 0 : xa_db_error(st, rc, "reading what the district holds");
 }
 
-static int rollup_cached(xa_store *st, const char *form, const char *period, char **json)
+/* What a line over periods needs of a rollup: each indicator's district
+ * estimate, as records "\x1eCODE\x1fVALUE\x1fTEXT" (names and figures hold
+ * no control characters), so a page does not parse every period's rollup. */
+static char *line_summary(const char *json)
+{
+    cJSON *doc = cJSON_Parse(json), *ind;
+    sb b = {0};
+
+    sb_puts(&b, "");
+    cJSON_ArrayForEach(ind, cJSON_GetObjectItemCaseSensitive(doc, "indicators"))
+    {
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(ind, "district");
+        if (fig(d, "est", "value")[0] == '\0')
+            continue;
+        sb_printf(&b, "\x1e%s\x1f%s\x1f%s", jstr(ind, "code"), fig(d, "est", "value"),
+                  fig(d, "est", "text"));
+    }
+    cJSON_Delete(doc);
+    if (b.oom) {
+        free(b.p);
+        return NULL;
+    }
+    return b.p;
+}
+
+/* The rollup of a form and period (*json) and its line summary (*line),
+ * either may be NULL; made once while the data stays the same. */
+static int rollup_get(xa_store *st, const char *form, const char *period, char **json, char **line)
 {
     xa_rollup2_opts o = {form, period, 0};
     int64_t v = -1;
+    char *made = NULL, *sum = NULL;
     int rc = data_version(st, &v);
 
     if (rc < 0)
@@ -1860,23 +1888,51 @@ static int rollup_cached(xa_store *st, const char *form, const char *period, cha
     for (size_t i = 0; i < sizeof(rcs) / sizeof(rcs[0]); i++)
         if (rcs[i].json && rcs[i].version == v && strcmp(rcs[i].form, form) == 0 &&
             strcmp(rcs[i].period, period) == 0) {
-            *json = strdup(rcs[i].json);
+            int bad = 0;
+            if (json)
+                bad |= (*json = strdup(rcs[i].json)) == NULL;
+            if (line)
+                bad |= (*line = strdup(rcs[i].line)) == NULL;
             pthread_mutex_unlock(&rc_lock);
-            return *json ? 0 : xa_error_set(XA_ENOMEM, "out of memory");
+            return bad ? xa_error_set(XA_ENOMEM, "out of memory") : 0;
         }
     pthread_mutex_unlock(&rc_lock);
-    rc = xa_rollup2(st, &o, json);
+    rc = xa_rollup2(st, &o, &made);
     if (rc < 0)
         return rc;
+    sum = line_summary(made);
+    if (sum == NULL) {
+        free(made);
+        return xa_error_set(XA_ENOMEM, "out of memory");
+    }
     pthread_mutex_lock(&rc_lock);
     rcache *e = &rcs[rc_next++ % (sizeof(rcs) / sizeof(rcs[0]))];
     free(e->json);
-    e->json = strdup(*json);
+    free(e->line);
+    e->json = strdup(made);
+    e->line = e->json ? strdup(sum) : NULL;
+    if (e->line == NULL) {
+        free(e->json);
+        e->json = NULL;
+    }
     e->version = v;
     snprintf(e->form, sizeof(e->form), "%s", form);
     snprintf(e->period, sizeof(e->period), "%s", period);
     pthread_mutex_unlock(&rc_lock);
+    if (json)
+        *json = made;
+    else
+        free(made);
+    if (line)
+        *line = sum;
+    else
+        free(sum);
     return 0;
+}
+
+static int rollup_cached(xa_store *st, const char *form, const char *period, char **json)
+{
+    return rollup_get(st, form, period, json, NULL);
 }
 
 /* The rollup document of ?form= and ?period= (malloc'd), or NULL with a page
@@ -2017,24 +2073,40 @@ static void svg_bars(ctx *c, sb *b, const cJSON *ind, const cJSON *communes)
  * SVG, each point carrying its period and exact figure (data-period,
  * data-value, as in the rollup's JSON).  Nothing when fewer than two periods
  * have a figure. */
-static void
-svg_line(ctx *c, sb *b, const cJSON *ind, const periods *held, cJSON *const over[LINE_PERIODS])
+/* An indicator's record in a line summary (line_summary): 1 and its value
+ * and text, or 0. */
+static int
+summary_find(const char *sum, const char *code, char *val, size_t vcap, char *txt, size_t tcap)
 {
-    const char *val[LINE_PERIODS] = {0}, *txt[LINE_PERIODS] = {0};
+    size_t cl = strlen(code);
+
+    for (const char *p = sum ? strchr(sum, '\x1e') : NULL; p; p = strchr(p + 1, '\x1e')) {
+        if (strncmp(p + 1, code, cl) != 0 || p[1 + cl] != '\x1f')
+            continue;
+        const char *v = p + 2 + cl, *t = strchr(v, '\x1f');
+        if (t == NULL)
+            return 0;
+        const char *end = strchr(t + 1, '\x1e');
+        size_t tl = end ? (size_t)(end - t - 1) : strlen(t + 1);
+        snprintf(val, vcap, "%.*s", (int)(t - v), v);
+        snprintf(txt, tcap, "%.*s", (int)tl, t + 1);
+        return 1;
+    }
+    return 0;
+}
+
+static void
+svg_line(ctx *c, sb *b, const cJSON *ind, const periods *held, char *const lines[LINE_PERIODS])
+{
+    char val[LINE_PERIODS][64], txt[LINE_PERIODS][64];
+    int has[LINE_PERIODS] = {0};
     double x[LINE_PERIODS], lo = 0, hi = 0;
     size_t n = 0;
 
     for (size_t k = 0; k < held->n; k++) {
-        const cJSON *pi, *found = NULL;
-        cJSON_ArrayForEach(pi, cJSON_GetObjectItemCaseSensitive(over[k], "indicators"))
-        {
-            if (strcmp(jstr(pi, "code"), jstr(ind, "code")) == 0)
-                found = pi;
-        }
-        const cJSON *d = cJSON_GetObjectItemCaseSensitive(found, "district");
-        if (found && fig(d, "est", "value")[0]) {
-            val[k] = fig(d, "est", "value");
-            txt[k] = fig(d, "est", "text");
+        if (summary_find(lines[k], jstr(ind, "code"), val[k], sizeof(val[k]), txt[k],
+                         sizeof(txt[k]))) {
+            has[k] = 1;
             x[k] = atof(val[k]);
             if (n == 0 || x[k] < lo)
                 lo = x[k];
@@ -2057,12 +2129,12 @@ svg_line(ctx *c, sb *b, const cJSON *ind, const periods *held, cJSON *const over
     sb_puts(b, "<line class=\"axis\" x1=\"40\" y1=\"110\" x2=\"2000\" y2=\"110\"/><polyline "
                "class=\"trend\" points=\"");
     for (size_t k = 0; k < held->n; k++)
-        if (val[k])
+        if (has[k])
             sb_printf(b, "%zu,%.1f ", 60 + k * 100, 110 - 95 * (x[k] - lo) / (hi - lo));
     sb_puts(b, "\"/>");
     for (size_t k = 0; k < held->n; k++) {
         size_t px = 60 + k * 100;
-        if (val[k]) {
+        if (has[k]) {
             double py = 110 - 95 * (x[k] - lo) / (hi - lo);
             sb_printf(b, "<circle class=\"pt\" cx=\"%zu\" cy=\"%.1f\" r=\"4\" data-period=\"", px,
                       py);
@@ -2090,26 +2162,21 @@ static void page_rollup(ctx *c)
     periods held;
     char *json =
         rollup_json(c, form, sizeof(form), period, sizeof(period), last, sizeof(last), &held);
-    cJSON *doc, *ind, *cm, *before = NULL, *over[LINE_PERIODS] = {0};
+    cJSON *doc, *ind, *cm;
+    char *before = NULL, *lines[LINE_PERIODS] = {0}, lv[64], lt[64];
     sb b = {0};
 
     if (json == NULL)
         return;
     doc = cJSON_Parse(json);
     free(json);
-    if (last[0] && rollup_cached(c->st, form, last, &json) == 0) {
-        before = cJSON_Parse(json);
-        free(json);
-    }
-    /* the district's figures over the periods held, for the lines */
-    for (size_t k = 0; k < held.n; k++) {
-        if (strcmp(held.p[k], period) == 0) {
-            over[k] = cJSON_Duplicate(doc, 1);
-        } else if (rollup_cached(c->st, form, held.p[k], &json) == 0) {
-            over[k] = cJSON_Parse(json);
-            free(json);
-        }
-    }
+    /* the district's estimates of the same period a year before, and of the
+     * periods held, for the lines: the rollups' summaries */
+    if (last[0] && rollup_get(c->st, form, last, NULL, &before) < 0)
+        before = NULL;
+    for (size_t k = 0; held.n > 1 && k < held.n; k++)
+        if (rollup_get(c->st, form, held.p[k], NULL, &lines[k]) < 0)
+            lines[k] = NULL;
     const cJSON *communes = cJSON_GetObjectItemCaseSensitive(doc, "communes");
     page_head(c, &b, L(c, "Tổng hợp", "Rollup"), "rollup");
     sb_puts(&b, "<h1>");
@@ -2179,14 +2246,9 @@ static void page_rollup(ctx *c)
         }
         sb_puts(&b, "</td>");
         if (before) {
-            const cJSON *pi, *found = NULL;
-            cJSON_ArrayForEach(
-                pi, cJSON_GetObjectItemCaseSensitive(
-                        before, "indicators")) if (strcmp(jstr(pi, "code"), jstr(ind, "code")) == 0)
-                found = pi;
             sb_puts(&b, "<td class=\"num last-year\">");
-            html(&b, found ? fig(cJSON_GetObjectItemCaseSensitive(found, "district"), "est", "text")
-                           : "");
+            if (summary_find(before, jstr(ind, "code"), lv, sizeof(lv), lt, sizeof(lt)))
+                html(&b, lt);
             sb_puts(&b, "</td>");
         }
         sb_puts(&b, "</tr>");
@@ -2262,14 +2324,14 @@ static void page_rollup(ctx *c)
             sb_puts(&b, ")");
         }
         sb_puts(&b, "</summary>");
-        svg_line(c, &b, ind, &held, over);
+        svg_line(c, &b, ind, &held, lines);
         svg_bars(c, &b, ind, communes);
         sb_puts(&b, "</details>");
     }
-    cJSON_Delete(doc);
-    cJSON_Delete(before);
     for (size_t k = 0; k < held.n; k++)
-        cJSON_Delete(over[k]);
+        free(lines[k]);
+    cJSON_Delete(doc);
+    free(before);
     page_tail(&b);
     respond(c, 200, "text/html; charset=utf-8", &b);
 }
@@ -2500,6 +2562,19 @@ void xa_desk_warm(xa_store *st)
             }
             if (rollup_cached(st, form, period, &json) == 0)
                 free(json);
+            /* the earlier periods the rollup page draws its lines over */
+            size_t lines = 0;
+            for (size_t k = h.np - 1; k-- > 0 && lines + 1 < LINE_PERIODS;) {
+                size_t i;
+                for (i = 0; i < h.n; i++)
+                    if (h.v[i].sent_at >= 0 && strcmp(h.v[i].period, h.periods[k]) == 0)
+                        break;
+                if (i == h.n)
+                    continue;
+                lines++;
+                if (rollup_cached(st, form, h.periods[k], &json) == 0)
+                    free(json);
+            }
         }
         free(h.v);
     }
