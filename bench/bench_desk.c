@@ -90,34 +90,6 @@ get(xa_store *st, const char *session, const char *path, const char *const *args
     return t;
 }
 
-/* A report of `id` for `period` in `scope`, its figures filled in and sent. */
-static void
-fill(xa_store *st, const char *scope, const char *id, const xa_form *f, const char *period, int c)
-{
-    xa_report r;
-
-    if (xa_report_new(st, scope, id, f, period, "bench") < 0 ||
-        xa_report_load(st, scope, id, &r) < 0 || xa_store_begin(st) < 0)
-        die("report");
-    for (size_t i = 0; i < r.n; i++) {
-        char ent[XA_ENTITY_MAX + 1], v[32];
-        if (strcmp(r.b[i].kind, "row") != 0)
-            continue;
-        snprintf(ent, sizeof(ent), "%s/b/%s", id, r.b[i].id);
-        static const char *const cols[] = {"prev", "plan", "est"};
-        for (int k = 0; k < 3; k++) {
-            snprintf(v, sizeof(v), "%d,%d", 100 + c + (int)i * 7 + k * 13, (c + k) % 10);
-            char *j = jstr(v);
-            if (xa_store_set(st, scope, ent, cols[k], j, "bench", 0, NULL) < 0)
-                die("figure");
-            free(j);
-        }
-    }
-    xa_report_free(&r);
-    if (xa_store_commit(st) < 0 || xa_report_submit(st, scope, id, "bench") < 0)
-        die("submit");
-}
-
 int main(int argc, char **argv)
 {
     int ncommunes = 200, runs = 10;
@@ -195,7 +167,7 @@ int main(int argc, char **argv)
     for (int c = 0; c < ncommunes; c++) {
         char scope[32];
         snprintf(scope, sizeof(scope), "xa-%03d", c);
-        fill(st, scope, "report-2023-h1", &f, "2023-h1", c + 1);
+        xb_report_fill(st, scope, "report-2023-h1", &f, "2023-h1", c + 1);
     }
     xa_form_free(&f);
     printf("setup: a 2023-h1 report of every commune in %.0f ms\n", xb_now_ms() - t0);
