@@ -117,6 +117,41 @@ static int reads_only(const xa_cli *cli)
     return 0;
 }
 
+/* Said once, on the open that did it: this file took a new PC id because
+ * it is a copy (storage/incarnation.c). */
+static void note_fork(const xa_store *st)
+{
+    static const char *const vi[] = {
+        [XA_FORK_NO_MARKER] = "thiếu tệp ghi mã máy bên cạnh (bản sao, hoặc tạo bởi xasync cũ)",
+        [XA_FORK_OTHER_NODE] = "tệp ghi mã máy bên cạnh ghi một mã khác",
+        [XA_FORK_MACHINE] = "tệp được chép sang máy khác",
+        [XA_FORK_PATH] = "tệp được chép hoặc chuyển sang chỗ khác",
+        [XA_FORK_BEHIND] = "tệp được khôi phục từ bản sao lưu cũ hơn",
+    };
+    static const char *const en[] = {
+        [XA_FORK_NO_MARKER] = "the record of its PC id beside it is missing (a copy, or made by"
+                              " an older xasync)",
+        [XA_FORK_OTHER_NODE] = "the record beside it names another PC id",
+        [XA_FORK_MACHINE] = "it was copied to another machine",
+        [XA_FORK_PATH] = "it was copied or moved to another place",
+        [XA_FORK_BEHIND] = "it was put back from an older backup",
+    };
+    xa_node old = 0;
+    xa_fork_why why = xa_store_forked(st, &old);
+    char was[XA_NODE_HEX + 1], now[XA_NODE_HEX + 1];
+
+    if (why == XA_FORK_NONE || why > XA_FORK_BEHIND)
+        return;
+    xa_node_format(old, was);
+    xa_node_format(xa_store_node(st), now);
+    fprintf(stderr,
+            "xasync: %s: từ nay máy này ghi dưới mã máy mới %s (trước là %s), để không số sửa đổi"
+            " nào bị dùng hai lần; không sửa đổi nào bị mất / %s: from now on this PC writes"
+            " under a new PC id %s (it was %s), so that no edit number is used twice; no edit is"
+            " lost\n",
+            vi[why], now, was, en[why], now, was);
+}
+
 int xa_cli_open(xa_cli *cli, xa_store **out)
 {
     int rc = xa_store_open(out, cli->db);
@@ -160,6 +195,7 @@ int xa_cli_open(xa_cli *cli, xa_store **out)
                            cli->db, size, cli->db, size);
     if (rc < 0)
         return xa_cli_fail_xa(rc);
+    note_fork(*out);
     if (xa_store_scope(*out)[0] == '\0') {
         xa_store_close(*out);
         *out = NULL;

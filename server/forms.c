@@ -278,6 +278,8 @@ static int form_from_report(dcli *c, char **json)
     unlink(side);
     snprintf(side, sizeof(side), "%s-shm", path);
     unlink(side);
+    snprintf(side, sizeof(side), "%s-node", path);
+    unlink(side);
     rmdir(dir);
     return rc;
 }

@@ -441,6 +441,8 @@ int xa_store_open(xa_store **out, const char *path)
         rc = load_identity(st);
     if (rc == XA_ENOTFOUND)
         rc = xa_error_set(XA_ENOTXA, "%s is not a complete xasync database (no node id)", path);
+    if (rc == 0)
+        rc = xa_incarnation_check(st);
     if (rc < 0) {
         xa_store_close(st);
         return rc;
@@ -470,6 +472,8 @@ static void unlink_db(const char *path)
     if ((size_t)snprintf(aux, sizeof(aux), "%s-wal", path) < sizeof(aux))
         unlink(aux);
     if ((size_t)snprintf(aux, sizeof(aux), "%s-shm", path) < sizeof(aux))
+        unlink(aux);
+    if ((size_t)snprintf(aux, sizeof(aux), "%s-node", path) < sizeof(aux))
         unlink(aux);
 }
 
@@ -519,9 +523,13 @@ int xa_store_create(xa_store **out, const char *path, const char *scope)
     if (rc == 0)
         rc = meta_put(st, "hlc", "0");
     if (rc == 0)
-        rc = xa_db_exec(st, "COMMIT");
-    if (rc == 0)
         rc = load_identity(st);
+    if (rc == 0 && scope) {
+        st->marker_dirty = 1;
+        rc = xa_incarnation_note(st);
+    }
+    if (rc == 0)
+        rc = xa_db_exec(st, "COMMIT");
     if (rc < 0) {
         xa_db_rollback(st);
         xa_store_close(st);
@@ -541,7 +549,11 @@ int xa_store_begin(xa_store *st)
 
 int xa_store_commit(xa_store *st)
 {
-    return xa_db_exec(st, "COMMIT");
+    int rc = xa_db_exec(st, "COMMIT");
+
+    if (rc == 0)
+        xa_incarnation_note(st);
+    return rc;
 }
 
 void xa_store_rollback(xa_store *st)
@@ -559,8 +571,14 @@ static int write_begin(xa_store *st, int *nested)
 
 static int write_end(xa_store *st, int nested, int rc)
 {
-    if (rc == 0)
-        return xa_db_exec(st, nested ? "RELEASE xa_write" : "COMMIT");
+    if (rc == 0 && nested)
+        return xa_db_exec(st, "RELEASE xa_write");
+    if (rc == 0) {
+        rc = xa_db_exec(st, "COMMIT");
+        if (rc == 0)
+            xa_incarnation_note(st);
+        return rc;
+    }
     if (nested) {
         sqlite3_exec(st->db, "ROLLBACK TO xa_write", NULL, NULL, NULL);
         sqlite3_exec(st->db, "RELEASE xa_write", NULL, NULL, NULL);
@@ -1033,6 +1051,12 @@ int xa_store_take_node(xa_store *st, xa_node n)
 void xa_store_adopt_node(xa_store *st, xa_node node)
 {
     st->node = node;
+    xa_incarnation_adopted(st);
+}
+
+int xa_store_reload_node(xa_store *st)
+{
+    return load_identity(st);
 }
 
 int64_t xa_now_ms(void)
@@ -1202,8 +1226,11 @@ int xa_store_apply(
     order = malloc(n * sizeof(*order));
     if (order == NULL)
         return xa_error_set(XA_ENOMEM, "out of memory");
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         order[i] = &ops[i];
+        if (ops[i].node == st->node)
+            st->marker_dirty = 1;
+    }
     qsort(order, n, sizeof(*order), by_dot);
 
     int nested = 0;
@@ -1278,6 +1305,7 @@ int xa_store_set(xa_store *st,
         op.ctx = fs.fctx; /* borrowed: the writer saw the whole field */
         op.hlc = now > hlc ? now : hlc + 1;
         op.author = (char *)author;
+        st->marker_dirty = 1;
         rc = apply_one(st, &op, &r);
     }
     if (rc == 0)

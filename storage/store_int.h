@@ -40,6 +40,10 @@ struct xa_store {
     xa_node node;
     xa_dot refused; /* see xa_store_refused_dot() */
     sqlite3_stmt *q[Q__COUNT];
+    /* the node marker (storage/incarnation.c) */
+    int marker_dirty;       /* an edit of this node awaits the commit */
+    xa_node forked_from;    /* the id this open left, or 0 */
+    xa_fork_why fork_why;
 };
 
 /* Translate an SQLite result into an XA_E* code and set the message;
@@ -62,6 +66,16 @@ int xa_store_new_node(xa_store *st, xa_node *out);
  * the commit, as above). */
 int xa_store_take_node(xa_store *st, xa_node n);
 void xa_store_adopt_node(xa_store *st, xa_node node);
+/* Inside a transaction: read the node id and scope again from the file. */
+int xa_store_reload_node(xa_store *st);
+/* The node marker beside a PC's database (storage/incarnation.c): check it
+ * on opening (a new node id where the file was restored or copied), write it
+ * after a commit that holds an edit of this node (when marker_dirty; a
+ * failure there is ignored, the edit being saved), and after a move adopted
+ * a new id. */
+int xa_incarnation_check(xa_store *st);
+int xa_incarnation_note(xa_store *st);
+void xa_incarnation_adopted(xa_store *st);
 /* Inside a transaction: move node `old`'s ops past `keep` to a new node id
  * (storage/rekey.c).  With `clip` (xasync repair), the moved ops' contexts
  * are cut to what `clip` holds and other ops are left alone; without it,

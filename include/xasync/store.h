@@ -132,6 +132,23 @@ int xa_store_open_readonly(xa_store **out, const char *path);
 
 void xa_store_close(xa_store *st); /* NULL is a no-op */
 
+/* Why opening a PC's database gave it a new node id (storage/incarnation.c):
+ * the record beside the file (`<db>-node`) was missing, named another id,
+ * another machine or another path, or counted more edits of this PC than the
+ * file holds (a backup put back).  Its earlier edits keep their ids; new ones
+ * go under the new id, so no edit number is ever used twice. */
+typedef enum {
+    XA_FORK_NONE = 0,
+    XA_FORK_NO_MARKER,
+    XA_FORK_OTHER_NODE,
+    XA_FORK_MACHINE,
+    XA_FORK_PATH,
+    XA_FORK_BEHIND
+} xa_fork_why;
+/* XA_FORK_NONE if this handle's open kept the node id; else why, and *old
+ * (if not NULL) the id it left. */
+xa_fork_why xa_store_forked(const xa_store *st, xa_node *old);
+
 /* Borrowed until xa_store_close(): the client's scope ("" on the server). */
 const char *xa_store_scope(const xa_store *st);
 xa_node xa_store_node(const xa_store *st);

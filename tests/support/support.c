@@ -939,3 +939,56 @@ int xt_tests_status(int failed)
         return 1;
     return n_skipped ? 77 : 0;
 }
+
+/* ---- copies of a PC's database ------------------------------------------ */
+
+void xt_copy_db_file(const char *from, const char *to)
+{
+    size_t n = 0;
+    char *b = xt_read_file(from, &n), aux[4096];
+
+    if (b == NULL)
+        fail_msg("copy: cannot read %s", from);
+    unlink(to);
+    snprintf(aux, sizeof aux, "%s-wal", to);
+    unlink(aux);
+    snprintf(aux, sizeof aux, "%s-shm", to);
+    unlink(aux);
+    xt_write_file(to, b, n);
+    free(b);
+}
+
+void xt_copy_db_image(const char *from, const char *to)
+{
+    xt_copy_db_file(from, to);
+    xt_copy_db_marker(from, to);
+}
+
+void xt_copy_db_marker(const char *from, const char *to)
+{
+    char src[4096], dst[4096], real[PATH_MAX];
+    size_t n = 0;
+    char *m;
+
+    snprintf(src, sizeof src, "%s-node", from);
+    snprintf(dst, sizeof dst, "%s-node", to);
+    unlink(dst);
+    m = xt_read_file(src, &n);
+    if (m == NULL)
+        return;
+    if (realpath(to, real) == NULL)
+        fail_msg("copy: realpath %s: %s", to, strerror(errno));
+    {
+        char *p = strstr(m, "\npath "), *out;
+        size_t len;
+        if (p == NULL)
+            fail_msg("copy: %s holds no path line", src);
+        p[1] = '\0';
+        len = strlen(m) + strlen(real) + 8;
+        out = malloc(len);
+        snprintf(out, len, "%spath %s\n", m, real);
+        xt_write_file(dst, out, strlen(out));
+        free(out);
+    }
+    free(m);
+}

@@ -76,6 +76,18 @@ void xt_write_file(const char *path, const char *data, size_t len);
 /* Read a whole file; malloc'd and NUL-terminated; NULL if missing. */
 char *xt_read_file(const char *path, size_t *len);
 
+/* Copy a PC's database from `from` to `to` the way a disk image put back
+ * (or a cloned disk on an identical machine) would: the file and the record
+ * beside it (`<db>-node`) as if `to` had always been its place, so the copy
+ * keeps its node id and only the detection where copies meet can tell
+ * (storage/incarnation.c).  `to`'s -wal and -shm are removed. */
+void xt_copy_db_image(const char *from, const char *to);
+/* The record part of that alone, for a copy made another way. */
+void xt_copy_db_marker(const char *from, const char *to);
+/* Copy only the database file (what `cp`, a backup tool or `sqlite3
+ * .backup` does): the copy takes a new node id when it is next opened. */
+void xt_copy_db_file(const char *from, const char *to);
+
 /* Skip the running test, saying why, and remember it: xt_tests_status()
  * then makes the suite exit 77, which ctest reports as skipped
  * (SKIP_RETURN_CODE in tests/CMakeLists.txt), so a skip never shows as a

@@ -792,19 +792,12 @@ static xt_run usb(const fx *f, const char *from, const char *to)
     return r;
 }
 
+/* Backups, restores and clones here are disk images (the record beside the
+ * file travels with it): the cases only the meeting of copies can find.  A
+ * plain file copy takes a new id at once: tests/sync/test_incarnation.c. */
 static void copy_db(const char *from, const char *to)
 {
-    size_t n = 0;
-    char *b = xt_read_file(from, &n), aux[512];
-
-    assert_non_null(b);
-    unlink(to);
-    snprintf(aux, sizeof aux, "%s-wal", to);
-    unlink(aux);
-    snprintf(aux, sizeof aux, "%s-shm", to);
-    unlink(aux);
-    xt_write_file(to, b, n);
-    free(b);
+    xt_copy_db_image(from, to);
 }
 
 static void set3(const char *db, const char *prefix, const char *value)
