@@ -190,7 +190,7 @@ int main(int argc, char **argv)
                       acsrf, &retry, NULL, NULL, NULL) < 0)
         die("admin");
     xa_report r;
-    if (xa_report_load(st, "xa-011", "report-2024-h1", &r) < 0)
+    if (xa_report_load(st, "xa-000", "report-2024-h1", &r) < 0)
         die("load");
     int done = 0;
     for (size_t i = 0; i < r.n && done < runs; i++) {
@@ -199,12 +199,12 @@ int main(int argc, char **argv)
         if (strcmp(r.b[i].kind, "row") != 0)
             continue;
         snprintf(ent, sizeof(ent), "report-2024-h1/b/%s", r.b[i].id);
-        if (xa_store_get(st, "xa-011", ent, "est", &fd) < 0)
+        if (xa_store_get(st, "xa-000", ent, "est", &fd) < 0)
             die("get");
         xa_op ops[2];
         memset(ops, 0, sizeof(ops));
         for (int k = 0; k < 2; k++) {
-            ops[k].scope = "xa-011";
+            ops[k].scope = "xa-000";
             ops[k].node = (xa_node)(0x5100000000000000ULL + (uint64_t)done * 2 + (uint64_t)k + 1);
             ops[k].seq = 1;
             ops[k].entity = ent;
@@ -214,10 +214,10 @@ int main(int argc, char **argv)
             ops[k].hlc = (int64_t)ts.tv_sec * 1000 + 1000 * (int64_t)done;
             ops[k].author = k ? "PC 2" : "PC 1";
         }
-        if (xa_store_apply(st, "xa-011", ops, 2, NULL) < 0)
+        if (xa_store_apply(st, "xa-000", ops, 2, NULL) < 0)
             die("conflict");
         xa_field_clear(&fd);
-        if (xa_store_get(st, "xa-011", ent, "est", &fd) < 0 || fd.n != 2)
+        if (xa_store_get(st, "xa-000", ent, "est", &fd) < 0 || fd.n != 2)
             die("no conflict");
         size_t k = 0;
         for (size_t j = 0; j < fd.n; j++) {
@@ -228,7 +228,7 @@ int main(int argc, char **argv)
         }
         xa_field_clear(&fd);
         snprintf(body, sizeof(body),
-                 "csrf=%s&scope=xa-011&entity=report-2024-h1%%2Fb%%2F%s&field=est&seen=%s"
+                 "csrf=%s&scope=xa-000&entity=report-2024-h1%%2Fb%%2F%s&field=est&seen=%s"
                  "&value=9%%2C5",
                  acsrf, r.b[i].id, seen);
         xa_desk_req q;
