@@ -1206,6 +1206,76 @@ static void download_report(ctx *c)
     respond(c, 200, "application/vnd.openxmlformats-officedocument.wordprocessingml.document", &b);
 }
 
+/* A field in words an officer reads: a row's number, its name and the
+ * column ("Chỉ tiêu 4. Tổng sản lượng … — Ước thực hiện"), a heading's or
+ * paragraph's kind; then the field's own name, smaller.  `r` is the report
+ * the entity belongs to, when it could be loaded (else NULL). */
+static void field_label(ctx *c, sb *b, const xa_report *r, const char *entity, const char *fld)
+{
+    static const char *const cols[][3] = {{"prev", "KQ cùng kỳ", "Same period last year"},
+                                          {"plan", "Kế hoạch năm", "Year's plan"},
+                                          {"est", "Ước thực hiện", "Estimate"},
+                                          {"name", "Tên chỉ tiêu", "Name"},
+                                          {"unit", "Đơn vị tính", "Unit"},
+                                          {"note", "Ghi chú", "Note"},
+                                          {"text", "Nội dung", "Text"}};
+    const char *bs = strstr(entity, "/b/");
+    const xa_block *blk = NULL;
+
+    for (size_t i = 0; r && bs && i < r->n && blk == NULL; i++)
+        if (strcmp(r->b[i].id, bs + 3) == 0 && strlen(r->id) == (size_t)(bs - entity) &&
+            strncmp(r->id, entity, (size_t)(bs - entity)) == 0)
+            blk = &r->b[i];
+    if (blk) {
+        const char *col = fld;
+        for (size_t k = 0; k < sizeof(cols) / sizeof(cols[0]); k++)
+            if (strcmp(cols[k][0], fld) == 0)
+                col = c->en ? cols[k][2] : cols[k][1];
+        sb_puts(b, "<span class=\"label\">");
+        if (strcmp(blk->kind, "row") == 0) {
+            sb_printf(b, "%s ", L(c, "Chỉ tiêu", "Indicator"));
+            html(b, blk->tt);
+            sb_puts(b, ". ");
+            html(b, blk->name);
+        } else {
+            html(b, strcmp(blk->kind, "heading") == 0 || strcmp(blk->kind, "part") == 0
+                        ? L(c, "Đề mục", "Heading")
+                        : L(c, "Đoạn văn", "Paragraph"));
+            if (blk->num && blk->num[0]) {
+                sb_puts(b, " ");
+                html(b, blk->num);
+            }
+        }
+        sb_puts(b, " — ");
+        html(b, col);
+        sb_puts(b, "</span><br>");
+    }
+    sb_puts(b, "<span class=\"muted tech\">");
+    html(b, entity);
+    sb_puts(b, " ");
+    html(b, fld);
+    sb_puts(b, "</span>");
+}
+
+/* The report an entity belongs to ("<id>/b/<block>"), loaded into *r once
+ * per report id (*rid remembers which; *ok whether it loaded). */
+static const xa_report *
+report_of(ctx *c, const char *scope, const char *entity, xa_report *r, char *rid, int *ok)
+{
+    const char *bs = strstr(entity, "/b/");
+    size_t n = bs ? (size_t)(bs - entity) : 0;
+
+    if (bs == NULL || n > XA_ENTITY_MAX)
+        return NULL;
+    if (strlen(rid) != n || strncmp(rid, entity, n) != 0) {
+        if (*ok)
+            xa_report_free(r);
+        snprintf(rid, XA_ENTITY_MAX + 1, "%.*s", (int)n, entity);
+        *ok = xa_report_load(c->st, scope, rid, r) == 0;
+    }
+    return *ok ? r : NULL;
+}
+
 /* The siblings of a field as the page showed them: "node:seq,..." front
  * first, so a write names exactly the values it settles. */
 static void seen_of(const xa_field *f, char *out, size_t cap)
@@ -1449,6 +1519,9 @@ static void page_report(ctx *c, const char *msg_vi, const char *msg_en, int err)
     sb_printf(&b, "<section><h2>%s</h2>", L(c, "Xung đột", "Conflicts"));
     if (xa_store_fields(c->st, scope, NULL, 1, &cf, &ncf) == 0) {
         size_t shown = 0;
+        xa_report rr;
+        char rrid[XA_ENTITY_MAX + 1] = "";
+        int rok = 0;
         for (size_t i = 0; i < ncf; i++) {
             if (strncmp(cf[i].entity, id, idl) != 0 ||
                 (cf[i].entity[idl] != '\0' && cf[i].entity[idl] != '/'))
@@ -1457,9 +1530,8 @@ static void page_report(ctx *c, const char *msg_vi, const char *msg_en, int err)
                 sb_printf(&b, "<p class=\"muted\" id=\"settle-note\">%s</p><ul id=\"conflicts\">",
                           settle_note(c));
             sb_puts(&b, "<li>");
-            html(&b, cf[i].entity + idl);
-            sb_puts(&b, " ");
-            html(&b, cf[i].field);
+            field_label(c, &b, report_of(c, scope, cf[i].entity, &rr, rrid, &rok), cf[i].entity,
+                        cf[i].field);
             sb_puts(&b, ": ");
             for (size_t k = 0; k < cf[i].n; k++) {
                 char *v = jdecode(cf[i].v[k].value);
@@ -1478,6 +1550,8 @@ static void page_report(ctx *c, const char *msg_vi, const char *msg_en, int err)
         else
             sb_printf(&b, "<p>%s</p>", L(c, "Không có.", "None."));
         xa_fields_free(cf, ncf);
+        if (rok)
+            xa_report_free(&rr);
     }
     sb_puts(&b, "</section>");
     sb_printf(&b, "<section><details><summary><b>%s</b> (%s)</summary>", L(c, "Lịch sử", "History"),
@@ -1765,6 +1839,9 @@ static void page_conflicts(ctx *c, const char *msg_vi, const char *msg_en, unsig
         for (size_t i = 0; i < nc; i++) {
             xa_field *f = NULL;
             size_t n = 0;
+            xa_report rr;
+            char rrid[XA_ENTITY_MAX + 1] = "";
+            int rok = 0;
             if (cm[i].conflicts == 0 || (only && strcmp(only, cm[i].scope) != 0))
                 continue;
             if (xa_store_fields(c->st, cm[i].scope, NULL, 1, &f, &n) < 0)
@@ -1779,9 +1856,8 @@ static void page_conflicts(ctx *c, const char *msg_vi, const char *msg_en, unsig
                 sb_puts(&b, "\"><td>");
                 html(&b, cm[i].name);
                 sb_puts(&b, "</td><td>");
-                html(&b, f[k].entity);
-                sb_puts(&b, " ");
-                html(&b, f[k].field);
+                field_label(c, &b, report_of(c, cm[i].scope, f[k].entity, &rr, rrid, &rok),
+                            f[k].entity, f[k].field);
                 sb_puts(&b, "</td><td>");
                 for (size_t j = 0; j < f[k].n; j++) {
                     char *v = jdecode(f[k].v[j].value);
@@ -1795,6 +1871,8 @@ static void page_conflicts(ctx *c, const char *msg_vi, const char *msg_en, unsig
                 sb_puts(&b, "</td></tr>");
             }
             xa_fields_free(f, n);
+            if (rok)
+                xa_report_free(&rr);
         }
         sb_puts(&b, "</table>");
         if (total == 0)

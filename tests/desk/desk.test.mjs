@@ -494,10 +494,13 @@ test('a field in conflict: an officer cannot write it; an admin writes a value t
   await login('hoa', PW);
   await page.goto(base + '/desk/conflicts');
   assert.match(await page.locator(row).innerText(), /650[\s\S]*Văn thư máy 1|660[\s\S]*Văn thư máy 2/);
+  // the field in words: the row's number and name, the column
+  assert.match(await page.locator(`${row} .label`).innerText(), /^Chỉ tiêu 4\. Tổng sản lượng lương thực có hạt — Ước thực hiện$/);
   assert.match(await page.locator('#settle-note').innerText(), /của xã; chỉ người quản trị/);
   assert.equal(await page.locator('form.resolve').count(), 0);
   await page.goto(base + `/desk/report?scope=${scope}&id=report-2024-h1`);
   assert.equal(await page.locator('#conflicts li').count(), 1);
+  assert.match(await page.locator('#conflicts li .label').innerText(), /Chỉ tiêu 4\./);
   assert.equal(await page.locator('form.resolve').count(), 0);
   let csrf = await page.getAttribute('input[name="csrf"]', 'value');
   const enc = (o) => Buffer.from(Object.entries(o).map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&'));
