@@ -1685,8 +1685,17 @@
     S.notices.delete(fkey(u.entity, u.field));
     return write(async () => {
       const r = await api('POST', '/api/set', { entity: u.entity, field: u.field, value: u.before, expect: u.after });
-      to.push(Object.assign({}, u, { before: u.after, after: r && typeof r.value === 'string' ? r.value : u.before }));
+      const now = r && typeof r.value === 'string' ? r.value : u.before;
+      to.push(Object.assign({}, u, { before: u.after, after: now }));
       renderUndo();
+      /* shown at once (with its row's derived columns), not after the
+       * report is loaded again; a field being typed in is left alone */
+      const k = fkey(u.entity, u.field), cur = u.field === 'deleted' ? null : fieldElByKey(k);
+      if (cur && !cur.classList.contains('dirty')) {
+        cur.value = now;
+        S.shown.set(k, now);
+        afterChange(cur);
+      }
     }, 'errUndo');
   }
 
