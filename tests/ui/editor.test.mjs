@@ -929,10 +929,15 @@ test('first run in the page: no database, the setup page tests the connection an
   // OpenDocument file refused in her words, nothing stored; the seed as
   // .docx (the program's own export) taken in
   const newResult = () => pc.locator('#new-result').innerText();
-  const importFile = async (file) => {
+  // the start page drawn anew (not the one it replaces, still on screen)
+  const freshStart = async () => {
+    await pc.evaluate(() => { const el = document.getElementById('start'); if (el) el.dataset.old = '1'; });
     await pc.locator('#exchange-btn').click();
     await pc.locator('#new-report-btn').click();
-    await pc.locator('#new-result').evaluate((el) => { el.textContent = ''; });
+    await pc.locator('#start:not([data-old])').waitFor();
+  };
+  const importFile = async (file) => {
+    await freshStart();
     await pc.locator('#import-file').setInputFiles(file);
     await pc.locator('#import-go').click();
   };
@@ -965,8 +970,7 @@ test('first run in the page: no database, the setup page tests the connection an
     try { return xa('--db', dbC, 'report', 'export', '--report', id).includes('636,4'); } catch { return false; }
   });
   assert.ok(seedId, 'the seed on the new PC');
-  await pc.locator('#exchange-btn').click();
-  await pc.locator('#new-report-btn').click();
+  await freshStart();
   await pc.locator('#copy-from').selectOption(seedId);
   assert.equal(await pc.locator('#copy-period').inputValue(), '2024-h2'); // the next period, proposed
   if (SHOTS) {
