@@ -4,7 +4,7 @@
  * has, for each kind that takes a plain zlib stream and for gzip.  Prints
  * the median and the worst of 20 runs and the peak memory growth: refusing
  * stops at the bound, so it costs what 1 MiB of inflating costs (goal:
- * under 0.1 s).  The functional test (tests/sync/test_changeset.c) checks
+ * under 0.1 s).  The functional test (tests/sync/test_changeset_pack.c) checks
  * the refusal and the memory; the time is here.
  */
 #include "xasync/changeset.h"

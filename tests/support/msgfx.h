@@ -31,7 +31,7 @@ static const int KINDS[] = {XA_PACK_DICT, XA_PACK_DEFLATE, XA_PACK_GZIP};
 
 #define NKINDS (sizeof KINDS / sizeof KINDS[0])
 
-/* Report-like values (see test_changeset.c for the whole report). */
+/* Report-like values (see tests/support/packfx.c for the whole report). */
 static const char *const TEXTS[] = {
     "Sơ kết công tác thi đua, khen thưởng 6 tháng đầu năm, triển khai nhiệm vụ trọng tâm "
     "công tác thi đua, khen thưởng 6 tháng cuối năm 2024",

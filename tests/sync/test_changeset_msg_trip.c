@@ -1,7 +1,7 @@
 /*
  * Sync messages (include/xasync/changeset.h) there and back: requests and
  * responses as JSON text, xa_sync_msg_encode and xa_sync_msg_decode.  Their
- * compression is tested in test_changeset.c.
+ * compression is tested in test_changeset_pack.c and test_changeset_refusals.c.
  *
  * What must hold:
  *   1. decode(encode(m)) gives back the message, in both directions, with
