@@ -1677,7 +1677,7 @@ static void do_resolve(ctx *c)
     const char *scope = field(c, "scope"), *entity = field(c, "entity"), *fld = field(c, "field");
     const char *value = field(c, "value"), *seen = field(c, "seen"), *back = field(c, "back");
     const char *vi = NULL, *en = NULL;
-    char author[XA_AUTHOR_MAX + 1], now[1024], *norm = NULL, *json = NULL;
+    char author[XA_AUTHOR_MAX + 1], now[1024], msg[512], *norm = NULL, *json = NULL;
     unsigned status = 400;
     xa_commune cm;
     xa_field f;
@@ -1735,7 +1735,8 @@ static void do_resolve(ctx *c)
             rc = xa_report_cell_value(&r, entity, fld, NULL, value, &norm);
             xa_report_free(&r);
             if (rc < 0) {
-                vi = en = xa_error_last();
+                snprintf(msg, sizeof(msg), "%s", xa_error_last());
+                vi = en = msg;
                 goto fail;
             }
             value = norm;
@@ -1767,7 +1768,8 @@ static void do_resolve(ctx *c)
     c->wunlock(c->lk);
     if (rc < 0) {
         status = rc == XA_EINVAL || rc == XA_ETOOBIG ? 400 : 500;
-        vi = en = xa_error_last();
+        snprintf(msg, sizeof(msg), "%s", xa_error_last());
+        vi = en = msg;
         goto fail;
     }
     xa_field_clear(&f);
