@@ -8,7 +8,7 @@
 # the newest (./scripts/test.sh makes build-release/ and build-test/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-shots=(editor.png conflict.png print.png exchange.png returned.png setup.png help.png docx-page1.png docx-table.png
+shots=(editor.png conflict.png print.png exchange.png returned.png setup.png copy.png help.png docx-page1.png docx-table.png
     desk-completeness.png desk-report.png desk-rollup.png desk-conflicts.png)
 
 if [ $# -gt 1 ]; then
