@@ -110,8 +110,8 @@ static void test_store__get_of_unwritten_field_is_notfound(void **state)
 /* Make example (b)'s conflict: returns the two ops. */
 static void make_conflict(xs_fx *f, xa_op *a1, xa_op *b1, int64_t hlc_a, int64_t hlc_b)
 {
-    xs_mkop(a1, SCOPE, NA, 1, ENT, FLD, "1", NULL, 0, hlc_a, "clerk-a");
-    xs_mkop(b1, SCOPE, NB, 1, ENT, FLD, "5", NULL, 0, hlc_b, "clerk-b");
+    xt_mkop(a1, SCOPE, NA, 1, ENT, FLD, "1", NULL, 0, hlc_a, "clerk-a");
+    xt_mkop(b1, SCOPE, NB, 1, ENT, FLD, "5", NULL, 0, hlc_b, "clerk-b");
     xa_op batch[2] = {*a1, *b1};
     xs_must(xa_store_apply(f->st, SCOPE, batch, 2, NULL), "apply A1 + B1");
 }
@@ -135,10 +135,10 @@ static void test_store__front_sibling_is_largest_hlc_then_node(void **state)
     xa_field_clear(&got);
 
     /* equal hlc: the larger node stands in front */
-    xs_mkop(&c1, SCOPE, NB, 2, "ind-8", FLD, "\"b\"", NULL, 0, HLC0 + 5000, "clerk-b");
+    xt_mkop(&c1, SCOPE, NB, 2, "ind-8", FLD, "\"b\"", NULL, 0, HLC0 + 5000, "clerk-b");
     xs_must(xa_store_apply(f->st, SCOPE, &c1, 1, NULL), "B2");
     xa_op_clear(&c1);
-    xs_mkop(&c1, SCOPE, NA, 2, "ind-8", FLD, "\"a\"", NULL, 0, HLC0 + 5000, "clerk-a");
+    xt_mkop(&c1, SCOPE, NA, 2, "ind-8", FLD, "\"a\"", NULL, 0, HLC0 + 5000, "clerk-a");
     xs_must(xa_store_apply(f->st, SCOPE, &c1, 1, NULL), "A2");
     xa_op_clear(&c1);
     xs_must(xa_store_get(f->st, SCOPE, "ind-8", FLD, &got), "get");
@@ -306,9 +306,9 @@ static void test_store__log_shows_values_replaced(void **state)
     xa_log_free(e, n);
 
     /* example (c): the resolution replaced both concurrent values */
-    xs_mkop(&a1, SCOPE, NA, 1, ENT, FLD, "1", NULL, 0, HLC0 + 1000, "clerk-a");
-    xs_mkop(&b1, SCOPE, NB, 1, ENT, FLD, "5", NULL, 0, HLC0 + 1500, "clerk-b");
-    xs_mkop(&a2, SCOPE, NA, 2, ENT, FLD, "7", CTX_A1B1, 2, HLC0 + 3000, "clerk-a");
+    xt_mkop(&a1, SCOPE, NA, 1, ENT, FLD, "1", NULL, 0, HLC0 + 1000, "clerk-a");
+    xt_mkop(&b1, SCOPE, NB, 1, ENT, FLD, "5", NULL, 0, HLC0 + 1500, "clerk-b");
+    xt_mkop(&a2, SCOPE, NA, 2, ENT, FLD, "7", CTX_A1B1, 2, HLC0 + 3000, "clerk-a");
     xa_op batch[3] = {a2, b1, a1};
     xs_must(xa_store_apply(f->st, SCOPE, batch, 3, NULL), "apply");
     xs_must(xa_store_log(f->st, SCOPE, ENT, FLD, &e, &n), "log");
@@ -367,10 +367,10 @@ static void test_store__have_and_missing(void **state)
     xs_must(xa_store_have(f->st, SCOPE, &have), "have of an empty scope");
     assert_int_equal(have.n, 0);
 
-    xs_mkop(&a[0], SCOPE, NA, 1, "e1", FLD, "1", NULL, 0, HLC0 + 1, "a");
-    xs_mkop(&a[1], SCOPE, NA, 2, "e2", FLD, "2", NULL, 0, HLC0 + 2, "a");
-    xs_mkop(&a[2], SCOPE, NA, 3, "e1", FLD, "3", CTX_A1, 1, HLC0 + 3, "a");
-    xs_mkop(&b1, SCOPE, NB, 1, "e3", FLD, "4", NULL, 0, HLC0 + 4, "b");
+    xt_mkop(&a[0], SCOPE, NA, 1, "e1", FLD, "1", NULL, 0, HLC0 + 1, "a");
+    xt_mkop(&a[1], SCOPE, NA, 2, "e2", FLD, "2", NULL, 0, HLC0 + 2, "a");
+    xt_mkop(&a[2], SCOPE, NA, 3, "e1", FLD, "3", CTX_A1, 1, HLC0 + 3, "a");
+    xt_mkop(&b1, SCOPE, NB, 1, "e3", FLD, "4", NULL, 0, HLC0 + 4, "b");
     xs_must(xa_store_apply(f->st, SCOPE, a, 3, NULL), "A1..A3");
     xs_must(xa_store_apply(f->st, SCOPE, &b1, 1, NULL), "B1");
     xa_op mine;

@@ -40,7 +40,7 @@ static void test_store__reopen_keeps_identity_and_data(void **state)
     assert_string_equal(xa_store_path(f->st), f->path);
     xs_must(xa_store_set(f->st, SCOPE, ENT, FLD, "\"1.460\"", "clerk", 0, NULL), "set");
     xa_op a1;
-    xs_mkop(&a1, SCOPE, NA, 1, ENT, "plan", "1500", NULL, 0, HLC0, "clerk-a");
+    xt_mkop(&a1, SCOPE, NA, 1, ENT, "plan", "1500", NULL, 0, HLC0, "clerk-a");
     xs_must(xa_store_apply(f->st, SCOPE, &a1, 1, NULL), "apply");
     xa_field before = {0};
     xs_must(xa_store_get(f->st, SCOPE, ENT, FLD, &before), "get");
@@ -255,8 +255,8 @@ static void test_store__server_database_holds_many_scopes(void **state)
 
     xs_must(xa_store_create(&st, f->path, NULL), "create a server database");
     assert_string_equal(xa_store_scope(st), "");
-    xs_mkop(&a1, SCOPE, NA, 1, ENT, FLD, "1", NULL, 0, HLC0, "a");
-    xs_mkop(&a1k, "xa-khac", NA, 1, ENT, FLD, "2", NULL, 0, HLC0, "a");
+    xt_mkop(&a1, SCOPE, NA, 1, ENT, FLD, "1", NULL, 0, HLC0, "a");
+    xt_mkop(&a1k, "xa-khac", NA, 1, ENT, FLD, "2", NULL, 0, HLC0, "a");
     xs_must(xa_store_apply(st, SCOPE, &a1, 1, NULL), "apply in one scope");
     xs_must(xa_store_apply(st, "xa-khac", &a1k, 1, NULL), "the same dot in another scope");
     xs_expect_rc(xa_store_apply(st, SCOPE, &a1k, 1, NULL), XA_ESCOPE, "mismatched scope");

@@ -305,8 +305,8 @@ static void test_store__example_a_in_every_arrival_order(void **state)
     ex.name = "a";
     ex.f = *state;
     ex.n = 2;
-    xs_mkop(&ex.ops[0], SCOPE, NA, 1, ENT, FLD, "1", NULL, 0, HLC0 + 1000, "clerk-a");
-    xs_mkop(&ex.ops[1], SCOPE, NA, 2, ENT, FLD, "2", CTX_A1, 1, HLC0 + 2000, "clerk-a");
+    xt_mkop(&ex.ops[0], SCOPE, NA, 1, ENT, FLD, "1", NULL, 0, HLC0 + 1000, "clerk-a");
+    xt_mkop(&ex.ops[1], SCOPE, NA, 2, ENT, FLD, "2", CTX_A1, 1, HLC0 + 2000, "clerk-a");
     ex.nsib = 1;
     ex.sib[0] = 1;
     xs_must(xa_vv_set(&ex.fctx, NA, 2), "vv");
@@ -325,8 +325,8 @@ static void test_store__example_b_in_every_arrival_order(void **state)
     ex.name = "b";
     ex.f = *state;
     ex.n = 2;
-    xs_mkop(&ex.ops[0], SCOPE, NA, 1, ENT, FLD, "1", NULL, 0, HLC0 + 1000, "clerk-a");
-    xs_mkop(&ex.ops[1], SCOPE, NB, 1, ENT, FLD, "5", NULL, 0, HLC0 + 1500, "clerk-b");
+    xt_mkop(&ex.ops[0], SCOPE, NA, 1, ENT, FLD, "1", NULL, 0, HLC0 + 1000, "clerk-a");
+    xt_mkop(&ex.ops[1], SCOPE, NB, 1, ENT, FLD, "5", NULL, 0, HLC0 + 1500, "clerk-b");
     ex.nsib = 2;
     ex.sib[0] = 1; /* largest (hlc, node) first */
     ex.sib[1] = 0;
@@ -347,9 +347,9 @@ static void test_store__example_c_in_every_arrival_order(void **state)
     ex.name = "c";
     ex.f = *state;
     ex.n = 3;
-    xs_mkop(&ex.ops[0], SCOPE, NA, 1, ENT, FLD, "1", NULL, 0, HLC0 + 1000, "clerk-a");
-    xs_mkop(&ex.ops[1], SCOPE, NB, 1, ENT, FLD, "5", NULL, 0, HLC0 + 1500, "clerk-b");
-    xs_mkop(&ex.ops[2], SCOPE, NA, 2, ENT, FLD, "7", CTX_A1B1, 2, HLC0 + 3000, "clerk-a");
+    xt_mkop(&ex.ops[0], SCOPE, NA, 1, ENT, FLD, "1", NULL, 0, HLC0 + 1000, "clerk-a");
+    xt_mkop(&ex.ops[1], SCOPE, NB, 1, ENT, FLD, "5", NULL, 0, HLC0 + 1500, "clerk-b");
+    xt_mkop(&ex.ops[2], SCOPE, NA, 2, ENT, FLD, "7", CTX_A1B1, 2, HLC0 + 3000, "clerk-a");
     ex.nsib = 1;
     ex.sib[0] = 2;
     xs_must(xa_vv_set(&ex.fctx, NA, 2), "vv");
@@ -370,9 +370,9 @@ static void test_store__example_d_late_op_is_journaled_but_superseded(void **sta
     xa_apply_result res;
     xa_field got = {0};
 
-    xs_mkop(&a1, SCOPE, NA, 1, ENT, FLD, "1", NULL, 0, HLC0 + 1000, "clerk-a");
-    xs_mkop(&b1, SCOPE, NB, 1, ENT, FLD, "5", NULL, 0, HLC0 + 1500, "clerk-b");
-    xs_mkop(&b2, SCOPE, NB, 2, ENT, FLD, "7", CTX_A1B1, 2, HLC0 + 3000, "clerk-b");
+    xt_mkop(&a1, SCOPE, NA, 1, ENT, FLD, "1", NULL, 0, HLC0 + 1000, "clerk-a");
+    xt_mkop(&b1, SCOPE, NB, 1, ENT, FLD, "5", NULL, 0, HLC0 + 1500, "clerk-b");
+    xt_mkop(&b2, SCOPE, NB, 2, ENT, FLD, "7", CTX_A1B1, 2, HLC0 + 3000, "clerk-b");
     xs_must(xa_store_apply(f->st, SCOPE, &b1, 1, &res), "apply B1");
     uint64_t d = xt_db_digest(f->path);
     xs_expect_rc(xa_store_apply(f->st, SCOPE, &b2, 1, &res), XA_EGAP, "B2 before A1");

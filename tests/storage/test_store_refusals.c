@@ -35,10 +35,10 @@ static void test_store__gap_is_refused_and_changes_nothing(void **state)
     xs_fx *f = *state;
     xa_op a1, a2, a3, b1;
 
-    xs_mkop(&a1, SCOPE, NA, 1, ENT, FLD, "1", NULL, 0, HLC0 + 1, "clerk-a");
-    xs_mkop(&a2, SCOPE, NA, 2, ENT, FLD, "2", CTX_A1, 1, HLC0 + 2, "clerk-a");
-    xs_mkop(&a3, SCOPE, NA, 3, "ind-5", FLD, "3", NULL, 0, HLC0 + 3, "clerk-a");
-    xs_mkop(&b1, SCOPE, NB, 1, "ind-6", FLD, "5", NULL, 0, HLC0 + 4, "clerk-b");
+    xt_mkop(&a1, SCOPE, NA, 1, ENT, FLD, "1", NULL, 0, HLC0 + 1, "clerk-a");
+    xt_mkop(&a2, SCOPE, NA, 2, ENT, FLD, "2", CTX_A1, 1, HLC0 + 2, "clerk-a");
+    xt_mkop(&a3, SCOPE, NA, 3, "ind-5", FLD, "3", NULL, 0, HLC0 + 3, "clerk-a");
+    xt_mkop(&b1, SCOPE, NB, 1, "ind-6", FLD, "5", NULL, 0, HLC0 + 4, "clerk-b");
 
     uint64_t d0 = xt_db_digest(f->path);
     assert_true(d0 != 0);
@@ -90,13 +90,13 @@ static void test_store__forged_op_is_refused_and_changes_nothing(void **state)
     xs_fx *f = *state;
     xa_op a1, a2, forged;
 
-    xs_mkop(&a1, SCOPE, NA, 1, ENT, FLD, "1", NULL, 0, HLC0 + 1, "clerk-a");
-    xs_mkop(&a2, SCOPE, NA, 2, ENT, FLD, "2", CTX_A1, 1, HLC0 + 2, "clerk-a");
+    xt_mkop(&a1, SCOPE, NA, 1, ENT, FLD, "1", NULL, 0, HLC0 + 1, "clerk-a");
+    xt_mkop(&a2, SCOPE, NA, 2, ENT, FLD, "2", CTX_A1, 1, HLC0 + 2, "clerk-a");
     xs_must(xa_store_apply(f->st, SCOPE, &a1, 1, NULL), "A1");
     uint64_t d = xt_db_digest(f->path);
 
     /* the held dot A1 with another value */
-    xs_mkop(&forged, SCOPE, NA, 1, ENT, FLD, "99", NULL, 0, HLC0 + 1, "clerk-a");
+    xt_mkop(&forged, SCOPE, NA, 1, ENT, FLD, "99", NULL, 0, HLC0 + 1, "clerk-a");
     xs_expect_rc(xa_store_apply(f->st, SCOPE, &forged, 1, NULL), XA_EFORGED, "other value");
     assert_true(xt_db_digest(f->path) == d);
     /* in a batch with a good op: none of it */
@@ -106,19 +106,19 @@ static void test_store__forged_op_is_refused_and_changes_nothing(void **state)
     xa_op_clear(&forged);
 
     /* other entity, other field, other ctx, other hlc, other author */
-    xs_mkop(&forged, SCOPE, NA, 1, "ind-9", FLD, "1", NULL, 0, HLC0 + 1, "clerk-a");
+    xt_mkop(&forged, SCOPE, NA, 1, "ind-9", FLD, "1", NULL, 0, HLC0 + 1, "clerk-a");
     xs_expect_rc(xa_store_apply(f->st, SCOPE, &forged, 1, NULL), XA_EFORGED, "other entity");
     xa_op_clear(&forged);
-    xs_mkop(&forged, SCOPE, NA, 1, ENT, "plan", "1", NULL, 0, HLC0 + 1, "clerk-a");
+    xt_mkop(&forged, SCOPE, NA, 1, ENT, "plan", "1", NULL, 0, HLC0 + 1, "clerk-a");
     xs_expect_rc(xa_store_apply(f->st, SCOPE, &forged, 1, NULL), XA_EFORGED, "other field");
     xa_op_clear(&forged);
-    xs_mkop(&forged, SCOPE, NA, 1, ENT, FLD, "1", CTX_A1B1 + 1, 1, HLC0 + 1, "clerk-a");
+    xt_mkop(&forged, SCOPE, NA, 1, ENT, FLD, "1", CTX_A1B1 + 1, 1, HLC0 + 1, "clerk-a");
     xs_expect_rc(xa_store_apply(f->st, SCOPE, &forged, 1, NULL), XA_EFORGED, "other ctx");
     xa_op_clear(&forged);
-    xs_mkop(&forged, SCOPE, NA, 1, ENT, FLD, "1", NULL, 0, HLC0 + 5, "clerk-a");
+    xt_mkop(&forged, SCOPE, NA, 1, ENT, FLD, "1", NULL, 0, HLC0 + 5, "clerk-a");
     xs_expect_rc(xa_store_apply(f->st, SCOPE, &forged, 1, NULL), XA_EFORGED, "other hlc");
     xa_op_clear(&forged);
-    xs_mkop(&forged, SCOPE, NA, 1, ENT, FLD, "1", NULL, 0, HLC0 + 1, "mallory");
+    xt_mkop(&forged, SCOPE, NA, 1, ENT, FLD, "1", NULL, 0, HLC0 + 1, "mallory");
     xs_expect_rc(xa_store_apply(f->st, SCOPE, &forged, 1, NULL), XA_EFORGED, "other author");
     xa_op_clear(&forged);
     assert_true(xt_db_digest(f->path) == d);
@@ -131,7 +131,7 @@ static void test_store__forged_op_is_refused_and_changes_nothing(void **state)
     assert_true(xt_db_digest(f->path) == d);
 
     /* two meanings of one new dot in one batch */
-    xs_mkop(&forged, SCOPE, NA, 2, ENT, FLD, "3", CTX_A1, 1, HLC0 + 2, "clerk-a");
+    xt_mkop(&forged, SCOPE, NA, 2, ENT, FLD, "3", CTX_A1, 1, HLC0 + 2, "clerk-a");
     batch[0] = a2;
     batch[1] = forged;
     xs_expect_rc(xa_store_apply(f->st, SCOPE, batch, 2, NULL), XA_EFORGED, "A2 twice, two values");
@@ -143,7 +143,7 @@ static void test_store__forged_op_is_refused_and_changes_nothing(void **state)
     xs_must(xa_store_set(f->st, SCOPE, "ind-7", FLD, "\"x\"", "clerk", 0, &mine), "set");
     d = xt_db_digest(f->path);
     free(mine.value);
-    mine.value = xs_xstrdup("\"y\"");
+    mine.value = xt_strdup("\"y\"");
     xs_expect_rc(xa_store_apply(f->st, SCOPE, &mine, 1, NULL), XA_EFORGED, "forged local dot");
     assert_true(xt_db_digest(f->path) == d);
     xa_op_clear(&mine);
@@ -158,7 +158,7 @@ static void test_store__other_scope_is_refused(void **state)
     xa_op op;
     uint64_t d = xt_db_digest(f->path);
 
-    xs_mkop(&op, "xa-khac", NA, 1, ENT, FLD, "1", NULL, 0, HLC0, "clerk-a");
+    xt_mkop(&op, "xa-khac", NA, 1, ENT, FLD, "1", NULL, 0, HLC0, "clerk-a");
     /* an op of another scope in a batch for this one */
     xs_expect_rc(xa_store_apply(f->st, SCOPE, &op, 1, NULL), XA_ESCOPE, "op of another scope");
     assert_true(xt_db_digest(f->path) == d);
@@ -179,7 +179,7 @@ static void test_store__apply_validates_every_op(void **state)
     xa_op good, bad;
     uint64_t d = xt_db_digest(f->path);
 
-    xs_mkop(&good, SCOPE, NB, 1, "ind-1", FLD, "1", NULL, 0, HLC0, "clerk-b");
+    xt_mkop(&good, SCOPE, NB, 1, "ind-1", FLD, "1", NULL, 0, HLC0, "clerk-b");
 
     static const struct {
         const char *entity, *field, *value, *author;
@@ -210,7 +210,7 @@ static void test_store__apply_validates_every_op(void **state)
         {ENT, FLD, "1", "\xff", XA_EINVAL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        xs_mkop(&bad, SCOPE, NA, 1, cases[i].entity, cases[i].field, cases[i].value, NULL, 0, HLC0,
+        xt_mkop(&bad, SCOPE, NA, 1, cases[i].entity, cases[i].field, cases[i].value, NULL, 0, HLC0,
                 cases[i].author);
         xa_op batch[2] = {good, bad};
         char what[256];
@@ -225,28 +225,28 @@ static void test_store__apply_validates_every_op(void **state)
     char longname[XA_ENTITY_MAX + 2];
     memset(longname, 'e', sizeof longname);
     longname[XA_ENTITY_MAX + 1] = '\0';
-    xs_mkop(&bad, SCOPE, NA, 1, longname, FLD, "1", NULL, 0, HLC0, "a");
+    xt_mkop(&bad, SCOPE, NA, 1, longname, FLD, "1", NULL, 0, HLC0, "a");
     xs_expect_rc(xa_store_apply(f->st, SCOPE, &bad, 1, NULL), XA_EINVAL, "entity too long");
     xa_op_clear(&bad);
     longname[XA_FIELD_MAX + 1] = '\0';
-    xs_mkop(&bad, SCOPE, NA, 1, ENT, longname, "1", NULL, 0, HLC0, "a");
+    xt_mkop(&bad, SCOPE, NA, 1, ENT, longname, "1", NULL, 0, HLC0, "a");
     xs_expect_rc(xa_store_apply(f->st, SCOPE, &bad, 1, NULL), XA_EINVAL, "field too long");
     xa_op_clear(&bad);
 
     /* a value one byte past the limit */
-    xs_mkop(&bad, SCOPE, NA, 1, ENT, FLD, xs_big_value(XA_VALUE_MAX + 1), NULL, 0, HLC0, "a");
+    xt_mkop(&bad, SCOPE, NA, 1, ENT, FLD, xs_big_value(XA_VALUE_MAX + 1), NULL, 0, HLC0, "a");
     xs_expect_rc(xa_store_apply(f->st, SCOPE, &bad, 1, NULL), XA_ETOOBIG, "value too big");
     xa_op_clear(&bad);
 
     /* dots: node 0, seq 0, seq past XA_SEQ_MAX */
-    xs_mkop(&bad, SCOPE, 0, 1, ENT, FLD, "1", NULL, 0, HLC0, "a");
+    xt_mkop(&bad, SCOPE, 0, 1, ENT, FLD, "1", NULL, 0, HLC0, "a");
     xs_expect_rc(xa_store_apply(f->st, SCOPE, &bad, 1, NULL), XA_EINVAL, "node 0");
     xa_op_clear(&bad);
-    xs_mkop(&bad, SCOPE, NA, 0, ENT, FLD, "1", NULL, 0, HLC0, "a");
+    xt_mkop(&bad, SCOPE, NA, 0, ENT, FLD, "1", NULL, 0, HLC0, "a");
     xs_expect_rc(xa_store_apply(f->st, SCOPE, &bad, 1, NULL), XA_EINVAL, "seq 0");
     xa_op_clear(&bad);
     /* an unknown scope name that is not even well-formed */
-    xs_mkop(&bad, "Hoang Kim", NA, 1, ENT, FLD, "1", NULL, 0, HLC0, "a");
+    xt_mkop(&bad, "Hoang Kim", NA, 1, ENT, FLD, "1", NULL, 0, HLC0, "a");
     int rc = xa_store_apply(f->st, SCOPE, &bad, 1, NULL);
     assert_true(rc == XA_EINVAL || rc == XA_ESCOPE);
     xa_op_clear(&bad);
@@ -254,7 +254,7 @@ static void test_store__apply_validates_every_op(void **state)
     xs_soft_done();
 
     /* exactly XA_VALUE_MAX bytes is fine */
-    xs_mkop(&bad, SCOPE, NA, 1, ENT, FLD, xs_big_value(XA_VALUE_MAX), NULL, 0, HLC0, "a");
+    xt_mkop(&bad, SCOPE, NA, 1, ENT, FLD, xs_big_value(XA_VALUE_MAX), NULL, 0, HLC0, "a");
     xs_must(xa_store_apply(f->st, SCOPE, &bad, 1, NULL), "value of XA_VALUE_MAX bytes");
     xa_field got = {0};
     xs_must(xa_store_get(f->st, SCOPE, ENT, FLD, &got), "get");

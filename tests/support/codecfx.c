@@ -17,41 +17,6 @@
 #include <cmocka.h>
 /* clang-format on */
 
-char *xc_xstrdup(const char *s)
-{
-    char *p = strdup(s);
-    assert_non_null(p);
-    return p;
-}
-
-/* Fill `op` (zeroed first) with copies of the given parts.  `ctx` holds
- * `nctx` dots. */
-void xc_mkop(xa_op *op,
-             const char *scope,
-             xa_node node,
-             uint64_t seq,
-             const char *entity,
-             const char *field,
-             const char *value,
-             const xa_dot *ctx,
-             size_t nctx,
-             int64_t hlc,
-             const char *author)
-{
-    memset(op, 0, sizeof *op);
-    op->scope = xc_xstrdup(scope);
-    op->node = node;
-    op->seq = seq;
-    op->entity = xc_xstrdup(entity);
-    op->field = xc_xstrdup(field);
-    op->value = xc_xstrdup(value);
-    op->ctx = (xa_vv)XA_VV_INIT;
-    for (size_t i = 0; i < nctx; i++)
-        assert_int_equal(xa_vv_set(&op->ctx, ctx[i].node, ctx[i].seq), 0);
-    op->hlc = hlc;
-    op->author = xc_xstrdup(author);
-}
-
 void xc_assert_op_equal(const xa_op *got, const xa_op *want)
 {
     char hex[XA_NODE_HEX + 1];
@@ -81,26 +46,26 @@ void xc_fixture_make(xc_fixture *f)
     for (size_t i = 0; i < NVALUES; i++) {
         const xa_dot ctx[2] = {{NODE_A, i}, {NODE_B, 1}};
         size_t nctx = i == 0 ? 0 : i < 3 ? 1 : 2;
-        xc_mkop(&f->ops[k++], SCOPE, NODE_A, i + 1, "report-2024-h1", "title", VALUES[i], ctx, nctx,
+        xt_mkop(&f->ops[k++], SCOPE, NODE_A, i + 1, "report-2024-h1", "title", VALUES[i], ctx, nctx,
                 (int64_t)1719792000123LL + (int64_t)i, "Nguyễn Văn An");
         if (i == 2) {
             const xa_dot cb[1] = {{NODE_A, 2}};
-            xc_mkop(&f->ops[k++], SCOPE, NODE_B, 1, "ind-4", "est", "\"1.460\"", cb, 1,
+            xt_mkop(&f->ops[k++], SCOPE, NODE_B, 1, "ind-4", "est", "\"1.460\"", cb, 1,
                     1719792000500LL, "Trần Thị \"Bé\" Ba");
         }
         if (i == 5) {
             const xa_dot cc[3] = {{NODE_A, 6}, {NODE_B, 1}, {NODE_C, 1}};
-            xc_mkop(&f->ops[k++], SCOPE, NODE_C, 1, "blk:0001/p.a", "text", VALUES[1], NULL, 0,
+            xt_mkop(&f->ops[k++], SCOPE, NODE_C, 1, "blk:0001/p.a", "text", VALUES[1], NULL, 0,
                     HLC_BIG, "Lê Văn Cường");
-            xc_mkop(&f->ops[k++], SCOPE, NODE_C, 2, "blk:0001/p.a", "pos", "0.5", cc, 3, HLC_BIG,
+            xt_mkop(&f->ops[k++], SCOPE, NODE_C, 2, "blk:0001/p.a", "pos", "0.5", cc, 3, HLC_BIG,
                     "Lê Văn Cường");
         }
     }
     /* node D with seqs at the top of the range and a big ctx */
     const xa_dot cd[4] = {{NODE_A, 3}, {NODE_B, 1}, {NODE_C, 2}, {NODE_D, SEQ_TOP - 1}};
-    xc_mkop(&f->ops[k++], SCOPE, NODE_D, SEQ_TOP - 1, "ind-4", "note", "null", NULL, 0, 0,
+    xt_mkop(&f->ops[k++], SCOPE, NODE_D, SEQ_TOP - 1, "ind-4", "note", "null", NULL, 0, 0,
             "Phạm Thu Hà");
-    xc_mkop(&f->ops[k++], SCOPE, NODE_D, SEQ_TOP, "ind-4", "note", VALUES[2], cd, 4, HLC_BIG - 1,
+    xt_mkop(&f->ops[k++], SCOPE, NODE_D, SEQ_TOP, "ind-4", "note", VALUES[2], cd, 4, HLC_BIG - 1,
             "Phạm Thu Hà");
     f->n = k;
     assert_true(k <= sizeof f->ops / sizeof f->ops[0]);

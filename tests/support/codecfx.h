@@ -7,6 +7,7 @@
 #define XA_TEST_CODECFX_H
 
 #include "support.h"
+#include "util.h"
 #include "xasync/store.h"
 
 #include <stddef.h>
@@ -25,22 +26,6 @@
 #define HEX_D "00c0ffee00000a0b"
 #define SEQ_TOP (XA_SEQ_MAX - 1) /* 2^53 - 1, the largest seq allowed */
 #define HLC_BIG ((int64_t)9007199254740991LL)
-
-char *xc_xstrdup(const char *s);
-
-/* Fill `op` (zeroed first) with copies of the given parts.  `ctx` holds
- * `nctx` dots. */
-void xc_mkop(xa_op *op,
-             const char *scope,
-             xa_node node,
-             uint64_t seq,
-             const char *entity,
-             const char *field,
-             const char *value,
-             const xa_dot *ctx,
-             size_t nctx,
-             int64_t hlc,
-             const char *author);
 
 void xc_assert_op_equal(const xa_op *got, const xa_op *want);
 

@@ -16,13 +16,6 @@
 #include <cmocka.h>
 /* clang-format on */
 
-char *xm_xstrdup(const char *s)
-{
-    char *p = strdup(s);
-    assert_non_null(p);
-    return p;
-}
-
 /* A string as the JSON text of a value (canonical, as cJSON prints it). */
 char *xm_json_string(const char *s)
 {
@@ -32,32 +25,6 @@ char *xm_json_string(const char *s)
     assert_non_null(t);
     cJSON_Delete(j);
     return t;
-}
-
-void xm_mkop(xa_op *op,
-             const char *scope,
-             xa_node node,
-             uint64_t seq,
-             const char *entity,
-             const char *field,
-             const char *value,
-             const xa_dot *ctx,
-             size_t nctx,
-             int64_t hlc,
-             const char *author)
-{
-    memset(op, 0, sizeof *op);
-    op->scope = xm_xstrdup(scope);
-    op->node = node;
-    op->seq = seq;
-    op->entity = xm_xstrdup(entity);
-    op->field = xm_xstrdup(field);
-    op->value = xm_xstrdup(value);
-    op->ctx = (xa_vv)XA_VV_INIT;
-    for (size_t i = 0; i < nctx; i++)
-        assert_int_equal(xa_vv_set(&op->ctx, ctx[i].node, ctx[i].seq), 0);
-    op->hlc = hlc;
-    op->author = xm_xstrdup(author);
 }
 
 xa_op *xm_push(xa_op_list *l)
@@ -105,15 +72,15 @@ void xm_request_make(xa_sync_msg *m)
     char *para = xm_json_string(TEXTS[1]);
     const xa_dot a1[1] = {{NODE_A, 1}};
     const xa_dot a2b1[2] = {{NODE_A, 2}, {NODE_B, 1}};
-    xm_mkop(xm_push(&m->ops), SCOPE, NODE_A, 1, "meta", "title", title, NULL, 0, 1719792000123LL,
+    xt_mkop(xm_push(&m->ops), SCOPE, NODE_A, 1, "meta", "title", title, NULL, 0, 1719792000123LL,
             "Nguyễn Thị Hoa");
-    xm_mkop(xm_push(&m->ops), SCOPE, NODE_B, 1, "ind-4", "est", "\"1.472\"", a1, 1, 1719792000200LL,
+    xt_mkop(xm_push(&m->ops), SCOPE, NODE_B, 1, "ind-4", "est", "\"1.472\"", a1, 1, 1719792000200LL,
             "Lê Văn \"Bình\"");
-    xm_mkop(xm_push(&m->ops), SCOPE, NODE_A, 2, "para/014", "text", para, a1, 1, 1719792000300LL,
+    xt_mkop(xm_push(&m->ops), SCOPE, NODE_A, 2, "para/014", "text", para, a1, 1, 1719792000300LL,
             "Nguyễn Thị Hoa");
-    xm_mkop(xm_push(&m->ops), SCOPE, NODE_B, 2, "ind-4", "note", "{\"dvt\":\"tấn\",\"sl\":[1,2]}",
+    xt_mkop(xm_push(&m->ops), SCOPE, NODE_B, 2, "ind-4", "note", "{\"dvt\":\"tấn\",\"sl\":[1,2]}",
             a2b1, 2, 1719792000400LL, "Lê Văn \"Bình\"");
-    xm_mkop(xm_push(&m->ops), SCOPE, NODE_A, 3, "para/014", "pos", "0.5", a2b1, 2, 1719792000500LL,
+    xt_mkop(xm_push(&m->ops), SCOPE, NODE_A, 3, "para/014", "pos", "0.5", a2b1, 2, 1719792000500LL,
             "Nguyễn Thị Hoa");
     free(title);
     free(para);
@@ -145,12 +112,12 @@ xa_snapshot *xm_snapshot_make(void)
 
     xa_snap_field *f = &sn->f[0];
     const xa_dot a1[1] = {{NODE_A, 1}};
-    f->entity = xm_xstrdup("ind-4");
-    f->field = xm_xstrdup("est");
+    f->entity = xt_strdup("ind-4");
+    f->field = xt_strdup("est");
     f->sib = calloc(1, sizeof *f->sib);
     assert_non_null(f->sib);
     f->n = 1;
-    xm_mkop(&f->sib[0], SCOPE, NODE_A, 2, "ind-4", "est", "\"1.472\"", a1, 1, 1719792000123LL,
+    xt_mkop(&f->sib[0], SCOPE, NODE_A, 2, "ind-4", "est", "\"1.472\"", a1, 1, 1719792000123LL,
             "Nguyễn Thị Hoa");
     assert_int_equal(xa_vv_set(&f->fctx, NODE_A, 2), 0);
 
@@ -158,14 +125,14 @@ xa_snapshot *xm_snapshot_make(void)
     const xa_dot a3b1[2] = {{NODE_A, 3}, {NODE_B, 1}};
     const xa_dot a3b1d1[3] = {{NODE_A, 3}, {NODE_B, 1}, {NODE_D, 1}};
     char *para = xm_json_string(TEXTS[2]);
-    f->entity = xm_xstrdup("para/003");
-    f->field = xm_xstrdup("text");
+    f->entity = xt_strdup("para/003");
+    f->field = xt_strdup("text");
     f->sib = calloc(2, sizeof *f->sib);
     assert_non_null(f->sib);
     f->n = 2;
-    xm_mkop(&f->sib[0], SCOPE, NODE_A, 4, "para/003", "text", para, a3b1, 2, 1719792000500LL,
+    xt_mkop(&f->sib[0], SCOPE, NODE_A, 4, "para/003", "text", para, a3b1, 2, 1719792000500LL,
             "Nguyễn Thị Hoa");
-    xm_mkop(&f->sib[1], SCOPE, NODE_D, 2, "para/003", "text", "\"Đạt 100% kế hoạch\"", a3b1d1, 3,
+    xt_mkop(&f->sib[1], SCOPE, NODE_D, 2, "para/003", "text", "\"Đạt 100% kế hoạch\"", a3b1d1, 3,
             1719792000400LL, "Lê Quang Thành");
     free(para);
     assert_int_equal(xa_vv_set(&f->fctx, NODE_A, 4), 0);
@@ -277,7 +244,7 @@ void xm_msg_prefill(xa_sync_msg *m)
     assert_int_equal(xa_vv_set(&m->have, NODE_C, 7), 0);
     m->max = 99;
     m->more = 1;
-    xm_mkop(xm_push(&m->ops), "giu-nguyen", NODE_C, 7, "para/999", "text", "\"còn đây\"", NULL, 0,
+    xt_mkop(xm_push(&m->ops), "giu-nguyen", NODE_C, 7, "para/999", "text", "\"còn đây\"", NULL, 0,
             42, "Giữ");
 }
 

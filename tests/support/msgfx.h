@@ -8,6 +8,7 @@
 #define XA_TEST_MSGFX_H
 
 #include "support.h"
+#include "util.h"
 #include "xasync/changeset.h"
 #include "xasync/store.h"
 
@@ -43,22 +44,8 @@ static const char *const TEXTS[] = {
     "nhân.",
 };
 
-char *xm_xstrdup(const char *s);
-
 /* A string as the JSON text of a value (canonical, as cJSON prints it). */
 char *xm_json_string(const char *s);
-
-void xm_mkop(xa_op *op,
-             const char *scope,
-             xa_node node,
-             uint64_t seq,
-             const char *entity,
-             const char *field,
-             const char *value,
-             const xa_dot *ctx,
-             size_t nctx,
-             int64_t hlc,
-             const char *author);
 
 xa_op *xm_push(xa_op_list *l);
 

@@ -187,15 +187,15 @@ void xp_request_make(xa_sync_msg *m)
     char *para = xm_json_string(REPORT[14]);
     const xa_dot a1[1] = {{NODE_A, 1}};
     const xa_dot a2b1[2] = {{NODE_A, 2}, {NODE_B, 1}};
-    xm_mkop(xm_push(&m->ops), SCOPE, NODE_A, 1, "meta", "title", title, NULL, 0, 1719792000123LL,
+    xt_mkop(xm_push(&m->ops), SCOPE, NODE_A, 1, "meta", "title", title, NULL, 0, 1719792000123LL,
             "Nguyễn Thị Hoa");
-    xm_mkop(xm_push(&m->ops), SCOPE, NODE_B, 1, "ind-4", "est", "\"1.472\"", a1, 1, 1719792000200LL,
+    xt_mkop(xm_push(&m->ops), SCOPE, NODE_B, 1, "ind-4", "est", "\"1.472\"", a1, 1, 1719792000200LL,
             "Lê Văn \"Bình\"");
-    xm_mkop(xm_push(&m->ops), SCOPE, NODE_A, 2, "para/014", "text", para, a1, 1, 1719792000300LL,
+    xt_mkop(xm_push(&m->ops), SCOPE, NODE_A, 2, "para/014", "text", para, a1, 1, 1719792000300LL,
             "Nguyễn Thị Hoa");
-    xm_mkop(xm_push(&m->ops), SCOPE, NODE_B, 2, "ind-4", "note", "{\"dvt\":\"tấn\",\"sl\":[1,2]}",
+    xt_mkop(xm_push(&m->ops), SCOPE, NODE_B, 2, "ind-4", "note", "{\"dvt\":\"tấn\",\"sl\":[1,2]}",
             a2b1, 2, 1719792000400LL, "Lê Văn \"Bình\"");
-    xm_mkop(xm_push(&m->ops), SCOPE, NODE_A, 3, "para/014", "pos", "0.5", a2b1, 2, 1719792000500LL,
+    xt_mkop(xm_push(&m->ops), SCOPE, NODE_A, 3, "para/014", "pos", "0.5", a2b1, 2, 1719792000500LL,
             "Nguyễn Thị Hoa");
     free(title);
     free(para);

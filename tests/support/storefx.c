@@ -50,39 +50,6 @@ int xs_setup_dir(void **state)
     return 0;
 }
 
-char *xs_xstrdup(const char *s)
-{
-    char *d = strdup(s);
-    assert_non_null(d);
-    return d;
-}
-
-/* Fill `op` (its strings malloc'd, for xa_op_clear). */
-void xs_mkop(xa_op *op,
-             const char *scope,
-             xa_node node,
-             uint64_t seq,
-             const char *entity,
-             const char *field,
-             const char *value,
-             const xa_dot *ctx,
-             size_t nctx,
-             int64_t hlc,
-             const char *author)
-{
-    memset(op, 0, sizeof *op);
-    op->scope = xs_xstrdup(scope);
-    op->node = node;
-    op->seq = seq;
-    op->entity = xs_xstrdup(entity);
-    op->field = xs_xstrdup(field);
-    op->value = xs_xstrdup(value);
-    for (size_t i = 0; i < nctx; i++)
-        assert_int_equal(xa_vv_set(&op->ctx, ctx[i].node, ctx[i].seq), 0);
-    op->hlc = hlc;
-    op->author = xs_xstrdup(author);
-}
-
 void xs_must(int rc, const char *what)
 {
     if (rc != 0)

@@ -8,6 +8,7 @@
 #define XA_TEST_STOREFX_H
 
 #include "support.h"
+#include "util.h"
 #include "xasync/store.h"
 
 #include <stddef.h>
@@ -38,21 +39,6 @@ int xs_teardown(void **state);
 
 /* A dir only, no store. */
 int xs_setup_dir(void **state);
-
-char *xs_xstrdup(const char *s);
-
-/* Fill `op` (its strings malloc'd, for xa_op_clear). */
-void xs_mkop(xa_op *op,
-             const char *scope,
-             xa_node node,
-             uint64_t seq,
-             const char *entity,
-             const char *field,
-             const char *value,
-             const xa_dot *ctx,
-             size_t nctx,
-             int64_t hlc,
-             const char *author);
 
 void xs_must(int rc, const char *what);
 

@@ -1,6 +1,8 @@
 /* Small test helpers shared by the suites: util.h. */
 #include "util.h"
 
+#include "xasync/vv.h"
+
 #include <errno.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -159,4 +161,38 @@ void xt_unlink_db(const char *path)
     unlink(side);
     snprintf(side, sizeof side, "%s-shm", path);
     unlink(side);
+}
+
+char *xt_strdup(const char *s)
+{
+    char *p = strdup(s);
+
+    assert_non_null(p);
+    return p;
+}
+
+void xt_mkop(xa_op *op,
+             const char *scope,
+             xa_node node,
+             uint64_t seq,
+             const char *entity,
+             const char *field,
+             const char *value,
+             const xa_dot *ctx,
+             size_t nctx,
+             int64_t hlc,
+             const char *author)
+{
+    memset(op, 0, sizeof *op);
+    op->scope = xt_strdup(scope);
+    op->node = node;
+    op->seq = seq;
+    op->entity = xt_strdup(entity);
+    op->field = xt_strdup(field);
+    op->value = xt_strdup(value);
+    op->ctx = (xa_vv)XA_VV_INIT;
+    for (size_t i = 0; i < nctx; i++)
+        assert_int_equal(xa_vv_set(&op->ctx, ctx[i].node, ctx[i].seq), 0);
+    op->hlc = hlc;
+    op->author = xt_strdup(author);
 }

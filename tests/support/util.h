@@ -6,6 +6,9 @@
 #ifndef XA_TEST_UTIL_H
 #define XA_TEST_UTIL_H
 
+#include "xasync/store.h"
+#include "xasync/vv.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,5 +42,21 @@ void xt_integrity_ok(const char *path);
 void xt_db_backup(const char *src, const char *dst);
 /* Remove a database file and its -wal and -shm files. */
 void xt_unlink_db(const char *path);
+
+/* strdup that fails the test when out of memory. */
+char *xt_strdup(const char *s);
+/* Fill `op` (zeroed first) with copies of the given parts, its context the
+ * `nctx` dots of `ctx`; the strings are malloc'd, for xa_op_clear. */
+void xt_mkop(xa_op *op,
+             const char *scope,
+             xa_node node,
+             uint64_t seq,
+             const char *entity,
+             const char *field,
+             const char *value,
+             const xa_dot *ctx,
+             size_t nctx,
+             int64_t hlc,
+             const char *author);
 
 #endif

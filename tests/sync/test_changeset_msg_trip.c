@@ -244,7 +244,7 @@ static void test_changeset__encode_refuses_an_op_of_another_scope(void **state)
     (void)state;
     xa_sync_msg m;
     xm_request_make(&m);
-    xm_mkop(xm_push(&m.ops), "tan-lap", NODE_A, 4, "para/001", "text", "\"x\"", NULL, 0, 1, "An");
+    xt_mkop(xm_push(&m.ops), "tan-lap", NODE_A, 4, "para/001", "text", "\"x\"", NULL, 0, 1, "An");
     for (int is_request = 0; is_request <= 1; is_request++) {
         char *text = OUT_SENTINEL;
         size_t len = OUTLEN_SENTINEL;

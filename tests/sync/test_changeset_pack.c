@@ -299,13 +299,13 @@ static void big_request_make(xa_sync_msg *m)
         seq[w]++;
         if (i % 5 == 4) {
             snprintf(entity, sizeof entity, "ind-%zu", i / 5 % 5 + 1);
-            xm_mkop(xm_push(&m->ops), SCOPE, nodes[w], seq[w], entity, "est", est[i / 5 % 5], ctx,
+            xt_mkop(xm_push(&m->ops), SCOPE, nodes[w], seq[w], entity, "est", est[i / 5 % 5], ctx,
                     seq[w] > 1, 1719792000000LL + (int64_t)i * 1000, authors[w]);
         } else {
             size_t line = 11 + i % (NREPORT - 11);
             char *v = xm_json_string(REPORT[line]);
             snprintf(entity, sizeof entity, "para/%03zu", line);
-            xm_mkop(xm_push(&m->ops), SCOPE, nodes[w], seq[w], entity, "text", v, ctx, seq[w] > 1,
+            xt_mkop(xm_push(&m->ops), SCOPE, nodes[w], seq[w], entity, "text", v, ctx, seq[w] > 1,
                     1719792000000LL + (int64_t)i * 1000, authors[w]);
             free(v);
         }

@@ -40,7 +40,7 @@ static void list_prefill(xa_op_list *l)
     *l = (xa_op_list)XA_OP_LIST_INIT;
     xa_op *o = xa_op_list_push(l);
     assert_non_null(o);
-    xc_mkop(o, SCOPE, NODE_C, 77, "giu-nguyen", "text", "\"còn đây\"", NULL, 0, 42, "Giữ");
+    xt_mkop(o, SCOPE, NODE_C, 77, "giu-nguyen", "text", "\"còn đây\"", NULL, 0, 42, "Giữ");
 }
 
 static void list_check_untouched(const xa_op_list *l)
@@ -101,11 +101,11 @@ static void test_codec__decode_rejects_every_truncation(void **state)
     (void)state;
     xa_op ops[3];
     const xa_dot ctx[1] = {{NODE_A, 1}};
-    xc_mkop(&ops[0], SCOPE, NODE_A, 1, "ind-4", "est", "\"Ước đạt\\n\\\"1.460\\\"\"", NULL, 0,
+    xt_mkop(&ops[0], SCOPE, NODE_A, 1, "ind-4", "est", "\"Ước đạt\\n\\\"1.460\\\"\"", NULL, 0,
             1719792000123LL, "Nguyễn An");
-    xc_mkop(&ops[1], SCOPE, NODE_A, 2, "ind-4", "est", "{\"a\":[1,null]}", ctx, 1, 1719792000124LL,
+    xt_mkop(&ops[1], SCOPE, NODE_A, 2, "ind-4", "est", "{\"a\":[1,null]}", ctx, 1, 1719792000124LL,
             "Nguyễn An");
-    xc_mkop(&ops[2], SCOPE, NODE_B, 1, "ind-4", "note", "-636.4", ctx, 1, 1719792000125LL, "Bình");
+    xt_mkop(&ops[2], SCOPE, NODE_B, 1, "ind-4", "note", "-636.4", ctx, 1, 1719792000125LL, "Bình");
     char *text = xc_encode_ok(ops, 3);
     size_t len = strlen(text);
     while (len > 0 && strchr(" \t\r\n", text[len - 1]) != NULL)

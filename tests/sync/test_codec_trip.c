@@ -72,7 +72,7 @@ static void test_codec__round_trip_one_op_per_value(void **state)
     /* each value alone, so a failure names the value */
     for (size_t i = 0; i < NVALUES; i++) {
         xa_op op;
-        xc_mkop(&op, SCOPE, NODE_B, 1, "ind-4", "est", VALUES[i], NULL, 0, 1, "An");
+        xt_mkop(&op, SCOPE, NODE_B, 1, "ind-4", "est", VALUES[i], NULL, 0, 1, "An");
         char *text = xc_encode_ok(&op, 1);
         xa_op_list got = XA_OP_LIST_INIT;
         int rc = xa_codec_decode(&got, text, strlen(text), SCOPE);
@@ -92,7 +92,7 @@ static void test_codec__round_trip_empty_and_large_ctx(void **state)
 {
     (void)state;
     xa_op ops[2];
-    xc_mkop(&ops[0], SCOPE, NODE_A, 1, "a", "b", "\"x\"", NULL, 0, 0, "An");
+    xt_mkop(&ops[0], SCOPE, NODE_A, 1, "a", "b", "\"x\"", NULL, 0, 0, "An");
     enum { NCTX = 300 };
     xa_dot *ctx = calloc(NCTX, sizeof *ctx);
     assert_non_null(ctx);
@@ -100,7 +100,7 @@ static void test_codec__round_trip_empty_and_large_ctx(void **state)
         ctx[i].node = (xa_node)0x0123456789abcdefULL * (i + 1) + 7;
         ctx[i].seq = i % 2 ? SEQ_TOP - i : i + 1;
     }
-    xc_mkop(&ops[1], SCOPE, NODE_A, 2, "a", "b", "\"y\"", ctx, NCTX, 1, "An");
+    xt_mkop(&ops[1], SCOPE, NODE_A, 2, "a", "b", "\"y\"", ctx, NCTX, 1, "An");
     free(ctx);
     assert_int_equal(ops[1].ctx.n, NCTX);
 
@@ -146,7 +146,7 @@ static void test_codec__value_at_limit_round_trips(void **state)
     v[XA_VALUE_MAX - 1] = '"';
     v[XA_VALUE_MAX] = '\0';
     xa_op op;
-    xc_mkop(&op, SCOPE, NODE_A, 1, "a", "b", v, NULL, 0, 1, "An");
+    xt_mkop(&op, SCOPE, NODE_A, 1, "a", "b", v, NULL, 0, 1, "An");
     free(v);
     char *text = xc_encode_ok(&op, 1);
     xa_op_list got = XA_OP_LIST_INIT;
@@ -327,8 +327,8 @@ static void test_codec__encode_refuses_op_of_another_scope(void **state)
 {
     (void)state;
     xa_op ops[2];
-    xc_mkop(&ops[0], SCOPE, NODE_A, 1, "a", "b", "\"x\"", NULL, 0, 1, "An");
-    xc_mkop(&ops[1], "tan-lap", NODE_A, 2, "a", "b", "\"y\"", NULL, 0, 2, "An");
+    xt_mkop(&ops[0], SCOPE, NODE_A, 1, "a", "b", "\"x\"", NULL, 0, 1, "An");
+    xt_mkop(&ops[1], "tan-lap", NODE_A, 2, "a", "b", "\"y\"", NULL, 0, 2, "An");
     char *text = (char *)"untouched";
     char *const before = text;
     int rc = xa_codec_encode(&text, SCOPE, ops, 2);
