@@ -721,27 +721,11 @@ int xy_wait_background(xy_fx *f)
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-/* Copy a live SQLite database with the online backup API (what `sqlite3
- * DB ".backup COPY"` does): a consistent copy, WAL included. */
+/* Copy a live SQLite database with the online backup API (xt_db_backup),
+ * and the record beside it (xt_copy_db_marker), as a disk image holds it. */
 void xy_db_backup(const char *src, const char *dst)
 {
-    sqlite3 *s = NULL, *d = NULL;
-    sqlite3_backup *b;
-    int rc;
-
-    if (sqlite3_open_v2(src, &s, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-        fail_msg("backup: open %s: %s", src, sqlite3_errmsg(s));
-    if (sqlite3_open_v2(dst, &d, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
-        fail_msg("backup: open %s: %s", dst, sqlite3_errmsg(d));
-    b = sqlite3_backup_init(d, "main", s, "main");
-    if (b == NULL)
-        fail_msg("backup: %s", sqlite3_errmsg(d));
-    rc = sqlite3_backup_step(b, -1);
-    sqlite3_backup_finish(b);
-    if (rc != SQLITE_DONE)
-        fail_msg("backup of %s: step gave %d", src, rc);
-    sqlite3_close(s);
-    sqlite3_close(d);
+    xt_db_backup(src, dst);
     /* as a disk image would hold it: the record beside the file too, so
      * the copy put back keeps its node id and the district must find the
      * reused dots (a file put back alone takes a new id at once:

@@ -197,8 +197,8 @@ int xy_sync_background(xy_fx *f, const char *db);
 /* Wait (bounded) for the background sync; returns its exit status. */
 int xy_wait_background(xy_fx *f);
 
-/* Copy a live SQLite database with the online backup API (what `sqlite3
- * DB ".backup COPY"` does): a consistent copy, WAL included. */
+/* Copy a live SQLite database with the online backup API (xt_db_backup),
+ * and the record beside it (xt_copy_db_marker), as a disk image holds it. */
 void xy_db_backup(const char *src, const char *dst);
 
 /* The number of values (siblings) in a parsed state. */
