@@ -37,7 +37,6 @@
  */
 #define _GNU_SOURCE
 #include "store_int.h"
-
 #include "xasync/error.h"
 
 #include <errno.h>
@@ -167,8 +166,7 @@ static int own_count(xa_store *st, xa_node node, uint64_t *out)
 
 static int marker_write(xa_store *st, xa_node node, uint64_t count)
 {
-    char name[PATH_MAX + 16], tmp[PATH_MAX + 16], hex[XA_NODE_HEX + 1], machine[80],
-        path[PATH_MAX];
+    char name[PATH_MAX + 16], tmp[PATH_MAX + 16], hex[XA_NODE_HEX + 1], machine[80], path[PATH_MAX];
     int fd, ok;
 
     char suffix[32];

@@ -23,15 +23,14 @@
  * detection's: tests/sync/test_integrity.c and test_sync.c.
  */
 #define _GNU_SOURCE
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-
-#include <cmocka.h>
-
 #include "support.h"
 #include "xasync/store.h"
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+/* cmocka needs the three above first */
+#include <cmocka.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
